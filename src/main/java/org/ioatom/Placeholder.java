@@ -1,0 +1,3 @@
+package org.ioatom;
+/** temporary */
+public final class Placeholder { private Placeholder() {} }

@@ -1,0 +1,2 @@
+/** ioatom's public API. */
+package org.ioatom;
