@@ -1,0 +1,66 @@
+package org.ioatom;
+
+import java.io.IOException;
+import org.ioatom.internal.sys.Errnos;
+
+/**
+ * A system call failed. The message names the call, its file descriptor and the errno symbol
+ * and text, for example {@code epoll_ctl(ADD, fd=7): EBADF (Bad file descriptor)}.
+ */
+public class IoException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    /** The call that failed, e.g. {@code epoll_ctl}. */
+    private final String call;
+    /** The file descriptor the call was about, or -1 when none. */
+    private final int fd;
+    /** The errno the call left. */
+    private final int errno;
+
+    /**
+     * Describes a failed call.
+     *
+     * @param call   the system call, e.g. {@code "epoll_ctl"}
+     * @param detail what else identifies the call, e.g. {@code "ADD"}, or {@code null}
+     * @param fd     the file descriptor concerned, or -1 when none
+     * @param errno  the errno the call left
+     */
+    public IoException(String call, String detail, int fd, int errno) {
+        super(format(call, detail, fd, errno));
+        this.call = call;
+        this.fd = fd;
+        this.errno = errno;
+    }
+
+    private static String format(String call, String detail, int fd, int errno) {
+        StringBuilder sb = new StringBuilder(call).append('(');
+        if (detail != null) {
+            sb.append(detail);
+        }
+        if (fd >= 0) {
+            sb.append(detail != null ? ", " : "").append("fd=").append(fd);
+        }
+        return sb.append("): ").append(Errnos.name(errno)).append(" (").append(Errnos.text(errno)).append(')')
+                .toString();
+    }
+
+    /** @return the system call that failed, e.g. {@code epoll_ctl} */
+    public String call() {
+        return call;
+    }
+
+    /** @return the file descriptor the call was about, or -1 when none */
+    public int fd() {
+        return fd;
+    }
+
+    /** @return the errno value the call left */
+    public int errno() {
+        return errno;
+    }
+
+    /** @return the errno symbol, e.g. {@code EBADF} */
+    public String errnoName() {
+        return Errnos.name(errno);
+    }
+}

@@ -1,0 +1,24 @@
+package org.ioatom;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Receives the events of one atom. Called from {@link Poller#dispatch()} on the polling thread.
+ *
+ * <p>The handler must move data until the call would block (read or write to exhaustion): the
+ * poller is edge-triggered and reports a condition once, not once per {@code wait}.
+ */
+@FunctionalInterface
+public interface IoHandler {
+    /**
+     * Handles the events of one atom.
+     *
+     * @param owner  the very segment that was passed to {@link Poller#add}: the app's own struct,
+     *               with the atom at the offset it was added with
+     * @param events a non-empty set of {@link IoAtom#READ}, {@link IoAtom#WRITE},
+     *               {@link IoAtom#HUP}, {@link IoAtom#ERROR}
+     * @throws IOException to abandon the rest of the batch; {@link Poller#dispatch()} rethrows it
+     */
+    void onEvents(MemorySegment owner, int events) throws IOException;
+}

@@ -1,0 +1,442 @@
+package org.ioatom;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import org.ioatom.internal.sys.Natives;
+import org.ioatom.internal.sys.Net;
+import org.ioatom.internal.sys.Sys;
+
+/**
+ * Non-blocking TCP sockets as plain file descriptors: IO Atom's {@code io_socket_listen},
+ * {@code io_socket_accept}, {@code io_socket_connect}, {@code io_read} and {@code io_write}.
+ *
+ * <p>Every socket this class creates is non-blocking and close-on-exec. Data moves between a
+ * socket and native memory ({@link MemorySegment}s from the app's arenas) with one return
+ * convention: the number of bytes moved, or {@link #WOULD_BLOCK}, or {@link #EOF}; a real error
+ * throws {@link IoException}. Writes never raise SIGPIPE (MSG_NOSIGNAL): a vanished peer is an
+ * {@code EPIPE} exception. A call interrupted by a signal (EINTR) is retried.
+ *
+ * <p>The data calls ({@code read}, {@code write}, {@code readv}, {@code writev}, {@code accept})
+ * allocate nothing after a thread's first call: errno is captured into memory kept per thread.
+ * Address strings are {@code host:port}, {@code [ipv6]:port} or a bare {@code port} (all IPv4
+ * interfaces); host names resolve through {@link InetAddress}.
+ */
+public final class IoSocket {
+    private IoSocket() {}
+
+    /** Returned by the read calls at end of stream (the peer shut down its side). */
+    public static final long EOF = -1;
+    /** Returned by the data calls when the socket has no data or no room now: wait for the next event. */
+    public static final long WOULD_BLOCK = -2;
+    /** Returned by {@link #accept(int)} when no connection is pending. */
+    public static final int NO_MORE = -1;
+    /** Use the system's largest listen backlog (SOMAXCONN). */
+    public static final int DEFAULT_BACKLOG = -1;
+
+    /**
+     * Opens a listening socket with SO_REUSEADDR and the system's default backlog.
+     *
+     * @param address {@code host:port}, {@code [::1]:port} or {@code port}; port 0 picks a free port
+     * @return the listening fd; {@link #localPort(int)} tells the port
+     * @throws IOException if the address does not resolve or a call fails
+     */
+    public static int listen(String address) throws IOException {
+        return listen(address, DEFAULT_BACKLOG, false);
+    }
+
+    /**
+     * Opens a listening socket with SO_REUSEADDR.
+     *
+     * @param address   {@code host:port}, {@code [::1]:port} or {@code port}; port 0 picks a free port
+     * @param backlog   the accept queue length, or {@link #DEFAULT_BACKLOG} for SOMAXCONN
+     * @param reusePort also set SO_REUSEPORT, so several listeners (one per loop) share the port
+     * @return the listening fd
+     * @throws IOException if the address does not resolve or a call fails
+     */
+    public static int listen(String address, int backlog, boolean reusePort) throws IOException {
+        Net.Scratch s = Net.scratch();
+        InetSocketAddress sa = parse(address, true);
+        int len = encode(s, sa);
+        int fd = open(s, sa);
+        try {
+            check(s, Net.setIntOption(s, fd, Net.SOL_SOCKET, Net.SO_REUSEADDR, 1), "setsockopt", "SO_REUSEADDR", fd);
+            if (reusePort) {
+                check(s, Net.setIntOption(s, fd, Net.SOL_SOCKET, Net.SO_REUSEPORT, 1), "setsockopt", "SO_REUSEPORT", fd);
+            }
+            if (sa.getAddress() instanceof Inet6Address && sa.getAddress().isAnyLocalAddress()) {
+                // [::] listens on IPv4 too, whatever the system default.
+                check(s, Net.setIntOption(s, fd, Net.IPPROTO_IPV6, Net.IPV6_V6ONLY, 0), "setsockopt", "IPV6_V6ONLY", fd);
+            }
+            check(s, Net.bind(s, fd, len), "bind", sa.toString(), fd);
+            check(s, Net.listen(s, fd, backlog == DEFAULT_BACKLOG ? Net.SOMAXCONN : backlog), "listen", null, fd);
+            return fd;
+        } catch (IOException | RuntimeException e) {
+            Sys.close(s.errno, fd);
+            throw e;
+        }
+    }
+
+    /**
+     * Accepts one pending connection, non-blocking and close-on-exec. Call it until it returns
+     * {@link #NO_MORE}: the listener's READ event is edge-triggered.
+     *
+     * @param listenFd a listening socket
+     * @return the connection's fd, or {@link #NO_MORE}
+     * @throws IoException on a real failure, e.g. EMFILE when the process is out of descriptors
+     */
+    public static int accept(int listenFd) throws IoException {
+        Net.Scratch s = Net.scratch();
+        while (true) {
+            int fd = Net.accept4(s, listenFd, Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC);
+            if (fd >= 0) {
+                return fd;
+            }
+            int errno = Natives.errno(s.errno);
+            if (Sys.wouldBlock(errno)) {
+                return NO_MORE;
+            }
+            // accept(2): a connection that failed before it was accepted; try the next one.
+            if (errno != Sys.EINTR && errno != Net.ECONNABORTED && errno != Net.EPROTO) {
+                throw new IoException("accept4", null, listenFd, errno);
+            }
+        }
+    }
+
+    /**
+     * Starts a non-blocking connect. Register the fd for {@link IoAtom#WRITE}; when it is
+     * reported, call {@link #finishConnect(int)}.
+     *
+     * @param address {@code host:port} or {@code [ipv6]:port}
+     * @return the socket's fd, connected or connecting
+     * @throws IOException if the address does not resolve or the connect fails at once
+     */
+    public static int connect(String address) throws IOException {
+        Net.Scratch s = Net.scratch();
+        InetSocketAddress sa = parse(address, false);
+        int fd = open(s, sa);
+        int len = encode(s, sa);
+        while (Net.connect(s, fd, len) < 0) {
+            int errno = Natives.errno(s.errno);
+            if (errno == Sys.EINPROGRESS) {
+                break;
+            }
+            if (errno != Sys.EINTR) {
+                Sys.close(s.errno, fd);
+                throw new IoException("connect", sa.toString(), fd, errno);
+            }
+            // EINTR: the connect goes on asynchronously; its result arrives like EINPROGRESS's.
+            break;
+        }
+        return fd;
+    }
+
+    /**
+     * Completes a connect started by {@link #connect(String)} once its fd reported WRITE.
+     *
+     * @param fd the connecting socket
+     * @throws IoException naming the reason the connection failed, e.g. ECONNREFUSED
+     */
+    public static void finishConnect(int fd) throws IoException {
+        Net.Scratch s = Net.scratch();
+        check(s, Net.getIntOption(s, fd, Net.SOL_SOCKET, Net.SO_ERROR), "getsockopt", "SO_ERROR", fd);
+        int error = s.intValue.get(ValueLayout.JAVA_INT, 0);
+        if (error != 0) {
+            throw new IoException("connect", null, fd, error);
+        }
+    }
+
+    /**
+     * Reads into {@code buf}, at most its size.
+     *
+     * @param fd  a socket
+     * @param buf native memory to fill
+     * @return bytes read (more than 0 unless {@code buf} is empty), {@link #EOF} or {@link #WOULD_BLOCK}
+     * @throws IoException on a real failure, e.g. ECONNRESET
+     */
+    public static long read(int fd, MemorySegment buf) throws IoException {
+        Net.Scratch s = Net.scratch();
+        while (true) {
+            long n = Sys.read(s.errno, fd, buf, buf.byteSize());
+            if (n > 0 || (n == 0 && buf.byteSize() == 0)) {
+                return n;
+            }
+            if (n == 0) {
+                return EOF;
+            }
+            int errno = Natives.errno(s.errno);
+            if (Sys.wouldBlock(errno)) {
+                return WOULD_BLOCK;
+            }
+            if (errno != Sys.EINTR) {
+                throw new IoException("read", null, fd, errno);
+            }
+        }
+    }
+
+    /**
+     * Writes from {@code buf}, at most its size, without SIGPIPE.
+     *
+     * @param fd  a socket
+     * @param buf native memory to send
+     * @return bytes written (possibly fewer than asked), or {@link #WOULD_BLOCK}
+     * @throws IoException on a real failure, e.g. EPIPE or ECONNRESET when the peer is gone
+     */
+    public static long write(int fd, MemorySegment buf) throws IoException {
+        Net.Scratch s = Net.scratch();
+        while (true) {
+            long n = Net.send(s, fd, buf, buf.byteSize(), Net.MSG_NOSIGNAL);
+            if (n >= 0) {
+                return n;
+            }
+            int errno = Natives.errno(s.errno);
+            if (Sys.wouldBlock(errno)) {
+                return WOULD_BLOCK;
+            }
+            if (errno != Sys.EINTR) {
+                throw new IoException("send", null, fd, errno);
+            }
+        }
+    }
+
+    /**
+     * Reads into several buffers in one call.
+     *
+     * @param fd    a socket
+     * @param iov   an array of {@code struct iovec} filled with {@link #iovec}
+     * @param count how many entries of {@code iov} to use
+     * @return bytes read, {@link #EOF} or {@link #WOULD_BLOCK}
+     * @throws IoException on a real failure
+     */
+    public static long readv(int fd, MemorySegment iov, int count) throws IoException {
+        Net.Scratch s = Net.scratch();
+        while (true) {
+            long n = Net.readv(s, fd, iov, count);
+            if (n > 0) {
+                return n;
+            }
+            if (n == 0) {
+                return count == 0 ? 0 : EOF;
+            }
+            int errno = Natives.errno(s.errno);
+            if (Sys.wouldBlock(errno)) {
+                return WOULD_BLOCK;
+            }
+            if (errno != Sys.EINTR) {
+                throw new IoException("readv", null, fd, errno);
+            }
+        }
+    }
+
+    /**
+     * Writes several buffers in one call (sendmsg with MSG_NOSIGNAL).
+     *
+     * @param fd    a socket
+     * @param iov   an array of {@code struct iovec} filled with {@link #iovec}
+     * @param count how many entries of {@code iov} to use
+     * @return bytes written, or {@link #WOULD_BLOCK}
+     * @throws IoException on a real failure
+     */
+    public static long writev(int fd, MemorySegment iov, int count) throws IoException {
+        Net.Scratch s = Net.scratch();
+        while (true) {
+            long n = Net.sendmsg(s, fd, iov, count, Net.MSG_NOSIGNAL);
+            if (n >= 0) {
+                return n;
+            }
+            int errno = Natives.errno(s.errno);
+            if (Sys.wouldBlock(errno)) {
+                return WOULD_BLOCK;
+            }
+            if (errno != Sys.EINTR) {
+                throw new IoException("sendmsg", null, fd, errno);
+            }
+        }
+    }
+
+    /** @return {@code sizeof(struct iovec)}, to size an iovec array */
+    public static long iovecSize() {
+        return Net.IOVEC_SIZE;
+    }
+
+    /**
+     * Points entry {@code index} of an iovec array at {@code buf}.
+     *
+     * @param iov   the array, at least {@code (index + 1) * iovecSize()} bytes, 8-byte aligned
+     * @param index the entry
+     * @param buf   native memory the entry describes
+     */
+    public static void iovec(MemorySegment iov, int index, MemorySegment buf) {
+        long base = index * Net.IOVEC_SIZE;
+        iov.set(ValueLayout.ADDRESS, base + Net.IOV_BASE, buf);
+        iov.set(ValueLayout.JAVA_LONG, base + Net.IOV_LEN, buf.byteSize());
+    }
+
+    /**
+     * Sets TCP_NODELAY (turns Nagle's algorithm off or on).
+     *
+     * @param fd a TCP socket
+     * @param on true to send small writes at once
+     * @throws IoException if setsockopt fails
+     */
+    public static void setNoDelay(int fd, boolean on) throws IoException {
+        Net.Scratch s = Net.scratch();
+        check(s, Net.setIntOption(s, fd, Net.IPPROTO_TCP, Net.TCP_NODELAY, on ? 1 : 0), "setsockopt", "TCP_NODELAY", fd);
+    }
+
+    /**
+     * Shuts down the sending side (the peer reads end of stream once the data sent so far arrives).
+     *
+     * @param fd a connected socket
+     * @throws IoException if shutdown fails
+     */
+    public static void shutdownOutput(int fd) throws IoException {
+        Net.Scratch s = Net.scratch();
+        check(s, Net.shutdown(s, fd, Net.SHUT_WR), "shutdown", "SHUT_WR", fd);
+    }
+
+    /**
+     * Closes a descriptor. Remove its atom from the poller first.
+     *
+     * @param fd the descriptor
+     * @throws IoException if close fails (the descriptor is released all the same, except on EBADF)
+     */
+    public static void close(int fd) throws IoException {
+        Net.Scratch s = Net.scratch();
+        // Linux releases the fd even when close reports EINTR: never retry.
+        check(s, Sys.close(s.errno, fd), "close", null, fd);
+    }
+
+    /**
+     * @param fd a bound socket
+     * @return the local port
+     * @throws IoException if getsockname fails
+     */
+    public static int localPort(int fd) throws IoException {
+        return address(fd, false).getPort();
+    }
+
+    /**
+     * @param fd a bound socket
+     * @return its local address (allocates: for logs and setup)
+     * @throws IoException if getsockname fails
+     */
+    public static InetSocketAddress localAddress(int fd) throws IoException {
+        return address(fd, false);
+    }
+
+    /**
+     * @param fd a connected socket
+     * @return the peer's address (allocates: for logs and setup)
+     * @throws IoException if getpeername fails
+     */
+    public static InetSocketAddress peerAddress(int fd) throws IoException {
+        return address(fd, true);
+    }
+
+    private static InetSocketAddress address(int fd, boolean peer) throws IoException {
+        Net.Scratch s = Net.scratch();
+        check(s, Net.name(s, fd, peer), peer ? "getpeername" : "getsockname", null, fd);
+        MemorySegment a = s.addr;
+        int family = Short.toUnsignedInt(a.get(ValueLayout.JAVA_SHORT, Net.SIN_FAMILY));
+        try {
+            if (family == Net.AF_INET) {
+                byte[] ip = a.asSlice(Net.SIN_ADDR, 4).toArray(ValueLayout.JAVA_BYTE);
+                return new InetSocketAddress(InetAddress.getByAddress(ip), port(a, Net.SIN_PORT));
+            }
+            byte[] ip = a.asSlice(Net.SIN6_ADDR, 16).toArray(ValueLayout.JAVA_BYTE);
+            return new InetSocketAddress(Inet6Address.getByAddress(null, ip, a.get(ValueLayout.JAVA_INT, Net.SIN6_SCOPE_ID)),
+                    port(a, Net.SIN6_PORT));
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("kernel returned a malformed address", e);
+        }
+    }
+
+    private static int port(MemorySegment a, long offset) {
+        return Short.toUnsignedInt(Short.reverseBytes(a.get(ValueLayout.JAVA_SHORT, offset)));
+    }
+
+    // ---- addresses ----
+
+    /**
+     * Parses {@code host:port}, {@code [v6]:port} or {@code port}.
+     *
+     * @param address   the text
+     * @param forListen whether a bare port (meaning all IPv4 interfaces) is allowed
+     */
+    static InetSocketAddress parse(String address, boolean forListen) throws UnknownHostException {
+        String a = address.trim();
+        String host;
+        String port;
+        if (a.startsWith("[")) {
+            int end = a.indexOf("]:");
+            if (end < 0) {
+                throw new IllegalArgumentException("bad address '" + address + "': expected [ipv6]:port");
+            }
+            host = a.substring(1, end);
+            port = a.substring(end + 2);
+        } else if (a.indexOf(':') >= 0) {
+            int colon = a.lastIndexOf(':');
+            if (a.indexOf(':') != colon) {
+                throw new IllegalArgumentException("bad address '" + address + "': write IPv6 addresses as [addr]:port");
+            }
+            host = a.substring(0, colon);
+            port = a.substring(colon + 1);
+        } else if (forListen) {
+            host = "0.0.0.0";
+            port = a;
+        } else {
+            throw new IllegalArgumentException("bad address '" + address + "': expected host:port");
+        }
+        int p;
+        try {
+            p = Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("bad port in '" + address + "'");
+        }
+        if (p < 0 || p > 65535) {
+            throw new IllegalArgumentException("port out of range in '" + address + "'");
+        }
+        return new InetSocketAddress(InetAddress.getByName(host), p);
+    }
+
+    private static int open(Net.Scratch s, InetSocketAddress sa) throws IoException {
+        int family = sa.getAddress() instanceof Inet4Address ? Net.AF_INET : Net.AF_INET6;
+        int fd = Net.socket(s, family, Net.SOCK_STREAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC);
+        if (fd < 0) {
+            throw new IoException("socket", family == Net.AF_INET ? "AF_INET" : "AF_INET6", -1,
+                    Natives.errno(s.errno));
+        }
+        return fd;
+    }
+
+    /** Writes {@code sa} into the scratch sockaddr; returns its length. */
+    private static int encode(Net.Scratch s, InetSocketAddress sa) {
+        MemorySegment a = s.addr;
+        a.fill((byte) 0);
+        short port = Short.reverseBytes((short) sa.getPort());
+        if (sa.getAddress() instanceof Inet4Address v4) {
+            a.set(ValueLayout.JAVA_SHORT, Net.SIN_FAMILY, (short) Net.AF_INET);
+            a.set(ValueLayout.JAVA_SHORT, Net.SIN_PORT, port);
+            MemorySegment.copy(v4.getAddress(), 0, a, ValueLayout.JAVA_BYTE, Net.SIN_ADDR, 4);
+            return (int) Net.SIN_SIZE;
+        }
+        Inet6Address v6 = (Inet6Address) sa.getAddress();
+        a.set(ValueLayout.JAVA_SHORT, Net.SIN6_FAMILY, (short) Net.AF_INET6);
+        a.set(ValueLayout.JAVA_SHORT, Net.SIN6_PORT, port);
+        MemorySegment.copy(v6.getAddress(), 0, a, ValueLayout.JAVA_BYTE, Net.SIN6_ADDR, 16);
+        a.set(ValueLayout.JAVA_INT, Net.SIN6_SCOPE_ID, v6.getScopeId());
+        return (int) Net.SIN6_SIZE;
+    }
+
+    private static void check(Net.Scratch s, int rc, String call, String detail, int fd) throws IoException {
+        if (rc < 0) {
+            throw new IoException(call, detail, fd, Natives.errno(s.errno));
+        }
+    }
+}

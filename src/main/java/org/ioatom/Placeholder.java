@@ -1,3 +1,0 @@
-package org.ioatom;
-/** temporary */
-public final class Placeholder { private Placeholder() {} }

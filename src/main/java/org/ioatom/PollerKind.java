@@ -1,0 +1,97 @@
+package org.ioatom;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+import org.ioatom.internal.Backends;
+
+/**
+ * The OS mechanisms a {@link Poller} can use. Asking whether one is available never fails, on
+ * any OS.
+ */
+public enum PollerKind {
+    /** The best available: epoll on Linux, kqueue on macOS and FreeBSD, else poll, else select. */
+    ANY,
+    /** Linux epoll, edge-triggered (EPOLLET). */
+    EPOLL,
+    /** BSD/macOS kqueue, edge-triggered (EV_CLEAR). */
+    KQUEUE,
+    /** POSIX poll(2): level-triggered underneath, same contract for the app. */
+    POLL,
+    /** POSIX select(2): level-triggered underneath; file descriptors must be below FD_SETSIZE (1024). */
+    SELECT;
+
+    /** The system property that {@link Poller#open()} reads. */
+    public static final String PROPERTY = "ioatom.poller";
+
+    /**
+     * @return whether this kind can be opened here; {@link #ANY} is available when any kind is
+     */
+    public boolean isAvailable() {
+        return unavailableReason() == null;
+    }
+
+    /**
+     * @return why this kind cannot be opened here, or {@code null} when it can
+     */
+    public String unavailableReason() {
+        if (this == ANY) {
+            return Arrays.stream(values()).anyMatch(k -> k != ANY && k.isAvailable())
+                    ? null : Backends.unavailableReason(SELECT);
+        }
+        return Backends.unavailableReason(this);
+    }
+
+    /**
+     * Resolves {@link #ANY} to the best available kind; any other kind resolves to itself.
+     *
+     * @return a concrete kind
+     * @throws UnsupportedOperationException if nothing is available on this platform
+     */
+    public PollerKind resolve() {
+        if (this != ANY) {
+            return this;
+        }
+        for (PollerKind k : new PollerKind[] {EPOLL, KQUEUE, POLL, SELECT}) {
+            if (k.isAvailable()) {
+                return k;
+            }
+        }
+        throw new UnsupportedOperationException("no poller is available: " + Backends.unavailableReason(SELECT));
+    }
+
+    /**
+     * Parses a property value: {@code any}, {@code epoll}, {@code kqueue}, {@code poll} or
+     * {@code select}, in any case.
+     *
+     * @param value the text to parse
+     * @return the kind it names
+     * @throws IllegalArgumentException naming the valid values
+     */
+    public static PollerKind parse(String value) {
+        String v = value.trim().toUpperCase(Locale.ROOT);
+        for (PollerKind k : values()) {
+            if (k.name().equals(v)) {
+                return k;
+            }
+        }
+        throw new IllegalArgumentException("invalid " + PROPERTY + " value '" + value + "': expected one of "
+                + Arrays.stream(values()).map(k -> k.name().toLowerCase(Locale.ROOT))
+                        .collect(Collectors.joining(", ")));
+    }
+
+    /**
+     * @return the kind named by the {@value #PROPERTY} system property, {@link #ANY} if unset
+     * @throws IllegalArgumentException if the property holds an invalid value
+     */
+    public static PollerKind fromProperty() {
+        String v = System.getProperty(PROPERTY);
+        return v == null || v.isBlank() ? ANY : parse(v);
+    }
+
+    /** @return the lower-case name, as the property spells it */
+    @Override
+    public String toString() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,50 @@
+package org.ioatom.internal;
+
+import java.lang.foreign.Arena;
+import org.ioatom.IoException;
+import org.ioatom.PollerKind;
+import org.ioatom.internal.sys.Platform;
+
+/** Which backends exist on this platform, and opening them. */
+public final class Backends {
+    private Backends() {}
+
+    /**
+     * @param kind a concrete kind (not ANY)
+     * @return why it cannot be used here, or {@code null}
+     */
+    public static String unavailableReason(PollerKind kind) {
+        Platform p = Platform.current();
+        if (!p.supported()) {
+            return kind + " is not available: " + p.unsupportedReason();
+        }
+        return switch (kind) {
+            case EPOLL -> p.os() == Platform.Os.LINUX ? null : "epoll is not available on " + p + ": it is Linux-only";
+            case KQUEUE -> "kqueue is not available on " + p + ": it exists on macOS and FreeBSD";
+            case POLL, SELECT -> null;
+            case ANY -> throw new IllegalArgumentException("ANY is not a concrete kind");
+        };
+    }
+
+    /**
+     * Opens a backend.
+     *
+     * @param kind  a concrete, available kind
+     * @param arena the poller's arena
+     * @param slots slots the poller has, including its wake-up slot
+     * @return the backend
+     * @throws IoException if the OS refuses
+     */
+    public static Backend open(PollerKind kind, Arena arena, int slots) throws IoException {
+        String reason = unavailableReason(kind);
+        if (reason != null) {
+            throw new UnsupportedOperationException(reason);
+        }
+        return switch (kind) {
+            case EPOLL -> new EpollBackend(arena, slots);
+            case POLL -> new PollBackend(arena, slots);
+            case SELECT -> new SelectBackend(arena, slots);
+            case KQUEUE, ANY -> throw new UnsupportedOperationException(kind + " cannot be opened here");
+        };
+    }
+}

@@ -1,0 +1,146 @@
+package org.ioatom.internal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import org.ioatom.IoException;
+import org.ioatom.internal.sys.Bindings;
+import org.ioatom.internal.sys.Natives;
+import org.ioatom.internal.sys.Sys;
+
+/**
+ * POSIX poll(2). Level-triggered underneath: a condition is reported again on every wait until
+ * the app clears it, which the edge-triggered contract permits (a spurious repeat, never a
+ * lost wake-up). The pollfd array is dense: removing swaps the last entry into the hole, and
+ * revents are read into the ready batch right after poll returns, so a removal can never leave a
+ * stale revents behind for a later entry.
+ */
+public final class PollBackend extends Backend {
+    private static final Bindings B = Sys.B;
+    private static final short POLLIN = (short) B.intConstant("POLLIN");
+    private static final short POLLPRI = (short) B.intConstant("POLLPRI");
+    private static final short POLLOUT = (short) B.intConstant("POLLOUT");
+    private static final short POLLERR = (short) B.intConstant("POLLERR");
+    private static final short POLLHUP = (short) B.intConstant("POLLHUP");
+    private static final short POLLNVAL = (short) B.intConstant("POLLNVAL");
+    private static final short POLLRDHUP = (short) B.intConstant("POLLRDHUP");
+    private static final long POLLFD_SIZE = B.sizeof("pollfd");
+    private static final long FD_OFFSET = B.offset("pollfd", "fd");
+    private static final long EVENTS_OFFSET = B.offset("pollfd", "events");
+    private static final long REVENTS_OFFSET = B.offset("pollfd", "revents");
+
+    private static final MethodHandle POLL = Natives.libc(B, "poll", true);
+
+    private final MemorySegment pollfds;
+    /** Slot and generation of each pollfd entry. */
+    private final int[] slotAt;
+    private final int[] generationAt;
+    /** pollfd index of each slot. */
+    private final int[] indexOf;
+    private int count;
+
+    /**
+     * @param arena the poller's arena
+     * @param slots the number of slots the poller has (including its own wake-up slot)
+     */
+    public PollBackend(Arena arena, int slots) {
+        super(arena, slots);
+        pollfds = arena.allocate(POLLFD_SIZE * slots, 8);
+        slotAt = new int[slots];
+        generationAt = new int[slots];
+        indexOf = new int[slots];
+    }
+
+    @Override
+    public String name() {
+        return "poll";
+    }
+
+    @Override
+    public void register(int fd, int slot, int generation, int interest) {
+        int i = count++;
+        long base = i * POLLFD_SIZE;
+        pollfds.set(ValueLayout.JAVA_INT, base + FD_OFFSET, fd);
+        pollfds.set(ValueLayout.JAVA_SHORT, base + EVENTS_OFFSET, toPoll(interest));
+        pollfds.set(ValueLayout.JAVA_SHORT, base + REVENTS_OFFSET, (short) 0);
+        slotAt[i] = slot;
+        generationAt[i] = generation;
+        indexOf[slot] = i;
+    }
+
+    @Override
+    public void modify(int fd, int slot, int generation, int interest) {
+        int i = indexOf[slot];
+        pollfds.set(ValueLayout.JAVA_SHORT, i * POLLFD_SIZE + EVENTS_OFFSET, toPoll(interest));
+        generationAt[i] = generation;
+    }
+
+    @Override
+    public void deregister(int fd, int slot) {
+        int i = indexOf[slot];
+        int last = --count;
+        if (i != last) {
+            MemorySegment.copy(pollfds, last * POLLFD_SIZE, pollfds, i * POLLFD_SIZE, POLLFD_SIZE);
+            slotAt[i] = slotAt[last];
+            generationAt[i] = generationAt[last];
+            indexOf[slotAt[i]] = i;
+        }
+    }
+
+    private static short toPoll(int interest) {
+        int ev = 0;
+        if ((interest & READ) != 0) {
+            ev |= POLLIN | POLLRDHUP;
+        }
+        if ((interest & WRITE) != 0) {
+            ev |= POLLOUT;
+        }
+        return (short) ev;
+    }
+
+    @Override
+    public void await(int timeoutMillis) throws IoException {
+        int n;
+        try {
+            n = (int) POLL.invokeExact(errno, pollfds, (long) count, timeoutMillis);
+        } catch (Throwable t) {
+            throw Sys.rethrow(t);
+        }
+        if (n < 0) {
+            if (lastErrno() == Sys.EINTR) {
+                return;
+            }
+            throw new IoException("poll", "nfds=" + count, -1, lastErrno());
+        }
+        for (int i = 0; i < count && n > 0 && !ready.full(); i++) {
+            int rev = pollfds.get(ValueLayout.JAVA_SHORT, i * POLLFD_SIZE + REVENTS_OFFSET);
+            if (rev != 0) {
+                n--;
+                ready.add(slotAt[i], generationAt[i], translate(rev));
+            }
+        }
+    }
+
+    private static int translate(int rev) {
+        int out = 0;
+        if ((rev & (POLLIN | POLLPRI)) != 0) {
+            out |= READ;
+        }
+        if ((rev & POLLOUT) != 0) {
+            out |= WRITE;
+        }
+        if ((rev & (POLLHUP | POLLRDHUP)) != 0) {
+            out |= HUP;
+        }
+        if ((rev & (POLLERR | POLLNVAL)) != 0) {
+            out |= ERROR;
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        // Nothing but memory, which the poller's arena owns.
+    }
+}

@@ -1,0 +1,51 @@
+package org.ioatom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import org.ioatom.internal.sys.Natives;
+import org.ioatom.internal.sys.Sys;
+import org.ioatom.testing.AppStruct;
+import org.ioatom.testing.Kinds;
+import org.openjdk.jol.info.GraphLayout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The poller's own heap is reserved at open and does not grow with registrations (JOL). */
+class PollerFootprintTest {
+    private static final int ATOMS = 10_000;
+
+    static java.util.stream.Stream<PollerKind> kinds() {
+        return Kinds.available().filter(k -> k != PollerKind.SELECT);
+    }
+
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void heapGraphDoesNotGrowFromZeroToTenThousandAtoms(PollerKind kind) throws IOException {
+        IoHandler handler = (owner, events) -> { };
+        List<Integer> fds = new ArrayList<>();
+        try (Arena arena = Arena.ofConfined(); Poller poller = Poller.open(kind, ATOMS)) {
+            MemorySegment errno = arena.allocate(Natives.CAPTURE_LAYOUT);
+            long empty = GraphLayout.parseInstance(poller).totalSize();
+            List<MemorySegment> structs = new ArrayList<>();
+            for (int i = 0; i < ATOMS; i++) {
+                int fd = Sys.eventfd(errno, 0, Sys.EFD_NONBLOCK | Sys.EFD_CLOEXEC);
+                fds.add(fd);
+                MemorySegment s = AppStruct.allocate(arena, i, fd);
+                structs.add(s);
+                poller.add(s, AppStruct.IO, IoAtom.READ, handler);
+            }
+            assertEquals(ATOMS, poller.size());
+            GraphLayout app = GraphLayout.parseInstance(structs.toArray(), handler);
+            long full = GraphLayout.parseInstance(poller).subtract(app).totalSize();
+            assertEquals(empty, full, "poller heap at open vs. with " + ATOMS + " atoms, app objects excluded");
+            for (int fd : fds) {
+                Sys.close(errno, fd);
+            }
+        }
+    }
+}

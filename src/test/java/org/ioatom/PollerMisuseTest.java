@@ -1,0 +1,371 @@
+package org.ioatom;
+
+import static org.ioatom.IoAtom.READ;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import org.ioatom.internal.sys.Natives;
+import org.ioatom.internal.sys.Sys;
+import org.ioatom.testing.AppStruct;
+import org.ioatom.testing.Kinds;
+import org.ioatom.testing.TestPipe;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Misuse gets a clear exception and leaves the poller usable: every backend. */
+class PollerMisuseTest {
+    private final Arena arena = Arena.ofShared();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private static final IoHandler NOTHING = (owner, events) -> { };
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+        arena.close();
+    }
+
+    static java.util.stream.Stream<PollerKind> kinds() {
+        return Kinds.available();
+    }
+
+    private Poller open(PollerKind kind) throws IOException {
+        Poller p = Poller.open(kind, 8);
+        closeables.add(p);
+        return p;
+    }
+
+    private TestPipe pipe() throws IOException {
+        TestPipe p = new TestPipe(arena);
+        closeables.add(p);
+        return p;
+    }
+
+    /** Asserts the poller still works: a fresh atom gets its event. */
+    private void assertUsable(Poller poller) throws IOException {
+        TestPipe p = pipe();
+        MemorySegment s = AppStruct.allocate(arena, 99, p.readFd());
+        poller.add(s, AppStruct.IO, READ, (owner, events) -> AppStruct.record(owner, events));
+        p.write(1);
+        assertTrue(poller.await(5000) >= 1);
+        poller.dispatch();
+        assertEquals(1, AppStruct.calls(s));
+        poller.remove(s, AppStruct.IO);
+    }
+
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void addingTheSameAtomTwiceIsRejected(PollerKind kind) throws IOException {
+        Poller poller = open(kind);
+        MemorySegment s = AppStruct.allocate(arena, 1, pipe().readFd());
+        poller.add(s, AppStruct.IO, READ, NOTHING);
+        var e = assertThrows(IllegalStateException.class, () -> poller.add(s, AppStruct.IO, READ, NOTHING));
+        assertTrue(e.getMessage().contains("already registered with this poller"), e.getMessage());
+        assertEquals(1, poller.size());
+        assertUsable(poller);
+    }
+
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void addingAnAtomOfAnotherPollerIsRejected(PollerKind kind) throws IOException {
+        Poller a = open(kind);
+        Poller b = open(kind);
+        MemorySegment s = AppStruct.allocate(arena, 1, pipe().readFd());
+        a.add(s, AppStruct.IO, READ, NOTHING);
+        var e = assertThrows(IllegalStateException.class, () -> b.add(s, AppStruct.IO, READ, NOTHING));
+        assertTrue(e.getMessage().contains("another poller"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> b.remove(s, AppStruct.IO));
+        assertThrows(IllegalStateException.class, () -> b.set(s, AppStruct.IO, 0));
+        assertUsable(b);
+    }
+
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void sameFdThroughTwoAtomsIsRejected(PollerKind kind) throws IOException {
+        Poller poller = open(kind);
+        int fd = pipe().readFd();
+        poller.add(AppStruct.allocate(arena, 1, fd), AppStruct.IO, READ, NOTHING);
+        var e = assertThrows(IllegalStateException.class,
+                () -> poller.add(AppStruct.allocate(arena, 2, fd), AppStruct.IO, READ, NOTHING));
+        assertTrue(e.getMessage().contains("fd " + fd + " is already registered"), e.getMessage());
+        assertUsable(poller);
+    }
+
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void removeOrSetOfAnUnregisteredAtomIsRejected(PollerKind kind) throws IOException {
+        Poller poller = open(kind);
+        MemorySegment s = AppStruct.allocate(arena, 1, pipe().readFd());
+        var e = assertThrows(IllegalStateException.class, () -> poller.remove(s, AppStruct.IO));
+        assertTrue(e.getMessage().contains("not registered with this poller"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> poller.set(s, AppStruct.IO, READ));
+        poller.add(s, AppStruct.IO, READ, NOTHING);
+        poller.remove(s, AppStruct.IO);
+        assertThrows(IllegalStateException.class, () -> poller.remove(s, AppStruct.IO), "double remove");
+        assertUsable(poller);
+    }
+
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void badAtomMemoryIsRejected(PollerKind kind) throws IOException {
+        Poller poller = open(kind);
+        int fd = pipe().readFd();
+        MemorySegment small = arena.allocate(12);
+        var e = assertThrows(IllegalArgumentException.class, () -> poller.add(small, READ, NOTHING));
+        assertTrue(e.getMessage().contains("does not fit"), e.getMessage());
+        MemorySegment big = arena.allocate(64, 8);
+        IoAtom.init(big, 4, fd);
+        e = assertThrows(IllegalArgumentException.class, () -> poller.add(big, 2, READ, NOTHING));
+        assertTrue(e.getMessage().contains("not 4-byte aligned"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> poller.add(big, -4, READ, NOTHING));
+        assertThrows(IllegalArgumentException.class, () -> poller.add(big, 60, READ, NOTHING));
+        MemorySegment atom = arena.allocate(IoAtom.LAYOUT);
+        IoAtom.init(atom, fd);
+        e = assertThrows(IllegalArgumentException.class, () -> poller.add(atom.asReadOnly(), READ, NOTHING));
+        assertTrue(e.getMessage().contains("read-only"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> poller.add(MemorySegment.ofArray(new int[] {fd, 0, 0, 0}), READ, NOTHING));
+        assertTrue(e.getMessage().contains("native"), e.getMessage());
+        Arena closed = Arena.ofConfined();
+        MemorySegment gone = closed.allocate(IoAtom.LAYOUT);
+        IoAtom.init(gone, fd);
+        closed.close();
+        var ise = assertThrows(IllegalStateException.class, () -> poller.add(gone, READ, NOTHING));
+        assertTrue(ise.getMessage().contains("arena is closed"), ise.getMessage());
+        MemorySegment noFd = arena.allocate(IoAtom.LAYOUT);
+        IoAtom.init(noFd, -1);
+        assertThrows(IllegalArgumentException.class, () -> poller.add(noFd, READ, NOTHING));
+        assertEquals(0, poller.size());
+        assertUsable(poller);
+    }
+
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void nullHandlerAndUnknownFlagsAreRejected(PollerKind kind) throws IOException {
+        Poller poller = open(kind);
+        MemorySegment s = AppStruct.allocate(arena, 1, pipe().readFd());
+        assertThrows(NullPointerException.class, () -> poller.add(s, AppStruct.IO, READ, null));
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> poller.add(s, AppStruct.IO, IoAtom.HUP, NOTHING));
+        assertTrue(e.getMessage().contains("READ and/or WRITE"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> poller.add(s, AppStruct.IO, 64, NOTHING));
+        poller.add(s, AppStruct.IO, READ, NOTHING);
+        assertThrows(IllegalArgumentException.class, () -> poller.set(s, AppStruct.IO, READ | 16));
+        assertEquals(READ, IoAtom.events(s, AppStruct.IO));
+        assertUsable(poller);
+    }
+
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void aClosedDescriptorIsASyscallErrorNamingCallFdAndErrno(PollerKind kind) throws IOException {
+        Poller poller = open(kind);
+        TestPipe p = pipe();
+        int fd = p.readFd();
+        p.closeRead();
+        MemorySegment s = AppStruct.allocate(arena, 1, fd);
+        if (kind == PollerKind.EPOLL) {
+            var e = assertThrows(IoException.class, () -> poller.add(s, AppStruct.IO, READ, NOTHING));
+            assertEquals("epoll_ctl(ADD, fd=" + fd + "): EBADF (Bad file descriptor)", e.getMessage());
+            assertEquals("EBADF", e.errnoName());
+            assertEquals(fd, e.fd());
+            assertEquals("epoll_ctl", e.call());
+            assertEquals(0, poller.size());
+        } else if (kind == PollerKind.POLL) {
+            // poll(2) has no registration call: a closed fd shows up as an ERROR event (POLLNVAL).
+            poller.add(s, AppStruct.IO, READ, (owner, events) -> AppStruct.record(owner, events));
+            assertEquals(1, poller.await(5000));
+            poller.dispatch();
+            assertTrue((AppStruct.lastEvents(s) & IoAtom.ERROR) != 0);
+            poller.remove(s, AppStruct.IO);
+        } else if (kind == PollerKind.SELECT) {
+            poller.add(s, AppStruct.IO, READ, NOTHING);
+            var e = assertThrows(IoException.class, () -> poller.await(0));
+            assertTrue(e.getMessage().startsWith("select(nfds="), e.getMessage());
+            assertTrue(e.getMessage().endsWith("EBADF (Bad file descriptor)"), e.getMessage());
+            poller.remove(s, AppStruct.IO);
+        }
+        assertUsable(poller);
+    }
+
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void exceedingCapacityIsAClearException(PollerKind kind) throws IOException {
+        Poller poller = Poller.open(kind, 2);
+        closeables.add(poller);
+        poller.add(AppStruct.allocate(arena, 1, pipe().readFd()), AppStruct.IO, READ, NOTHING);
+        poller.add(AppStruct.allocate(arena, 2, pipe().readFd()), AppStruct.IO, READ, NOTHING);
+        var e = assertThrows(IllegalStateException.class,
+                () -> poller.add(AppStruct.allocate(arena, 3, pipe().readFd()), AppStruct.IO, READ, NOTHING));
+        assertTrue(e.getMessage().contains("poller is full: 2 atoms"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Poller.open(kind, 0));
+        assertThrows(IllegalArgumentException.class, () -> Poller.open(kind, Poller.MAX_CAPACITY + 1));
+    }
+
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void everyCallOnAClosedPollerIsRejected(PollerKind kind) throws IOException {
+        Poller poller = Poller.open(kind, 4);
+        MemorySegment s = AppStruct.allocate(arena, 1, pipe().readFd());
+        poller.add(s, AppStruct.IO, READ, NOTHING);
+        poller.close();
+        poller.close();
+        assertFalse(IoAtom.isRegistered(s, AppStruct.IO));
+        var e = assertThrows(IllegalStateException.class, () -> poller.await(0));
+        assertEquals("poller is closed", e.getMessage());
+        assertThrows(IllegalStateException.class, poller::dispatch);
+        assertThrows(IllegalStateException.class, () -> poller.add(s, AppStruct.IO, READ, NOTHING));
+        assertThrows(IllegalStateException.class, () -> poller.set(s, AppStruct.IO, READ));
+        assertThrows(IllegalStateException.class, () -> poller.remove(s, AppStruct.IO));
+        poller.wakeup();
+        Poller again = open(kind);
+        again.add(s, AppStruct.IO, READ, NOTHING);
+        assertEquals(1, again.size(), "an atom of a closed poller can join another");
+    }
+
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void reentrantDispatchOrAwaitFromAHandlerIsRejected(PollerKind kind) throws IOException {
+        Poller poller = open(kind);
+        TestPipe p = pipe();
+        MemorySegment s = AppStruct.allocate(arena, 1, p.readFd());
+        List<Exception> caught = new ArrayList<>();
+        poller.add(s, AppStruct.IO, READ, (owner, events) -> {
+            try {
+                poller.dispatch();
+            } catch (IllegalStateException e) {
+                caught.add(e);
+            }
+            try {
+                poller.await(0);
+            } catch (IllegalStateException e) {
+                caught.add(e);
+            }
+            p.drain();
+        });
+        p.write(1);
+        poller.await(5000);
+        poller.dispatch();
+        assertEquals(2, caught.size());
+        assertTrue(caught.get(0).getMessage().contains("not re-entrant"));
+        assertTrue(caught.get(1).getMessage().contains("from a handler"));
+        assertUsable(poller);
+    }
+
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void atomWhoseArenaClosesWhileRegisteredIsDroppedNotCalled(PollerKind kind) throws IOException {
+        Poller poller = open(kind);
+        TestPipe p = pipe();
+        Arena appArena = Arena.ofShared();
+        MemorySegment s = AppStruct.allocate(appArena, 1, p.readFd());
+        int[] calls = {0};
+        poller.add(s, AppStruct.IO, READ, (owner, events) -> calls[0]++);
+        p.write(1);
+        appArena.close();
+        poller.await(5000);
+        poller.dispatch();
+        assertEquals(0, calls[0], "no event delivered to memory that is gone");
+        assertEquals(0, poller.size(), "the registration was dropped");
+        assertUsable(poller);
+    }
+
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void removeAfterTheArenaClosedFreesTheRegistration(PollerKind kind) throws IOException {
+        Poller poller = open(kind);
+        Arena appArena = Arena.ofShared();
+        MemorySegment s = AppStruct.allocate(appArena, 1, pipe().readFd());
+        poller.add(s, AppStruct.IO, READ, NOTHING);
+        appArena.close();
+        poller.remove(s, AppStruct.IO);
+        assertEquals(0, poller.size());
+        assertUsable(poller);
+    }
+
+    @Test
+    void selectRefusesDescriptorsAtOrAboveFdSetSize() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(PollerKind.SELECT.isAvailable());
+        Poller poller = open(PollerKind.SELECT);
+        MemorySegment errno = arena.allocate(Natives.CAPTURE_LAYOUT);
+        List<Integer> fds = new ArrayList<>();
+        try {
+            int fd;
+            do {
+                fd = Sys.eventfd(errno, 0, Sys.EFD_NONBLOCK | Sys.EFD_CLOEXEC);
+                assertTrue(fd >= 0);
+                fds.add(fd);
+            } while (fd < 1024);
+            MemorySegment s = AppStruct.allocate(arena, 1, fd);
+            var e = assertThrows(IllegalArgumentException.class, () -> poller.add(s, AppStruct.IO, READ, NOTHING));
+            assertEquals("fd " + fd + " is too large for select (FD_SETSIZE 1024); use epoll or poll", e.getMessage());
+            assertFalse(IoAtom.isRegistered(s, AppStruct.IO));
+        } finally {
+            for (int fd : fds) {
+                Sys.close(errno, fd);
+            }
+        }
+        assertUsable(poller);
+    }
+
+    @Test
+    void invalidPropertyValueListsTheValidOnes() {
+        String old = System.getProperty(PollerKind.PROPERTY);
+        System.setProperty(PollerKind.PROPERTY, "iouring");
+        try {
+            var e = assertThrows(IllegalArgumentException.class, Poller::open);
+            assertEquals("invalid ioatom.poller value 'iouring': expected one of any, epoll, kqueue, poll, select",
+                    e.getMessage());
+        } finally {
+            if (old == null) {
+                System.clearProperty(PollerKind.PROPERTY);
+            } else {
+                System.setProperty(PollerKind.PROPERTY, old);
+            }
+        }
+    }
+
+    @Test
+    void propertySelectsTheBackend() throws IOException {
+        String old = System.getProperty(PollerKind.PROPERTY);
+        try {
+            for (PollerKind k : Kinds.available().toList()) {
+                System.setProperty(PollerKind.PROPERTY, k.toString().toUpperCase());
+                try (Poller p = Poller.open()) {
+                    assertEquals(k, p.kind());
+                }
+            }
+            System.setProperty(PollerKind.PROPERTY, "any");
+            try (Poller p = Poller.open()) {
+                assertEquals(PollerKind.ANY.resolve(), p.kind());
+                assertEquals(Poller.DEFAULT_CAPACITY, p.capacity());
+            }
+        } finally {
+            if (old == null) {
+                System.clearProperty(PollerKind.PROPERTY);
+            } else {
+                System.setProperty(PollerKind.PROPERTY, old);
+            }
+        }
+    }
+
+    @Test
+    void kqueueOnLinuxSaysItIsNotAvailableHere() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("os.name").startsWith("Linux"));
+        org.junit.jupiter.api.Assumptions.assumeFalse(PollerKind.KQUEUE.isAvailable(), "kqueue emulation is loaded");
+        assertFalse(PollerKind.KQUEUE.isAvailable());
+        assertTrue(PollerKind.KQUEUE.unavailableReason().contains("not available on linux"));
+        var e = assertThrows(UnsupportedOperationException.class, () -> Poller.open(PollerKind.KQUEUE, 4));
+        assertTrue(e.getMessage().contains("kqueue is not available on linux-"), e.getMessage());
+        assertEquals(PollerKind.EPOLL, PollerKind.ANY.resolve());
+    }
+}

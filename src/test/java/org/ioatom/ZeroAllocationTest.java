@@ -1,0 +1,101 @@
+package org.ioatom;
+
+import static org.ioatom.IoAtom.READ;
+import static org.ioatom.IoAtom.WRITE;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
+import org.ioatom.testing.AppStruct;
+import org.ioatom.testing.Kinds;
+import org.ioatom.testing.TestPipe;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * After warm-up, await, dispatch, add, set and remove allocate nothing on the Java heap while
+ * events flow: measured with the thread's allocated-bytes counter over 100 000 loop turns.
+ */
+class ZeroAllocationTest {
+    private static final int ATOMS = 64;
+    private static final int WARMUP = 30_000;
+    private static final int MEASURED = 100_000;
+
+    static java.util.stream.Stream<PollerKind> kinds() {
+        return Kinds.available();
+    }
+
+    /** Everything the loop touches, created before measuring. */
+    private static final class Fixture implements IoHandler {
+        final TestPipe[] pipes = new TestPipe[ATOMS];
+        final MemorySegment[] structs = new MemorySegment[ATOMS];
+        final Poller poller;
+        long handled;
+
+        Fixture(Arena arena, PollerKind kind) throws IOException {
+            poller = Poller.open(kind, ATOMS * 2);
+            for (int i = 0; i < ATOMS; i++) {
+                pipes[i] = new TestPipe(arena);
+                structs[i] = AppStruct.allocate(arena, i, pipes[i].readFd());
+                poller.add(structs[i], AppStruct.IO, READ, this);
+            }
+        }
+
+        @Override
+        public void onEvents(MemorySegment owner, int events) {
+            handled++;
+            pipes[(int) owner.get(ValueLayout.JAVA_LONG, AppStruct.ID)].drain();
+        }
+
+        /** One loop turn: data arrives on two atoms, one atom changes interest, one is re-added. */
+        void turn(int i) throws IOException {
+            pipes[i % ATOMS].write(1);
+            pipes[(i * 7 + 3) % ATOMS].write(2);
+            poller.await(1000);
+            poller.dispatch();
+            MemorySegment toggled = structs[(i * 13 + 5) % ATOMS];
+            poller.set(toggled, AppStruct.IO, (i & 1) == 0 ? READ | WRITE : READ);
+            poller.set(toggled, AppStruct.IO, READ);
+            MemorySegment readded = structs[(i * 5 + 1) % ATOMS];
+            poller.remove(readded, AppStruct.IO);
+            poller.add(readded, AppStruct.IO, READ, this);
+        }
+
+        void close() {
+            poller.close();
+            for (TestPipe p : pipes) {
+                p.close();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void awaitDispatchAddSetRemoveAllocateNothingAfterWarmup(PollerKind kind) throws IOException {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (Arena arena = Arena.ofConfined()) {
+            Fixture f = new Fixture(arena, kind);
+            try {
+                for (int i = 0; i < WARMUP; i++) {
+                    f.turn(i);
+                }
+                long handledBefore = f.handled;
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < MEASURED; i++) {
+                    f.turn(i);
+                }
+                long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+                long handled = f.handled - handledBefore;
+                assertTrue(handled >= MEASURED, "events flowed: " + handled + " handler calls");
+                assertEquals(0, allocated, kind + ": bytes allocated over " + MEASURED + " loop turns ("
+                        + handled + " handler calls)");
+            } finally {
+                f.close();
+            }
+        }
+    }
+}
