@@ -6,6 +6,7 @@ import java.lang.invoke.MethodHandle;
 import java.util.List;
 
 /** A CXCursor (held in the run's arena) with the few queries the generator makes of it. */
+@SuppressWarnings("restricted")
 record Cursor(LibClang clang, MemorySegment segment) {
 
     int kind() {

@@ -193,17 +193,17 @@ final class HeaderClassEmitter {
         out.line("static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);");
         out.close("}");
         out.blank();
-        out.doc("Function descriptor of " + doc + ".");
+        out.returns("the function descriptor of " + doc);
         out.open("public static FunctionDescriptor " + name + "$descriptor() {");
         out.line("return " + name + ".DESC;");
         out.close("}");
         out.blank();
-        out.doc("Downcall method handle of " + doc + ".");
+        out.returns("the downcall method handle of " + doc);
         out.open("public static MethodHandle " + name + "$handle() {");
         out.line("return " + name + ".HANDLE;");
         out.close("}");
         out.blank();
-        out.doc("Address of " + doc + ".");
+        out.returns("the address of " + doc);
         out.open("public static MemorySegment " + name + "$address() {");
         out.line("return " + name + ".ADDR;");
         out.close("}");
@@ -211,17 +211,20 @@ final class HeaderClassEmitter {
         boolean byValueResult = f.result() instanceof RecordRef;
         List<String> decl = new ArrayList<>();
         List<String> call = new ArrayList<>();
+        List<String> paramDocs = new ArrayList<>();
         if (byValueResult) {
             decl.add("SegmentAllocator allocator");
             call.add("allocator");
+            paramDocs.add("allocator where to allocate the returned struct");
         }
         for (Param p : f.params()) {
             decl.add(javaType(p.type()) + " " + javaName(p.name()));
             call.add(javaName(p.name()));
+            paramDocs.add(javaName(p.name()) + " C " + SourceWriter.code(p.cType() + " " + p.name()));
         }
         String ret = javaType(f.result());
         out.blank();
-        out.doc("Calls " + doc + ".");
+        out.javadoc("Calls " + doc + ".", paramDocs, ret.equals("void") ? null : "what the C function returns");
         out.open("public static " + ret + " " + name + "(" + String.join(", ", decl) + ") {");
         out.line("var mh$ = " + name + ".HANDLE;");
         out.open("try {");
@@ -269,17 +272,17 @@ final class HeaderClassEmitter {
         out.line("return new " + name + "(mh$, desc$, mh$.asSpreader(Object[].class, variadicLayouts.length));");
         out.close("}");
         out.blank();
-        out.doc("Address of " + doc + ".");
+        out.returns("the address of " + doc);
         out.open("public static MemorySegment address() {");
         out.line("return ADDR;");
         out.close("}");
         out.blank();
-        out.doc("The downcall handle of this invoker, with the variadic arguments as separate parameters.");
+        out.returns("the downcall handle of this invoker, with the variadic arguments as separate parameters");
         out.open("public MethodHandle handle() {");
         out.line("return handle;");
         out.close("}");
         out.blank();
-        out.doc("The function descriptor of this invoker, variadic layouts included.");
+        out.returns("the function descriptor of this invoker, variadic layouts included");
         out.open("public FunctionDescriptor descriptor() {");
         out.line("return descriptor;");
         out.close("}");
@@ -341,8 +344,8 @@ final class HeaderClassEmitter {
         out.blank();
         out.line("private static final " + type + " " + c.name() + " = " + literal + ";");
         out.blank();
-        out.doc("C " + c.origin() + " " + SourceWriter.code(c.name()) + " of type " + SourceWriter.code(c.cType())
-                + ", as clang evaluates it.");
+        out.returns("the C " + c.origin() + " " + SourceWriter.code(c.name()) + " of type " + SourceWriter.code(c.cType())
+                + ", as clang evaluates it");
         out.open("public static " + type + " " + c.name() + "() {");
         out.line("return " + c.name() + ";");
         out.close("}");

@@ -28,6 +28,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>Everything is bound to one confined arena that lives as long as the generator run.
  */
+@SuppressWarnings("restricted") // the generator runs with --enable-native-access
 final class LibClang {
 
     // --- C struct layouts from clang-c/Index.h and clang-c/CXString.h (LP64) ---

@@ -70,7 +70,7 @@ final class RecordClassEmitter {
         out.blank();
         groupLayout(out, r);
         out.blank();
-        out.doc("The layout of " + SourceWriter.code(r.cName) + ".");
+        out.returns("the layout of " + SourceWriter.code(r.cName));
         out.open("public static final GroupLayout layout() {");
         out.line("return $LAYOUT;");
         out.close("}");
@@ -178,14 +178,14 @@ final class RecordClassEmitter {
         out.blank();
         out.line("private static final " + layoutType + " " + n + "$LAYOUT = (" + layoutType + ") $LAYOUT.select(groupElement(\"" + n + "\"));");
         out.blank();
-        out.doc("Layout of field " + doc + ".");
+        out.returns("the layout of field " + doc);
         out.open("public static final " + layoutType + " " + n + "$layout() {");
         out.line("return " + n + "$LAYOUT;");
         out.close("}");
         out.blank();
         out.line("private static final long " + n + "$OFFSET = " + f.offset() + ";");
         out.blank();
-        out.doc("Offset of field " + doc + " in bytes, from clang.");
+        out.returns("the offset of field " + doc + " in bytes, from clang");
         out.open("public static final long " + n + "$offset() {");
         out.line("return " + n + "$OFFSET;");
         out.close("}");
@@ -202,12 +202,12 @@ final class RecordClassEmitter {
 
     private static void scalarAccessors(SourceWriter out, String n, String id, String javaType, String doc) {
         out.blank();
-        out.doc("Getter for field " + doc + ".");
+        out.javadoc("Getter for field " + doc + ".", List.of("struct the struct"), "the field's value");
         out.open("public static " + javaType + " " + id + "(MemorySegment struct) {");
         out.line("return struct.get(" + n + "$LAYOUT, " + n + "$OFFSET);");
         out.close("}");
         out.blank();
-        out.doc("Setter for field " + doc + ".");
+        out.javadoc("Setter for field " + doc + ".", List.of("struct the struct", "fieldValue the new value"), null);
         out.open("public static void " + id + "(MemorySegment struct, " + javaType + " fieldValue) {");
         out.line("struct.set(" + n + "$LAYOUT, " + n + "$OFFSET, fieldValue);");
         out.close("}");
@@ -215,12 +215,12 @@ final class RecordClassEmitter {
 
     private static void sliceAccessors(SourceWriter out, String n, String id, String doc) {
         out.blank();
-        out.doc("Getter for field " + doc + ": a slice of the struct, not a copy.");
+        out.javadoc("Getter for field " + doc + ".", List.of("struct the struct"), "a slice of the struct, not a copy");
         out.open("public static MemorySegment " + id + "(MemorySegment struct) {");
         out.line("return struct.asSlice(" + n + "$OFFSET, " + n + "$LAYOUT.byteSize());");
         out.close("}");
         out.blank();
-        out.doc("Setter for field " + doc + ": copies the field's size in bytes from fieldValue.");
+        out.javadoc("Setter for field " + doc + ": copies the field's size in bytes.", List.of("struct the struct", "fieldValue the bytes to copy"), null);
         out.open("public static void " + id + "(MemorySegment struct, MemorySegment fieldValue) {");
         out.line("MemorySegment.copy(fieldValue, 0L, struct, " + n + "$OFFSET, " + n + "$LAYOUT.byteSize());");
         out.close("}");
@@ -238,7 +238,7 @@ final class RecordClassEmitter {
         out.blank();
         out.line("private static final long[] " + n + "$DIMS = { " + String.join(", ", dimText) + " };");
         out.blank();
-        out.doc("Dimensions of array field " + doc + ".");
+        out.returns("the dimensions of array field " + doc);
         out.open("public static long[] " + n + "$dimensions() {");
         out.line("return " + n + "$DIMS.clone();");
         out.close("}");
@@ -253,6 +253,11 @@ final class RecordClassEmitter {
             stride *= dims.get(i);
         }
         String indexParams = String.join(", ", params);
+        List<String> indexDocs = new ArrayList<>();
+        indexDocs.add("struct the struct");
+        for (int i = 0; i < dims.size(); i++) {
+            indexDocs.add("index" + i + " index in dimension " + i + " (of " + dims.get(i) + ")");
+        }
         String elementLayoutType = switch (leaf) {
             case Scalar s -> s.layoutType();
             case Pointer p -> "AddressLayout";
@@ -260,7 +265,7 @@ final class RecordClassEmitter {
         };
         if (elementLayoutType == null) {
             out.blank();
-            out.doc("Getter for one element of array field " + doc + ": a slice, not a copy.");
+            out.javadoc("Getter for one element of array field " + doc + ".", indexDocs, "a slice of the struct, not a copy");
             out.open("public static MemorySegment " + id + "(MemorySegment struct, " + indexParams + ") {");
             out.line("return struct.asSlice(" + offset + ", " + leaf.size() + "L);");
             out.close("}");
@@ -273,12 +278,14 @@ final class RecordClassEmitter {
         out.line("private static final " + elementLayoutType + " " + n + "$ELEMENT = (" + elementLayoutType + ") "
                 + n + "$LAYOUT.select(" + path + ");");
         out.blank();
-        out.doc("Getter for one element of array field " + doc + ".");
+        out.javadoc("Getter for one element of array field " + doc + ".", indexDocs, "the element's value");
         out.open("public static " + javaType + " " + id + "(MemorySegment struct, " + indexParams + ") {");
         out.line("return struct.get(" + n + "$ELEMENT, " + offset + ");");
         out.close("}");
         out.blank();
-        out.doc("Setter for one element of array field " + doc + ".");
+        List<String> setterDocs = new ArrayList<>(indexDocs);
+        setterDocs.add("fieldValue the new value");
+        out.javadoc("Setter for one element of array field " + doc + ".", setterDocs, null);
         out.open("public static void " + id + "(MemorySegment struct, " + indexParams + ", " + javaType + " fieldValue) {");
         out.line("struct.set(" + n + "$ELEMENT, " + offset + ", fieldValue);");
         out.close("}");
@@ -299,7 +306,7 @@ final class RecordClassEmitter {
         out.line("return array.asSlice(layout().byteSize() * index, layout().byteSize());");
         out.close("}");
         out.blank();
-        out.doc("The size of " + SourceWriter.code(r.cName) + " in bytes: " + r.size + ".");
+        out.returns("the size of " + SourceWriter.code(r.cName) + " in bytes: " + r.size);
         out.open("public static long sizeof() {");
         out.line("return layout().byteSize();");
         out.close("}");

@@ -16,6 +16,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * every signal disposition as the JVM set it and puts it back after each libclang call that may
  * install handlers. (Running under the JDK's libjsig.so would also work, but needs LD_PRELOAD.)
  */
+@SuppressWarnings("restricted")
 final class SignalGuard {
 
     /** Larger than struct sigaction on any Linux ABI (152 bytes on x86_64 and aarch64). */

@@ -36,6 +36,28 @@ final class SourceWriter {
         return line("    throw new AssertionError(\"unexpected exception from a native call\", ex$);");
     }
 
+    /** A one-line javadoc comment for a method without parameters: {@return text}. */
+    SourceWriter returns(String text) {
+        return line("/** {@return " + text + "} */");
+    }
+
+    /**
+     * A javadoc comment with a tag per parameter (each "name description") and, unless
+     * {@code returns} is null, a return tag: doclint wants both on every public method.
+     */
+    SourceWriter javadoc(String summary, java.util.List<String> params, String returns) {
+        line("/**");
+        line(" * " + summary);
+        line(" *");
+        for (String p : params) {
+            line(" * @param " + p);
+        }
+        if (returns != null) {
+            line(" * @return " + returns);
+        }
+        return line(" */");
+    }
+
     /** A one-line javadoc comment. */
     SourceWriter doc(String sentence) {
         return line("/** " + sentence + " */");

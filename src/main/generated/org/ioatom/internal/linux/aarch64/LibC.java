@@ -63,22 +63,29 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int accept(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len)}. */
+    /** {@return the function descriptor of {@code int accept(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len)}} */
     public static FunctionDescriptor accept$descriptor() {
         return accept.DESC;
     }
 
-    /** Downcall method handle of {@code int accept(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len)}. */
+    /** {@return the downcall method handle of {@code int accept(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len)}} */
     public static MethodHandle accept$handle() {
         return accept.HANDLE;
     }
 
-    /** Address of {@code int accept(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len)}. */
+    /** {@return the address of {@code int accept(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len)}} */
     public static MemorySegment accept$address() {
         return accept.ADDR;
     }
 
-    /** Calls {@code int accept(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len)}. */
+    /**
+     * Calls {@code int accept(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len)}.
+     *
+     * @param __fd C {@code int __fd}
+     * @param __addr C {@code __SOCKADDR_ARG __addr}
+     * @param __addr_len C {@code socklen_t *restrict __addr_len}
+     * @return what the C function returns
+     */
     public static int accept(int __fd, MemorySegment __addr, MemorySegment __addr_len) {
         var mh$ = accept.HANDLE;
         try {
@@ -94,22 +101,30 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int accept4(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len, int __flags)}. */
+    /** {@return the function descriptor of {@code int accept4(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len, int __flags)}} */
     public static FunctionDescriptor accept4$descriptor() {
         return accept4.DESC;
     }
 
-    /** Downcall method handle of {@code int accept4(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len, int __flags)}. */
+    /** {@return the downcall method handle of {@code int accept4(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len, int __flags)}} */
     public static MethodHandle accept4$handle() {
         return accept4.HANDLE;
     }
 
-    /** Address of {@code int accept4(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len, int __flags)}. */
+    /** {@return the address of {@code int accept4(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len, int __flags)}} */
     public static MemorySegment accept4$address() {
         return accept4.ADDR;
     }
 
-    /** Calls {@code int accept4(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len, int __flags)}. */
+    /**
+     * Calls {@code int accept4(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len, int __flags)}.
+     *
+     * @param __fd C {@code int __fd}
+     * @param __addr C {@code __SOCKADDR_ARG __addr}
+     * @param __addr_len C {@code socklen_t *restrict __addr_len}
+     * @param __flags C {@code int __flags}
+     * @return what the C function returns
+     */
     public static int accept4(int __fd, MemorySegment __addr, MemorySegment __addr_len, int __flags) {
         var mh$ = accept4.HANDLE;
         try {
@@ -125,22 +140,29 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)}. */
+    /** {@return the function descriptor of {@code int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)}} */
     public static FunctionDescriptor bind$descriptor() {
         return bind.DESC;
     }
 
-    /** Downcall method handle of {@code int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)}. */
+    /** {@return the downcall method handle of {@code int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)}} */
     public static MethodHandle bind$handle() {
         return bind.HANDLE;
     }
 
-    /** Address of {@code int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)}. */
+    /** {@return the address of {@code int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)}} */
     public static MemorySegment bind$address() {
         return bind.ADDR;
     }
 
-    /** Calls {@code int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)}. */
+    /**
+     * Calls {@code int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)}.
+     *
+     * @param __fd C {@code int __fd}
+     * @param __addr C {@code __CONST_SOCKADDR_ARG __addr}
+     * @param __len C {@code socklen_t __len}
+     * @return what the C function returns
+     */
     public static int bind(int __fd, MemorySegment __addr, int __len) {
         var mh$ = bind.HANDLE;
         try {
@@ -156,22 +178,27 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int close(int __fd)}. */
+    /** {@return the function descriptor of {@code int close(int __fd)}} */
     public static FunctionDescriptor close$descriptor() {
         return close.DESC;
     }
 
-    /** Downcall method handle of {@code int close(int __fd)}. */
+    /** {@return the downcall method handle of {@code int close(int __fd)}} */
     public static MethodHandle close$handle() {
         return close.HANDLE;
     }
 
-    /** Address of {@code int close(int __fd)}. */
+    /** {@return the address of {@code int close(int __fd)}} */
     public static MemorySegment close$address() {
         return close.ADDR;
     }
 
-    /** Calls {@code int close(int __fd)}. */
+    /**
+     * Calls {@code int close(int __fd)}.
+     *
+     * @param __fd C {@code int __fd}
+     * @return what the C function returns
+     */
     public static int close(int __fd) {
         var mh$ = close.HANDLE;
         try {
@@ -187,22 +214,29 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int connect(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)}. */
+    /** {@return the function descriptor of {@code int connect(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)}} */
     public static FunctionDescriptor connect$descriptor() {
         return connect.DESC;
     }
 
-    /** Downcall method handle of {@code int connect(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)}. */
+    /** {@return the downcall method handle of {@code int connect(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)}} */
     public static MethodHandle connect$handle() {
         return connect.HANDLE;
     }
 
-    /** Address of {@code int connect(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)}. */
+    /** {@return the address of {@code int connect(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)}} */
     public static MemorySegment connect$address() {
         return connect.ADDR;
     }
 
-    /** Calls {@code int connect(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)}. */
+    /**
+     * Calls {@code int connect(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)}.
+     *
+     * @param __fd C {@code int __fd}
+     * @param __addr C {@code __CONST_SOCKADDR_ARG __addr}
+     * @param __len C {@code socklen_t __len}
+     * @return what the C function returns
+     */
     public static int connect(int __fd, MemorySegment __addr, int __len) {
         var mh$ = connect.HANDLE;
         try {
@@ -218,22 +252,27 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int epoll_create1(int __flags)}. */
+    /** {@return the function descriptor of {@code int epoll_create1(int __flags)}} */
     public static FunctionDescriptor epoll_create1$descriptor() {
         return epoll_create1.DESC;
     }
 
-    /** Downcall method handle of {@code int epoll_create1(int __flags)}. */
+    /** {@return the downcall method handle of {@code int epoll_create1(int __flags)}} */
     public static MethodHandle epoll_create1$handle() {
         return epoll_create1.HANDLE;
     }
 
-    /** Address of {@code int epoll_create1(int __flags)}. */
+    /** {@return the address of {@code int epoll_create1(int __flags)}} */
     public static MemorySegment epoll_create1$address() {
         return epoll_create1.ADDR;
     }
 
-    /** Calls {@code int epoll_create1(int __flags)}. */
+    /**
+     * Calls {@code int epoll_create1(int __flags)}.
+     *
+     * @param __flags C {@code int __flags}
+     * @return what the C function returns
+     */
     public static int epoll_create1(int __flags) {
         var mh$ = epoll_create1.HANDLE;
         try {
@@ -249,22 +288,30 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int epoll_ctl(int __epfd, int __op, int __fd, struct epoll_event * __event)}. */
+    /** {@return the function descriptor of {@code int epoll_ctl(int __epfd, int __op, int __fd, struct epoll_event * __event)}} */
     public static FunctionDescriptor epoll_ctl$descriptor() {
         return epoll_ctl.DESC;
     }
 
-    /** Downcall method handle of {@code int epoll_ctl(int __epfd, int __op, int __fd, struct epoll_event * __event)}. */
+    /** {@return the downcall method handle of {@code int epoll_ctl(int __epfd, int __op, int __fd, struct epoll_event * __event)}} */
     public static MethodHandle epoll_ctl$handle() {
         return epoll_ctl.HANDLE;
     }
 
-    /** Address of {@code int epoll_ctl(int __epfd, int __op, int __fd, struct epoll_event * __event)}. */
+    /** {@return the address of {@code int epoll_ctl(int __epfd, int __op, int __fd, struct epoll_event * __event)}} */
     public static MemorySegment epoll_ctl$address() {
         return epoll_ctl.ADDR;
     }
 
-    /** Calls {@code int epoll_ctl(int __epfd, int __op, int __fd, struct epoll_event * __event)}. */
+    /**
+     * Calls {@code int epoll_ctl(int __epfd, int __op, int __fd, struct epoll_event * __event)}.
+     *
+     * @param __epfd C {@code int __epfd}
+     * @param __op C {@code int __op}
+     * @param __fd C {@code int __fd}
+     * @param __event C {@code struct epoll_event * __event}
+     * @return what the C function returns
+     */
     public static int epoll_ctl(int __epfd, int __op, int __fd, MemorySegment __event) {
         var mh$ = epoll_ctl.HANDLE;
         try {
@@ -280,22 +327,30 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int epoll_wait(int __epfd, struct epoll_event * __events, int __maxevents, int __timeout)}. */
+    /** {@return the function descriptor of {@code int epoll_wait(int __epfd, struct epoll_event * __events, int __maxevents, int __timeout)}} */
     public static FunctionDescriptor epoll_wait$descriptor() {
         return epoll_wait.DESC;
     }
 
-    /** Downcall method handle of {@code int epoll_wait(int __epfd, struct epoll_event * __events, int __maxevents, int __timeout)}. */
+    /** {@return the downcall method handle of {@code int epoll_wait(int __epfd, struct epoll_event * __events, int __maxevents, int __timeout)}} */
     public static MethodHandle epoll_wait$handle() {
         return epoll_wait.HANDLE;
     }
 
-    /** Address of {@code int epoll_wait(int __epfd, struct epoll_event * __events, int __maxevents, int __timeout)}. */
+    /** {@return the address of {@code int epoll_wait(int __epfd, struct epoll_event * __events, int __maxevents, int __timeout)}} */
     public static MemorySegment epoll_wait$address() {
         return epoll_wait.ADDR;
     }
 
-    /** Calls {@code int epoll_wait(int __epfd, struct epoll_event * __events, int __maxevents, int __timeout)}. */
+    /**
+     * Calls {@code int epoll_wait(int __epfd, struct epoll_event * __events, int __maxevents, int __timeout)}.
+     *
+     * @param __epfd C {@code int __epfd}
+     * @param __events C {@code struct epoll_event * __events}
+     * @param __maxevents C {@code int __maxevents}
+     * @param __timeout C {@code int __timeout}
+     * @return what the C function returns
+     */
     public static int epoll_wait(int __epfd, MemorySegment __events, int __maxevents, int __timeout) {
         var mh$ = epoll_wait.HANDLE;
         try {
@@ -311,22 +366,28 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int eventfd(unsigned int __count, int __flags)}. */
+    /** {@return the function descriptor of {@code int eventfd(unsigned int __count, int __flags)}} */
     public static FunctionDescriptor eventfd$descriptor() {
         return eventfd.DESC;
     }
 
-    /** Downcall method handle of {@code int eventfd(unsigned int __count, int __flags)}. */
+    /** {@return the downcall method handle of {@code int eventfd(unsigned int __count, int __flags)}} */
     public static MethodHandle eventfd$handle() {
         return eventfd.HANDLE;
     }
 
-    /** Address of {@code int eventfd(unsigned int __count, int __flags)}. */
+    /** {@return the address of {@code int eventfd(unsigned int __count, int __flags)}} */
     public static MemorySegment eventfd$address() {
         return eventfd.ADDR;
     }
 
-    /** Calls {@code int eventfd(unsigned int __count, int __flags)}. */
+    /**
+     * Calls {@code int eventfd(unsigned int __count, int __flags)}.
+     *
+     * @param __count C {@code unsigned int __count}
+     * @param __flags C {@code int __flags}
+     * @return what the C function returns
+     */
     public static int eventfd(int __count, int __flags) {
         var mh$ = eventfd.HANDLE;
         try {
@@ -367,17 +428,17 @@ public final class LibC {
             return new fcntl(mh$, desc$, mh$.asSpreader(Object[].class, variadicLayouts.length));
         }
 
-        /** Address of {@code int fcntl(int __fd, int __cmd, ...)}. */
+        /** {@return the address of {@code int fcntl(int __fd, int __cmd, ...)}} */
         public static MemorySegment address() {
             return ADDR;
         }
 
-        /** The downcall handle of this invoker, with the variadic arguments as separate parameters. */
+        /** {@return the downcall handle of this invoker, with the variadic arguments as separate parameters} */
         public MethodHandle handle() {
             return handle;
         }
 
-        /** The function descriptor of this invoker, variadic layouts included. */
+        /** {@return the function descriptor of this invoker, variadic layouts included} */
         public FunctionDescriptor descriptor() {
             return descriptor;
         }
@@ -407,22 +468,29 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int getpeername(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)}. */
+    /** {@return the function descriptor of {@code int getpeername(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)}} */
     public static FunctionDescriptor getpeername$descriptor() {
         return getpeername.DESC;
     }
 
-    /** Downcall method handle of {@code int getpeername(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)}. */
+    /** {@return the downcall method handle of {@code int getpeername(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)}} */
     public static MethodHandle getpeername$handle() {
         return getpeername.HANDLE;
     }
 
-    /** Address of {@code int getpeername(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)}. */
+    /** {@return the address of {@code int getpeername(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)}} */
     public static MemorySegment getpeername$address() {
         return getpeername.ADDR;
     }
 
-    /** Calls {@code int getpeername(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)}. */
+    /**
+     * Calls {@code int getpeername(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)}.
+     *
+     * @param __fd C {@code int __fd}
+     * @param __addr C {@code __SOCKADDR_ARG __addr}
+     * @param __len C {@code socklen_t *restrict __len}
+     * @return what the C function returns
+     */
     public static int getpeername(int __fd, MemorySegment __addr, MemorySegment __len) {
         var mh$ = getpeername.HANDLE;
         try {
@@ -438,22 +506,26 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code __pid_t getpid()}. */
+    /** {@return the function descriptor of {@code __pid_t getpid()}} */
     public static FunctionDescriptor getpid$descriptor() {
         return getpid.DESC;
     }
 
-    /** Downcall method handle of {@code __pid_t getpid()}. */
+    /** {@return the downcall method handle of {@code __pid_t getpid()}} */
     public static MethodHandle getpid$handle() {
         return getpid.HANDLE;
     }
 
-    /** Address of {@code __pid_t getpid()}. */
+    /** {@return the address of {@code __pid_t getpid()}} */
     public static MemorySegment getpid$address() {
         return getpid.ADDR;
     }
 
-    /** Calls {@code __pid_t getpid()}. */
+    /**
+     * Calls {@code __pid_t getpid()}.
+     *
+     * @return what the C function returns
+     */
     public static int getpid() {
         var mh$ = getpid.HANDLE;
         try {
@@ -469,22 +541,29 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int getsockname(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)}. */
+    /** {@return the function descriptor of {@code int getsockname(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)}} */
     public static FunctionDescriptor getsockname$descriptor() {
         return getsockname.DESC;
     }
 
-    /** Downcall method handle of {@code int getsockname(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)}. */
+    /** {@return the downcall method handle of {@code int getsockname(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)}} */
     public static MethodHandle getsockname$handle() {
         return getsockname.HANDLE;
     }
 
-    /** Address of {@code int getsockname(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)}. */
+    /** {@return the address of {@code int getsockname(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)}} */
     public static MemorySegment getsockname$address() {
         return getsockname.ADDR;
     }
 
-    /** Calls {@code int getsockname(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)}. */
+    /**
+     * Calls {@code int getsockname(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)}.
+     *
+     * @param __fd C {@code int __fd}
+     * @param __addr C {@code __SOCKADDR_ARG __addr}
+     * @param __len C {@code socklen_t *restrict __len}
+     * @return what the C function returns
+     */
     public static int getsockname(int __fd, MemorySegment __addr, MemorySegment __len) {
         var mh$ = getsockname.HANDLE;
         try {
@@ -500,22 +579,31 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int getsockopt(int __fd, int __level, int __optname, void *restrict __optval, socklen_t *restrict __optlen)}. */
+    /** {@return the function descriptor of {@code int getsockopt(int __fd, int __level, int __optname, void *restrict __optval, socklen_t *restrict __optlen)}} */
     public static FunctionDescriptor getsockopt$descriptor() {
         return getsockopt.DESC;
     }
 
-    /** Downcall method handle of {@code int getsockopt(int __fd, int __level, int __optname, void *restrict __optval, socklen_t *restrict __optlen)}. */
+    /** {@return the downcall method handle of {@code int getsockopt(int __fd, int __level, int __optname, void *restrict __optval, socklen_t *restrict __optlen)}} */
     public static MethodHandle getsockopt$handle() {
         return getsockopt.HANDLE;
     }
 
-    /** Address of {@code int getsockopt(int __fd, int __level, int __optname, void *restrict __optval, socklen_t *restrict __optlen)}. */
+    /** {@return the address of {@code int getsockopt(int __fd, int __level, int __optname, void *restrict __optval, socklen_t *restrict __optlen)}} */
     public static MemorySegment getsockopt$address() {
         return getsockopt.ADDR;
     }
 
-    /** Calls {@code int getsockopt(int __fd, int __level, int __optname, void *restrict __optval, socklen_t *restrict __optlen)}. */
+    /**
+     * Calls {@code int getsockopt(int __fd, int __level, int __optname, void *restrict __optval, socklen_t *restrict __optlen)}.
+     *
+     * @param __fd C {@code int __fd}
+     * @param __level C {@code int __level}
+     * @param __optname C {@code int __optname}
+     * @param __optval C {@code void *restrict __optval}
+     * @param __optlen C {@code socklen_t *restrict __optlen}
+     * @return what the C function returns
+     */
     public static int getsockopt(int __fd, int __level, int __optname, MemorySegment __optval, MemorySegment __optlen) {
         var mh$ = getsockopt.HANDLE;
         try {
@@ -531,22 +619,30 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code const char * inet_ntop(int __af, const void *restrict __cp, char *restrict __buf, socklen_t __len)}. */
+    /** {@return the function descriptor of {@code const char * inet_ntop(int __af, const void *restrict __cp, char *restrict __buf, socklen_t __len)}} */
     public static FunctionDescriptor inet_ntop$descriptor() {
         return inet_ntop.DESC;
     }
 
-    /** Downcall method handle of {@code const char * inet_ntop(int __af, const void *restrict __cp, char *restrict __buf, socklen_t __len)}. */
+    /** {@return the downcall method handle of {@code const char * inet_ntop(int __af, const void *restrict __cp, char *restrict __buf, socklen_t __len)}} */
     public static MethodHandle inet_ntop$handle() {
         return inet_ntop.HANDLE;
     }
 
-    /** Address of {@code const char * inet_ntop(int __af, const void *restrict __cp, char *restrict __buf, socklen_t __len)}. */
+    /** {@return the address of {@code const char * inet_ntop(int __af, const void *restrict __cp, char *restrict __buf, socklen_t __len)}} */
     public static MemorySegment inet_ntop$address() {
         return inet_ntop.ADDR;
     }
 
-    /** Calls {@code const char * inet_ntop(int __af, const void *restrict __cp, char *restrict __buf, socklen_t __len)}. */
+    /**
+     * Calls {@code const char * inet_ntop(int __af, const void *restrict __cp, char *restrict __buf, socklen_t __len)}.
+     *
+     * @param __af C {@code int __af}
+     * @param __cp C {@code const void *restrict __cp}
+     * @param __buf C {@code char *restrict __buf}
+     * @param __len C {@code socklen_t __len}
+     * @return what the C function returns
+     */
     public static MemorySegment inet_ntop(int __af, MemorySegment __cp, MemorySegment __buf, int __len) {
         var mh$ = inet_ntop.HANDLE;
         try {
@@ -562,22 +658,29 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int inet_pton(int __af, const char *restrict __cp, void *restrict __buf)}. */
+    /** {@return the function descriptor of {@code int inet_pton(int __af, const char *restrict __cp, void *restrict __buf)}} */
     public static FunctionDescriptor inet_pton$descriptor() {
         return inet_pton.DESC;
     }
 
-    /** Downcall method handle of {@code int inet_pton(int __af, const char *restrict __cp, void *restrict __buf)}. */
+    /** {@return the downcall method handle of {@code int inet_pton(int __af, const char *restrict __cp, void *restrict __buf)}} */
     public static MethodHandle inet_pton$handle() {
         return inet_pton.HANDLE;
     }
 
-    /** Address of {@code int inet_pton(int __af, const char *restrict __cp, void *restrict __buf)}. */
+    /** {@return the address of {@code int inet_pton(int __af, const char *restrict __cp, void *restrict __buf)}} */
     public static MemorySegment inet_pton$address() {
         return inet_pton.ADDR;
     }
 
-    /** Calls {@code int inet_pton(int __af, const char *restrict __cp, void *restrict __buf)}. */
+    /**
+     * Calls {@code int inet_pton(int __af, const char *restrict __cp, void *restrict __buf)}.
+     *
+     * @param __af C {@code int __af}
+     * @param __cp C {@code const char *restrict __cp}
+     * @param __buf C {@code void *restrict __buf}
+     * @return what the C function returns
+     */
     public static int inet_pton(int __af, MemorySegment __cp, MemorySegment __buf) {
         var mh$ = inet_pton.HANDLE;
         try {
@@ -593,22 +696,28 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int listen(int __fd, int __n)}. */
+    /** {@return the function descriptor of {@code int listen(int __fd, int __n)}} */
     public static FunctionDescriptor listen$descriptor() {
         return listen.DESC;
     }
 
-    /** Downcall method handle of {@code int listen(int __fd, int __n)}. */
+    /** {@return the downcall method handle of {@code int listen(int __fd, int __n)}} */
     public static MethodHandle listen$handle() {
         return listen.HANDLE;
     }
 
-    /** Address of {@code int listen(int __fd, int __n)}. */
+    /** {@return the address of {@code int listen(int __fd, int __n)}} */
     public static MemorySegment listen$address() {
         return listen.ADDR;
     }
 
-    /** Calls {@code int listen(int __fd, int __n)}. */
+    /**
+     * Calls {@code int listen(int __fd, int __n)}.
+     *
+     * @param __fd C {@code int __fd}
+     * @param __n C {@code int __n}
+     * @return what the C function returns
+     */
     public static int listen(int __fd, int __n) {
         var mh$ = listen.HANDLE;
         try {
@@ -624,22 +733,28 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int pipe2(int[2] __pipedes, int __flags)}. */
+    /** {@return the function descriptor of {@code int pipe2(int[2] __pipedes, int __flags)}} */
     public static FunctionDescriptor pipe2$descriptor() {
         return pipe2.DESC;
     }
 
-    /** Downcall method handle of {@code int pipe2(int[2] __pipedes, int __flags)}. */
+    /** {@return the downcall method handle of {@code int pipe2(int[2] __pipedes, int __flags)}} */
     public static MethodHandle pipe2$handle() {
         return pipe2.HANDLE;
     }
 
-    /** Address of {@code int pipe2(int[2] __pipedes, int __flags)}. */
+    /** {@return the address of {@code int pipe2(int[2] __pipedes, int __flags)}} */
     public static MemorySegment pipe2$address() {
         return pipe2.ADDR;
     }
 
-    /** Calls {@code int pipe2(int[2] __pipedes, int __flags)}. */
+    /**
+     * Calls {@code int pipe2(int[2] __pipedes, int __flags)}.
+     *
+     * @param __pipedes C {@code int[2] __pipedes}
+     * @param __flags C {@code int __flags}
+     * @return what the C function returns
+     */
     public static int pipe2(MemorySegment __pipedes, int __flags) {
         var mh$ = pipe2.HANDLE;
         try {
@@ -655,22 +770,29 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int poll(struct pollfd * __fds, nfds_t __nfds, int __timeout)}. */
+    /** {@return the function descriptor of {@code int poll(struct pollfd * __fds, nfds_t __nfds, int __timeout)}} */
     public static FunctionDescriptor poll$descriptor() {
         return poll.DESC;
     }
 
-    /** Downcall method handle of {@code int poll(struct pollfd * __fds, nfds_t __nfds, int __timeout)}. */
+    /** {@return the downcall method handle of {@code int poll(struct pollfd * __fds, nfds_t __nfds, int __timeout)}} */
     public static MethodHandle poll$handle() {
         return poll.HANDLE;
     }
 
-    /** Address of {@code int poll(struct pollfd * __fds, nfds_t __nfds, int __timeout)}. */
+    /** {@return the address of {@code int poll(struct pollfd * __fds, nfds_t __nfds, int __timeout)}} */
     public static MemorySegment poll$address() {
         return poll.ADDR;
     }
 
-    /** Calls {@code int poll(struct pollfd * __fds, nfds_t __nfds, int __timeout)}. */
+    /**
+     * Calls {@code int poll(struct pollfd * __fds, nfds_t __nfds, int __timeout)}.
+     *
+     * @param __fds C {@code struct pollfd * __fds}
+     * @param __nfds C {@code nfds_t __nfds}
+     * @param __timeout C {@code int __timeout}
+     * @return what the C function returns
+     */
     public static int poll(MemorySegment __fds, long __nfds, int __timeout) {
         var mh$ = poll.HANDLE;
         try {
@@ -686,22 +808,29 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code ssize_t read(int __fd, void * __buf, size_t __nbytes)}. */
+    /** {@return the function descriptor of {@code ssize_t read(int __fd, void * __buf, size_t __nbytes)}} */
     public static FunctionDescriptor read$descriptor() {
         return read.DESC;
     }
 
-    /** Downcall method handle of {@code ssize_t read(int __fd, void * __buf, size_t __nbytes)}. */
+    /** {@return the downcall method handle of {@code ssize_t read(int __fd, void * __buf, size_t __nbytes)}} */
     public static MethodHandle read$handle() {
         return read.HANDLE;
     }
 
-    /** Address of {@code ssize_t read(int __fd, void * __buf, size_t __nbytes)}. */
+    /** {@return the address of {@code ssize_t read(int __fd, void * __buf, size_t __nbytes)}} */
     public static MemorySegment read$address() {
         return read.ADDR;
     }
 
-    /** Calls {@code ssize_t read(int __fd, void * __buf, size_t __nbytes)}. */
+    /**
+     * Calls {@code ssize_t read(int __fd, void * __buf, size_t __nbytes)}.
+     *
+     * @param __fd C {@code int __fd}
+     * @param __buf C {@code void * __buf}
+     * @param __nbytes C {@code size_t __nbytes}
+     * @return what the C function returns
+     */
     public static long read(int __fd, MemorySegment __buf, long __nbytes) {
         var mh$ = read.HANDLE;
         try {
@@ -717,22 +846,29 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code ssize_t readv(int __fd, const struct iovec * __iovec, int __count)}. */
+    /** {@return the function descriptor of {@code ssize_t readv(int __fd, const struct iovec * __iovec, int __count)}} */
     public static FunctionDescriptor readv$descriptor() {
         return readv.DESC;
     }
 
-    /** Downcall method handle of {@code ssize_t readv(int __fd, const struct iovec * __iovec, int __count)}. */
+    /** {@return the downcall method handle of {@code ssize_t readv(int __fd, const struct iovec * __iovec, int __count)}} */
     public static MethodHandle readv$handle() {
         return readv.HANDLE;
     }
 
-    /** Address of {@code ssize_t readv(int __fd, const struct iovec * __iovec, int __count)}. */
+    /** {@return the address of {@code ssize_t readv(int __fd, const struct iovec * __iovec, int __count)}} */
     public static MemorySegment readv$address() {
         return readv.ADDR;
     }
 
-    /** Calls {@code ssize_t readv(int __fd, const struct iovec * __iovec, int __count)}. */
+    /**
+     * Calls {@code ssize_t readv(int __fd, const struct iovec * __iovec, int __count)}.
+     *
+     * @param __fd C {@code int __fd}
+     * @param __iovec C {@code const struct iovec * __iovec}
+     * @param __count C {@code int __count}
+     * @return what the C function returns
+     */
     public static long readv(int __fd, MemorySegment __iovec, int __count) {
         var mh$ = readv.HANDLE;
         try {
@@ -748,22 +884,30 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code ssize_t recv(int __fd, void * __buf, size_t __n, int __flags)}. */
+    /** {@return the function descriptor of {@code ssize_t recv(int __fd, void * __buf, size_t __n, int __flags)}} */
     public static FunctionDescriptor recv$descriptor() {
         return recv.DESC;
     }
 
-    /** Downcall method handle of {@code ssize_t recv(int __fd, void * __buf, size_t __n, int __flags)}. */
+    /** {@return the downcall method handle of {@code ssize_t recv(int __fd, void * __buf, size_t __n, int __flags)}} */
     public static MethodHandle recv$handle() {
         return recv.HANDLE;
     }
 
-    /** Address of {@code ssize_t recv(int __fd, void * __buf, size_t __n, int __flags)}. */
+    /** {@return the address of {@code ssize_t recv(int __fd, void * __buf, size_t __n, int __flags)}} */
     public static MemorySegment recv$address() {
         return recv.ADDR;
     }
 
-    /** Calls {@code ssize_t recv(int __fd, void * __buf, size_t __n, int __flags)}. */
+    /**
+     * Calls {@code ssize_t recv(int __fd, void * __buf, size_t __n, int __flags)}.
+     *
+     * @param __fd C {@code int __fd}
+     * @param __buf C {@code void * __buf}
+     * @param __n C {@code size_t __n}
+     * @param __flags C {@code int __flags}
+     * @return what the C function returns
+     */
     public static long recv(int __fd, MemorySegment __buf, long __n, int __flags) {
         var mh$ = recv.HANDLE;
         try {
@@ -779,22 +923,29 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code ssize_t recvmsg(int __fd, struct msghdr * __message, int __flags)}. */
+    /** {@return the function descriptor of {@code ssize_t recvmsg(int __fd, struct msghdr * __message, int __flags)}} */
     public static FunctionDescriptor recvmsg$descriptor() {
         return recvmsg.DESC;
     }
 
-    /** Downcall method handle of {@code ssize_t recvmsg(int __fd, struct msghdr * __message, int __flags)}. */
+    /** {@return the downcall method handle of {@code ssize_t recvmsg(int __fd, struct msghdr * __message, int __flags)}} */
     public static MethodHandle recvmsg$handle() {
         return recvmsg.HANDLE;
     }
 
-    /** Address of {@code ssize_t recvmsg(int __fd, struct msghdr * __message, int __flags)}. */
+    /** {@return the address of {@code ssize_t recvmsg(int __fd, struct msghdr * __message, int __flags)}} */
     public static MemorySegment recvmsg$address() {
         return recvmsg.ADDR;
     }
 
-    /** Calls {@code ssize_t recvmsg(int __fd, struct msghdr * __message, int __flags)}. */
+    /**
+     * Calls {@code ssize_t recvmsg(int __fd, struct msghdr * __message, int __flags)}.
+     *
+     * @param __fd C {@code int __fd}
+     * @param __message C {@code struct msghdr * __message}
+     * @param __flags C {@code int __flags}
+     * @return what the C function returns
+     */
     public static long recvmsg(int __fd, MemorySegment __message, int __flags) {
         var mh$ = recvmsg.HANDLE;
         try {
@@ -810,22 +961,31 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int select(int __nfds, fd_set *restrict __readfds, fd_set *restrict __writefds, fd_set *restrict __exceptfds, struct timeval *restrict __timeout)}. */
+    /** {@return the function descriptor of {@code int select(int __nfds, fd_set *restrict __readfds, fd_set *restrict __writefds, fd_set *restrict __exceptfds, struct timeval *restrict __timeout)}} */
     public static FunctionDescriptor select$descriptor() {
         return select.DESC;
     }
 
-    /** Downcall method handle of {@code int select(int __nfds, fd_set *restrict __readfds, fd_set *restrict __writefds, fd_set *restrict __exceptfds, struct timeval *restrict __timeout)}. */
+    /** {@return the downcall method handle of {@code int select(int __nfds, fd_set *restrict __readfds, fd_set *restrict __writefds, fd_set *restrict __exceptfds, struct timeval *restrict __timeout)}} */
     public static MethodHandle select$handle() {
         return select.HANDLE;
     }
 
-    /** Address of {@code int select(int __nfds, fd_set *restrict __readfds, fd_set *restrict __writefds, fd_set *restrict __exceptfds, struct timeval *restrict __timeout)}. */
+    /** {@return the address of {@code int select(int __nfds, fd_set *restrict __readfds, fd_set *restrict __writefds, fd_set *restrict __exceptfds, struct timeval *restrict __timeout)}} */
     public static MemorySegment select$address() {
         return select.ADDR;
     }
 
-    /** Calls {@code int select(int __nfds, fd_set *restrict __readfds, fd_set *restrict __writefds, fd_set *restrict __exceptfds, struct timeval *restrict __timeout)}. */
+    /**
+     * Calls {@code int select(int __nfds, fd_set *restrict __readfds, fd_set *restrict __writefds, fd_set *restrict __exceptfds, struct timeval *restrict __timeout)}.
+     *
+     * @param __nfds C {@code int __nfds}
+     * @param __readfds C {@code fd_set *restrict __readfds}
+     * @param __writefds C {@code fd_set *restrict __writefds}
+     * @param __exceptfds C {@code fd_set *restrict __exceptfds}
+     * @param __timeout C {@code struct timeval *restrict __timeout}
+     * @return what the C function returns
+     */
     public static int select(int __nfds, MemorySegment __readfds, MemorySegment __writefds, MemorySegment __exceptfds, MemorySegment __timeout) {
         var mh$ = select.HANDLE;
         try {
@@ -841,22 +1001,30 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code ssize_t send(int __fd, const void * __buf, size_t __n, int __flags)}. */
+    /** {@return the function descriptor of {@code ssize_t send(int __fd, const void * __buf, size_t __n, int __flags)}} */
     public static FunctionDescriptor send$descriptor() {
         return send.DESC;
     }
 
-    /** Downcall method handle of {@code ssize_t send(int __fd, const void * __buf, size_t __n, int __flags)}. */
+    /** {@return the downcall method handle of {@code ssize_t send(int __fd, const void * __buf, size_t __n, int __flags)}} */
     public static MethodHandle send$handle() {
         return send.HANDLE;
     }
 
-    /** Address of {@code ssize_t send(int __fd, const void * __buf, size_t __n, int __flags)}. */
+    /** {@return the address of {@code ssize_t send(int __fd, const void * __buf, size_t __n, int __flags)}} */
     public static MemorySegment send$address() {
         return send.ADDR;
     }
 
-    /** Calls {@code ssize_t send(int __fd, const void * __buf, size_t __n, int __flags)}. */
+    /**
+     * Calls {@code ssize_t send(int __fd, const void * __buf, size_t __n, int __flags)}.
+     *
+     * @param __fd C {@code int __fd}
+     * @param __buf C {@code const void * __buf}
+     * @param __n C {@code size_t __n}
+     * @param __flags C {@code int __flags}
+     * @return what the C function returns
+     */
     public static long send(int __fd, MemorySegment __buf, long __n, int __flags) {
         var mh$ = send.HANDLE;
         try {
@@ -872,22 +1040,29 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code ssize_t sendmsg(int __fd, const struct msghdr * __message, int __flags)}. */
+    /** {@return the function descriptor of {@code ssize_t sendmsg(int __fd, const struct msghdr * __message, int __flags)}} */
     public static FunctionDescriptor sendmsg$descriptor() {
         return sendmsg.DESC;
     }
 
-    /** Downcall method handle of {@code ssize_t sendmsg(int __fd, const struct msghdr * __message, int __flags)}. */
+    /** {@return the downcall method handle of {@code ssize_t sendmsg(int __fd, const struct msghdr * __message, int __flags)}} */
     public static MethodHandle sendmsg$handle() {
         return sendmsg.HANDLE;
     }
 
-    /** Address of {@code ssize_t sendmsg(int __fd, const struct msghdr * __message, int __flags)}. */
+    /** {@return the address of {@code ssize_t sendmsg(int __fd, const struct msghdr * __message, int __flags)}} */
     public static MemorySegment sendmsg$address() {
         return sendmsg.ADDR;
     }
 
-    /** Calls {@code ssize_t sendmsg(int __fd, const struct msghdr * __message, int __flags)}. */
+    /**
+     * Calls {@code ssize_t sendmsg(int __fd, const struct msghdr * __message, int __flags)}.
+     *
+     * @param __fd C {@code int __fd}
+     * @param __message C {@code const struct msghdr * __message}
+     * @param __flags C {@code int __flags}
+     * @return what the C function returns
+     */
     public static long sendmsg(int __fd, MemorySegment __message, int __flags) {
         var mh$ = sendmsg.HANDLE;
         try {
@@ -903,22 +1078,31 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int setsockopt(int __fd, int __level, int __optname, const void * __optval, socklen_t __optlen)}. */
+    /** {@return the function descriptor of {@code int setsockopt(int __fd, int __level, int __optname, const void * __optval, socklen_t __optlen)}} */
     public static FunctionDescriptor setsockopt$descriptor() {
         return setsockopt.DESC;
     }
 
-    /** Downcall method handle of {@code int setsockopt(int __fd, int __level, int __optname, const void * __optval, socklen_t __optlen)}. */
+    /** {@return the downcall method handle of {@code int setsockopt(int __fd, int __level, int __optname, const void * __optval, socklen_t __optlen)}} */
     public static MethodHandle setsockopt$handle() {
         return setsockopt.HANDLE;
     }
 
-    /** Address of {@code int setsockopt(int __fd, int __level, int __optname, const void * __optval, socklen_t __optlen)}. */
+    /** {@return the address of {@code int setsockopt(int __fd, int __level, int __optname, const void * __optval, socklen_t __optlen)}} */
     public static MemorySegment setsockopt$address() {
         return setsockopt.ADDR;
     }
 
-    /** Calls {@code int setsockopt(int __fd, int __level, int __optname, const void * __optval, socklen_t __optlen)}. */
+    /**
+     * Calls {@code int setsockopt(int __fd, int __level, int __optname, const void * __optval, socklen_t __optlen)}.
+     *
+     * @param __fd C {@code int __fd}
+     * @param __level C {@code int __level}
+     * @param __optname C {@code int __optname}
+     * @param __optval C {@code const void * __optval}
+     * @param __optlen C {@code socklen_t __optlen}
+     * @return what the C function returns
+     */
     public static int setsockopt(int __fd, int __level, int __optname, MemorySegment __optval, int __optlen) {
         var mh$ = setsockopt.HANDLE;
         try {
@@ -934,22 +1118,28 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int shutdown(int __fd, int __how)}. */
+    /** {@return the function descriptor of {@code int shutdown(int __fd, int __how)}} */
     public static FunctionDescriptor shutdown$descriptor() {
         return shutdown.DESC;
     }
 
-    /** Downcall method handle of {@code int shutdown(int __fd, int __how)}. */
+    /** {@return the downcall method handle of {@code int shutdown(int __fd, int __how)}} */
     public static MethodHandle shutdown$handle() {
         return shutdown.HANDLE;
     }
 
-    /** Address of {@code int shutdown(int __fd, int __how)}. */
+    /** {@return the address of {@code int shutdown(int __fd, int __how)}} */
     public static MemorySegment shutdown$address() {
         return shutdown.ADDR;
     }
 
-    /** Calls {@code int shutdown(int __fd, int __how)}. */
+    /**
+     * Calls {@code int shutdown(int __fd, int __how)}.
+     *
+     * @param __fd C {@code int __fd}
+     * @param __how C {@code int __how}
+     * @return what the C function returns
+     */
     public static int shutdown(int __fd, int __how) {
         var mh$ = shutdown.HANDLE;
         try {
@@ -965,22 +1155,29 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code int socket(int __domain, int __type, int __protocol)}. */
+    /** {@return the function descriptor of {@code int socket(int __domain, int __type, int __protocol)}} */
     public static FunctionDescriptor socket$descriptor() {
         return socket.DESC;
     }
 
-    /** Downcall method handle of {@code int socket(int __domain, int __type, int __protocol)}. */
+    /** {@return the downcall method handle of {@code int socket(int __domain, int __type, int __protocol)}} */
     public static MethodHandle socket$handle() {
         return socket.HANDLE;
     }
 
-    /** Address of {@code int socket(int __domain, int __type, int __protocol)}. */
+    /** {@return the address of {@code int socket(int __domain, int __type, int __protocol)}} */
     public static MemorySegment socket$address() {
         return socket.ADDR;
     }
 
-    /** Calls {@code int socket(int __domain, int __type, int __protocol)}. */
+    /**
+     * Calls {@code int socket(int __domain, int __type, int __protocol)}.
+     *
+     * @param __domain C {@code int __domain}
+     * @param __type C {@code int __type}
+     * @param __protocol C {@code int __protocol}
+     * @return what the C function returns
+     */
     public static int socket(int __domain, int __type, int __protocol) {
         var mh$ = socket.HANDLE;
         try {
@@ -996,22 +1193,27 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code char * strerror(int __errnum)}. */
+    /** {@return the function descriptor of {@code char * strerror(int __errnum)}} */
     public static FunctionDescriptor strerror$descriptor() {
         return strerror.DESC;
     }
 
-    /** Downcall method handle of {@code char * strerror(int __errnum)}. */
+    /** {@return the downcall method handle of {@code char * strerror(int __errnum)}} */
     public static MethodHandle strerror$handle() {
         return strerror.HANDLE;
     }
 
-    /** Address of {@code char * strerror(int __errnum)}. */
+    /** {@return the address of {@code char * strerror(int __errnum)}} */
     public static MemorySegment strerror$address() {
         return strerror.ADDR;
     }
 
-    /** Calls {@code char * strerror(int __errnum)}. */
+    /**
+     * Calls {@code char * strerror(int __errnum)}.
+     *
+     * @param __errnum C {@code int __errnum}
+     * @return what the C function returns
+     */
     public static MemorySegment strerror(int __errnum) {
         var mh$ = strerror.HANDLE;
         try {
@@ -1027,22 +1229,29 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code ssize_t write(int __fd, const void * __buf, size_t __n)}. */
+    /** {@return the function descriptor of {@code ssize_t write(int __fd, const void * __buf, size_t __n)}} */
     public static FunctionDescriptor write$descriptor() {
         return write.DESC;
     }
 
-    /** Downcall method handle of {@code ssize_t write(int __fd, const void * __buf, size_t __n)}. */
+    /** {@return the downcall method handle of {@code ssize_t write(int __fd, const void * __buf, size_t __n)}} */
     public static MethodHandle write$handle() {
         return write.HANDLE;
     }
 
-    /** Address of {@code ssize_t write(int __fd, const void * __buf, size_t __n)}. */
+    /** {@return the address of {@code ssize_t write(int __fd, const void * __buf, size_t __n)}} */
     public static MemorySegment write$address() {
         return write.ADDR;
     }
 
-    /** Calls {@code ssize_t write(int __fd, const void * __buf, size_t __n)}. */
+    /**
+     * Calls {@code ssize_t write(int __fd, const void * __buf, size_t __n)}.
+     *
+     * @param __fd C {@code int __fd}
+     * @param __buf C {@code const void * __buf}
+     * @param __n C {@code size_t __n}
+     * @return what the C function returns
+     */
     public static long write(int __fd, MemorySegment __buf, long __n) {
         var mh$ = write.HANDLE;
         try {
@@ -1058,22 +1267,29 @@ public final class LibC {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
 
-    /** Function descriptor of {@code ssize_t writev(int __fd, const struct iovec * __iovec, int __count)}. */
+    /** {@return the function descriptor of {@code ssize_t writev(int __fd, const struct iovec * __iovec, int __count)}} */
     public static FunctionDescriptor writev$descriptor() {
         return writev.DESC;
     }
 
-    /** Downcall method handle of {@code ssize_t writev(int __fd, const struct iovec * __iovec, int __count)}. */
+    /** {@return the downcall method handle of {@code ssize_t writev(int __fd, const struct iovec * __iovec, int __count)}} */
     public static MethodHandle writev$handle() {
         return writev.HANDLE;
     }
 
-    /** Address of {@code ssize_t writev(int __fd, const struct iovec * __iovec, int __count)}. */
+    /** {@return the address of {@code ssize_t writev(int __fd, const struct iovec * __iovec, int __count)}} */
     public static MemorySegment writev$address() {
         return writev.ADDR;
     }
 
-    /** Calls {@code ssize_t writev(int __fd, const struct iovec * __iovec, int __count)}. */
+    /**
+     * Calls {@code ssize_t writev(int __fd, const struct iovec * __iovec, int __count)}.
+     *
+     * @param __fd C {@code int __fd}
+     * @param __iovec C {@code const struct iovec * __iovec}
+     * @param __count C {@code int __count}
+     * @return what the C function returns
+     */
     public static long writev(int __fd, MemorySegment __iovec, int __count) {
         var mh$ = writev.HANDLE;
         try {
@@ -1097,588 +1313,588 @@ public final class LibC {
 
     private static final int AF_INET = 2;
 
-    /** C macro {@code AF_INET} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code AF_INET} of type {@code int}, as clang evaluates it} */
     public static int AF_INET() {
         return AF_INET;
     }
 
     private static final int AF_INET6 = 10;
 
-    /** C macro {@code AF_INET6} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code AF_INET6} of type {@code int}, as clang evaluates it} */
     public static int AF_INET6() {
         return AF_INET6;
     }
 
     private static final int AF_UNIX = 1;
 
-    /** C macro {@code AF_UNIX} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code AF_UNIX} of type {@code int}, as clang evaluates it} */
     public static int AF_UNIX() {
         return AF_UNIX;
     }
 
     private static final int AF_UNSPEC = 0;
 
-    /** C macro {@code AF_UNSPEC} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code AF_UNSPEC} of type {@code int}, as clang evaluates it} */
     public static int AF_UNSPEC() {
         return AF_UNSPEC;
     }
 
     private static final int EADDRINUSE = 98;
 
-    /** C macro {@code EADDRINUSE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EADDRINUSE} of type {@code int}, as clang evaluates it} */
     public static int EADDRINUSE() {
         return EADDRINUSE;
     }
 
     private static final int EAGAIN = 11;
 
-    /** C macro {@code EAGAIN} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EAGAIN} of type {@code int}, as clang evaluates it} */
     public static int EAGAIN() {
         return EAGAIN;
     }
 
     private static final int EALREADY = 114;
 
-    /** C macro {@code EALREADY} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EALREADY} of type {@code int}, as clang evaluates it} */
     public static int EALREADY() {
         return EALREADY;
     }
 
     private static final int EBADF = 9;
 
-    /** C macro {@code EBADF} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EBADF} of type {@code int}, as clang evaluates it} */
     public static int EBADF() {
         return EBADF;
     }
 
     private static final int ECONNABORTED = 103;
 
-    /** C macro {@code ECONNABORTED} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ECONNABORTED} of type {@code int}, as clang evaluates it} */
     public static int ECONNABORTED() {
         return ECONNABORTED;
     }
 
     private static final int ECONNREFUSED = 111;
 
-    /** C macro {@code ECONNREFUSED} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ECONNREFUSED} of type {@code int}, as clang evaluates it} */
     public static int ECONNREFUSED() {
         return ECONNREFUSED;
     }
 
     private static final int ECONNRESET = 104;
 
-    /** C macro {@code ECONNRESET} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ECONNRESET} of type {@code int}, as clang evaluates it} */
     public static int ECONNRESET() {
         return ECONNRESET;
     }
 
     private static final int EEXIST = 17;
 
-    /** C macro {@code EEXIST} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EEXIST} of type {@code int}, as clang evaluates it} */
     public static int EEXIST() {
         return EEXIST;
     }
 
     private static final int EFD_CLOEXEC = 524288;
 
-    /** C enum constant {@code EFD_CLOEXEC} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code EFD_CLOEXEC} of type {@code unsigned int}, as clang evaluates it} */
     public static int EFD_CLOEXEC() {
         return EFD_CLOEXEC;
     }
 
     private static final int EFD_NONBLOCK = 2048;
 
-    /** C enum constant {@code EFD_NONBLOCK} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code EFD_NONBLOCK} of type {@code unsigned int}, as clang evaluates it} */
     public static int EFD_NONBLOCK() {
         return EFD_NONBLOCK;
     }
 
     private static final int EFD_SEMAPHORE = 1;
 
-    /** C enum constant {@code EFD_SEMAPHORE} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code EFD_SEMAPHORE} of type {@code unsigned int}, as clang evaluates it} */
     public static int EFD_SEMAPHORE() {
         return EFD_SEMAPHORE;
     }
 
     private static final int EINPROGRESS = 115;
 
-    /** C macro {@code EINPROGRESS} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EINPROGRESS} of type {@code int}, as clang evaluates it} */
     public static int EINPROGRESS() {
         return EINPROGRESS;
     }
 
     private static final int EINTR = 4;
 
-    /** C macro {@code EINTR} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EINTR} of type {@code int}, as clang evaluates it} */
     public static int EINTR() {
         return EINTR;
     }
 
     private static final int EINVAL = 22;
 
-    /** C macro {@code EINVAL} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EINVAL} of type {@code int}, as clang evaluates it} */
     public static int EINVAL() {
         return EINVAL;
     }
 
     private static final int EISCONN = 106;
 
-    /** C macro {@code EISCONN} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EISCONN} of type {@code int}, as clang evaluates it} */
     public static int EISCONN() {
         return EISCONN;
     }
 
     private static final int EMFILE = 24;
 
-    /** C macro {@code EMFILE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EMFILE} of type {@code int}, as clang evaluates it} */
     public static int EMFILE() {
         return EMFILE;
     }
 
     private static final int ENFILE = 23;
 
-    /** C macro {@code ENFILE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENFILE} of type {@code int}, as clang evaluates it} */
     public static int ENFILE() {
         return ENFILE;
     }
 
     private static final int ENOBUFS = 105;
 
-    /** C macro {@code ENOBUFS} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOBUFS} of type {@code int}, as clang evaluates it} */
     public static int ENOBUFS() {
         return ENOBUFS;
     }
 
     private static final int ENOENT = 2;
 
-    /** C macro {@code ENOENT} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOENT} of type {@code int}, as clang evaluates it} */
     public static int ENOENT() {
         return ENOENT;
     }
 
     private static final int ENOMEM = 12;
 
-    /** C macro {@code ENOMEM} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOMEM} of type {@code int}, as clang evaluates it} */
     public static int ENOMEM() {
         return ENOMEM;
     }
 
     private static final int ENOTCONN = 107;
 
-    /** C macro {@code ENOTCONN} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOTCONN} of type {@code int}, as clang evaluates it} */
     public static int ENOTCONN() {
         return ENOTCONN;
     }
 
     private static final int ENOTSOCK = 88;
 
-    /** C macro {@code ENOTSOCK} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOTSOCK} of type {@code int}, as clang evaluates it} */
     public static int ENOTSOCK() {
         return ENOTSOCK;
     }
 
     private static final int EPIPE = 32;
 
-    /** C macro {@code EPIPE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EPIPE} of type {@code int}, as clang evaluates it} */
     public static int EPIPE() {
         return EPIPE;
     }
 
     private static final int EPOLLERR = 8;
 
-    /** C enum constant {@code EPOLLERR} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code EPOLLERR} of type {@code unsigned int}, as clang evaluates it} */
     public static int EPOLLERR() {
         return EPOLLERR;
     }
 
     private static final int EPOLLET = (int) 2147483648L;
 
-    /** C enum constant {@code EPOLLET} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code EPOLLET} of type {@code unsigned int}, as clang evaluates it} */
     public static int EPOLLET() {
         return EPOLLET;
     }
 
     private static final int EPOLLEXCLUSIVE = 268435456;
 
-    /** C enum constant {@code EPOLLEXCLUSIVE} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code EPOLLEXCLUSIVE} of type {@code unsigned int}, as clang evaluates it} */
     public static int EPOLLEXCLUSIVE() {
         return EPOLLEXCLUSIVE;
     }
 
     private static final int EPOLLHUP = 16;
 
-    /** C enum constant {@code EPOLLHUP} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code EPOLLHUP} of type {@code unsigned int}, as clang evaluates it} */
     public static int EPOLLHUP() {
         return EPOLLHUP;
     }
 
     private static final int EPOLLIN = 1;
 
-    /** C enum constant {@code EPOLLIN} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code EPOLLIN} of type {@code unsigned int}, as clang evaluates it} */
     public static int EPOLLIN() {
         return EPOLLIN;
     }
 
     private static final int EPOLLONESHOT = 1073741824;
 
-    /** C enum constant {@code EPOLLONESHOT} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code EPOLLONESHOT} of type {@code unsigned int}, as clang evaluates it} */
     public static int EPOLLONESHOT() {
         return EPOLLONESHOT;
     }
 
     private static final int EPOLLOUT = 4;
 
-    /** C enum constant {@code EPOLLOUT} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code EPOLLOUT} of type {@code unsigned int}, as clang evaluates it} */
     public static int EPOLLOUT() {
         return EPOLLOUT;
     }
 
     private static final int EPOLLPRI = 2;
 
-    /** C enum constant {@code EPOLLPRI} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code EPOLLPRI} of type {@code unsigned int}, as clang evaluates it} */
     public static int EPOLLPRI() {
         return EPOLLPRI;
     }
 
     private static final int EPOLLRDHUP = 8192;
 
-    /** C enum constant {@code EPOLLRDHUP} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code EPOLLRDHUP} of type {@code unsigned int}, as clang evaluates it} */
     public static int EPOLLRDHUP() {
         return EPOLLRDHUP;
     }
 
     private static final int EPOLL_CLOEXEC = 524288;
 
-    /** C enum constant {@code EPOLL_CLOEXEC} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code EPOLL_CLOEXEC} of type {@code unsigned int}, as clang evaluates it} */
     public static int EPOLL_CLOEXEC() {
         return EPOLL_CLOEXEC;
     }
 
     private static final int EPOLL_CTL_ADD = 1;
 
-    /** C macro {@code EPOLL_CTL_ADD} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EPOLL_CTL_ADD} of type {@code int}, as clang evaluates it} */
     public static int EPOLL_CTL_ADD() {
         return EPOLL_CTL_ADD;
     }
 
     private static final int EPOLL_CTL_DEL = 2;
 
-    /** C macro {@code EPOLL_CTL_DEL} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EPOLL_CTL_DEL} of type {@code int}, as clang evaluates it} */
     public static int EPOLL_CTL_DEL() {
         return EPOLL_CTL_DEL;
     }
 
     private static final int EPOLL_CTL_MOD = 3;
 
-    /** C macro {@code EPOLL_CTL_MOD} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EPOLL_CTL_MOD} of type {@code int}, as clang evaluates it} */
     public static int EPOLL_CTL_MOD() {
         return EPOLL_CTL_MOD;
     }
 
     private static final int EPROTO = 71;
 
-    /** C macro {@code EPROTO} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EPROTO} of type {@code int}, as clang evaluates it} */
     public static int EPROTO() {
         return EPROTO;
     }
 
     private static final int ETIMEDOUT = 110;
 
-    /** C macro {@code ETIMEDOUT} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ETIMEDOUT} of type {@code int}, as clang evaluates it} */
     public static int ETIMEDOUT() {
         return ETIMEDOUT;
     }
 
     private static final int EWOULDBLOCK = 11;
 
-    /** C macro {@code EWOULDBLOCK} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EWOULDBLOCK} of type {@code int}, as clang evaluates it} */
     public static int EWOULDBLOCK() {
         return EWOULDBLOCK;
     }
 
     private static final int FD_CLOEXEC = 1;
 
-    /** C macro {@code FD_CLOEXEC} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code FD_CLOEXEC} of type {@code int}, as clang evaluates it} */
     public static int FD_CLOEXEC() {
         return FD_CLOEXEC;
     }
 
     private static final int FD_SETSIZE = 1024;
 
-    /** C macro {@code FD_SETSIZE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code FD_SETSIZE} of type {@code int}, as clang evaluates it} */
     public static int FD_SETSIZE() {
         return FD_SETSIZE;
     }
 
     private static final int F_GETFD = 1;
 
-    /** C macro {@code F_GETFD} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code F_GETFD} of type {@code int}, as clang evaluates it} */
     public static int F_GETFD() {
         return F_GETFD;
     }
 
     private static final int F_GETFL = 3;
 
-    /** C macro {@code F_GETFL} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code F_GETFL} of type {@code int}, as clang evaluates it} */
     public static int F_GETFL() {
         return F_GETFL;
     }
 
     private static final int F_SETFD = 2;
 
-    /** C macro {@code F_SETFD} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code F_SETFD} of type {@code int}, as clang evaluates it} */
     public static int F_SETFD() {
         return F_SETFD;
     }
 
     private static final int F_SETFL = 4;
 
-    /** C macro {@code F_SETFL} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code F_SETFL} of type {@code int}, as clang evaluates it} */
     public static int F_SETFL() {
         return F_SETFL;
     }
 
     private static final int INET6_ADDRSTRLEN = 46;
 
-    /** C macro {@code INET6_ADDRSTRLEN} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code INET6_ADDRSTRLEN} of type {@code int}, as clang evaluates it} */
     public static int INET6_ADDRSTRLEN() {
         return INET6_ADDRSTRLEN;
     }
 
     private static final int INET_ADDRSTRLEN = 16;
 
-    /** C macro {@code INET_ADDRSTRLEN} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code INET_ADDRSTRLEN} of type {@code int}, as clang evaluates it} */
     public static int INET_ADDRSTRLEN() {
         return INET_ADDRSTRLEN;
     }
 
     private static final int IPPROTO_IP = 0;
 
-    /** C enum constant {@code IPPROTO_IP} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code IPPROTO_IP} of type {@code unsigned int}, as clang evaluates it} */
     public static int IPPROTO_IP() {
         return IPPROTO_IP;
     }
 
     private static final int IPPROTO_IPV6 = 41;
 
-    /** C enum constant {@code IPPROTO_IPV6} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code IPPROTO_IPV6} of type {@code unsigned int}, as clang evaluates it} */
     public static int IPPROTO_IPV6() {
         return IPPROTO_IPV6;
     }
 
     private static final int IPPROTO_TCP = 6;
 
-    /** C enum constant {@code IPPROTO_TCP} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code IPPROTO_TCP} of type {@code unsigned int}, as clang evaluates it} */
     public static int IPPROTO_TCP() {
         return IPPROTO_TCP;
     }
 
     private static final int IPV6_V6ONLY = 26;
 
-    /** C macro {@code IPV6_V6ONLY} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code IPV6_V6ONLY} of type {@code int}, as clang evaluates it} */
     public static int IPV6_V6ONLY() {
         return IPV6_V6ONLY;
     }
 
     private static final int MSG_DONTWAIT = 64;
 
-    /** C enum constant {@code MSG_DONTWAIT} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code MSG_DONTWAIT} of type {@code unsigned int}, as clang evaluates it} */
     public static int MSG_DONTWAIT() {
         return MSG_DONTWAIT;
     }
 
     private static final int MSG_NOSIGNAL = 16384;
 
-    /** C enum constant {@code MSG_NOSIGNAL} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code MSG_NOSIGNAL} of type {@code unsigned int}, as clang evaluates it} */
     public static int MSG_NOSIGNAL() {
         return MSG_NOSIGNAL;
     }
 
     private static final int MSG_PEEK = 2;
 
-    /** C enum constant {@code MSG_PEEK} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code MSG_PEEK} of type {@code unsigned int}, as clang evaluates it} */
     public static int MSG_PEEK() {
         return MSG_PEEK;
     }
 
     private static final int O_CLOEXEC = 524288;
 
-    /** C macro {@code O_CLOEXEC} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code O_CLOEXEC} of type {@code int}, as clang evaluates it} */
     public static int O_CLOEXEC() {
         return O_CLOEXEC;
     }
 
     private static final int O_NONBLOCK = 2048;
 
-    /** C macro {@code O_NONBLOCK} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code O_NONBLOCK} of type {@code int}, as clang evaluates it} */
     public static int O_NONBLOCK() {
         return O_NONBLOCK;
     }
 
     private static final int POLLERR = 8;
 
-    /** C macro {@code POLLERR} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code POLLERR} of type {@code int}, as clang evaluates it} */
     public static int POLLERR() {
         return POLLERR;
     }
 
     private static final int POLLHUP = 16;
 
-    /** C macro {@code POLLHUP} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code POLLHUP} of type {@code int}, as clang evaluates it} */
     public static int POLLHUP() {
         return POLLHUP;
     }
 
     private static final int POLLIN = 1;
 
-    /** C macro {@code POLLIN} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code POLLIN} of type {@code int}, as clang evaluates it} */
     public static int POLLIN() {
         return POLLIN;
     }
 
     private static final int POLLNVAL = 32;
 
-    /** C macro {@code POLLNVAL} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code POLLNVAL} of type {@code int}, as clang evaluates it} */
     public static int POLLNVAL() {
         return POLLNVAL;
     }
 
     private static final int POLLOUT = 4;
 
-    /** C macro {@code POLLOUT} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code POLLOUT} of type {@code int}, as clang evaluates it} */
     public static int POLLOUT() {
         return POLLOUT;
     }
 
     private static final int POLLPRI = 2;
 
-    /** C macro {@code POLLPRI} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code POLLPRI} of type {@code int}, as clang evaluates it} */
     public static int POLLPRI() {
         return POLLPRI;
     }
 
     private static final int POLLRDHUP = 8192;
 
-    /** C macro {@code POLLRDHUP} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code POLLRDHUP} of type {@code int}, as clang evaluates it} */
     public static int POLLRDHUP() {
         return POLLRDHUP;
     }
 
     private static final int SHUT_RD = 0;
 
-    /** C enum constant {@code SHUT_RD} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code SHUT_RD} of type {@code unsigned int}, as clang evaluates it} */
     public static int SHUT_RD() {
         return SHUT_RD;
     }
 
     private static final int SHUT_RDWR = 2;
 
-    /** C enum constant {@code SHUT_RDWR} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code SHUT_RDWR} of type {@code unsigned int}, as clang evaluates it} */
     public static int SHUT_RDWR() {
         return SHUT_RDWR;
     }
 
     private static final int SHUT_WR = 1;
 
-    /** C enum constant {@code SHUT_WR} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code SHUT_WR} of type {@code unsigned int}, as clang evaluates it} */
     public static int SHUT_WR() {
         return SHUT_WR;
     }
 
     private static final int SOCK_CLOEXEC = 524288;
 
-    /** C enum constant {@code SOCK_CLOEXEC} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code SOCK_CLOEXEC} of type {@code unsigned int}, as clang evaluates it} */
     public static int SOCK_CLOEXEC() {
         return SOCK_CLOEXEC;
     }
 
     private static final int SOCK_DGRAM = 2;
 
-    /** C enum constant {@code SOCK_DGRAM} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code SOCK_DGRAM} of type {@code unsigned int}, as clang evaluates it} */
     public static int SOCK_DGRAM() {
         return SOCK_DGRAM;
     }
 
     private static final int SOCK_NONBLOCK = 2048;
 
-    /** C enum constant {@code SOCK_NONBLOCK} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code SOCK_NONBLOCK} of type {@code unsigned int}, as clang evaluates it} */
     public static int SOCK_NONBLOCK() {
         return SOCK_NONBLOCK;
     }
 
     private static final int SOCK_STREAM = 1;
 
-    /** C enum constant {@code SOCK_STREAM} of type {@code unsigned int}, as clang evaluates it. */
+    /** {@return the C enum constant {@code SOCK_STREAM} of type {@code unsigned int}, as clang evaluates it} */
     public static int SOCK_STREAM() {
         return SOCK_STREAM;
     }
 
     private static final int SOL_SOCKET = 1;
 
-    /** C macro {@code SOL_SOCKET} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code SOL_SOCKET} of type {@code int}, as clang evaluates it} */
     public static int SOL_SOCKET() {
         return SOL_SOCKET;
     }
 
     private static final int SOMAXCONN = 4096;
 
-    /** C macro {@code SOMAXCONN} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code SOMAXCONN} of type {@code int}, as clang evaluates it} */
     public static int SOMAXCONN() {
         return SOMAXCONN;
     }
 
     private static final int SO_ERROR = 4;
 
-    /** C macro {@code SO_ERROR} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code SO_ERROR} of type {@code int}, as clang evaluates it} */
     public static int SO_ERROR() {
         return SO_ERROR;
     }
 
     private static final int SO_KEEPALIVE = 9;
 
-    /** C macro {@code SO_KEEPALIVE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code SO_KEEPALIVE} of type {@code int}, as clang evaluates it} */
     public static int SO_KEEPALIVE() {
         return SO_KEEPALIVE;
     }
 
     private static final int SO_LINGER = 13;
 
-    /** C macro {@code SO_LINGER} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code SO_LINGER} of type {@code int}, as clang evaluates it} */
     public static int SO_LINGER() {
         return SO_LINGER;
     }
 
     private static final int SO_RCVBUF = 8;
 
-    /** C macro {@code SO_RCVBUF} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code SO_RCVBUF} of type {@code int}, as clang evaluates it} */
     public static int SO_RCVBUF() {
         return SO_RCVBUF;
     }
 
     private static final int SO_REUSEADDR = 2;
 
-    /** C macro {@code SO_REUSEADDR} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code SO_REUSEADDR} of type {@code int}, as clang evaluates it} */
     public static int SO_REUSEADDR() {
         return SO_REUSEADDR;
     }
 
     private static final int SO_REUSEPORT = 15;
 
-    /** C macro {@code SO_REUSEPORT} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code SO_REUSEPORT} of type {@code int}, as clang evaluates it} */
     public static int SO_REUSEPORT() {
         return SO_REUSEPORT;
     }
 
     private static final int SO_SNDBUF = 7;
 
-    /** C macro {@code SO_SNDBUF} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code SO_SNDBUF} of type {@code int}, as clang evaluates it} */
     public static int SO_SNDBUF() {
         return SO_SNDBUF;
     }
 
     private static final int TCP_NODELAY = 1;
 
-    /** C macro {@code TCP_NODELAY} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code TCP_NODELAY} of type {@code int}, as clang evaluates it} */
     public static int TCP_NODELAY() {
         return TCP_NODELAY;
     }

@@ -24,55 +24,75 @@ public class epoll_event {
             epoll_data.layout().withName("data")
     ).withName("epoll_event");
 
-    /** The layout of {@code struct epoll_event}. */
+    /** {@return the layout of {@code struct epoll_event}} */
     public static final GroupLayout layout() {
         return $LAYOUT;
     }
 
     private static final ValueLayout.OfInt events$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("events"));
 
-    /** Layout of field {@code uint32_t events}. */
+    /** {@return the layout of field {@code uint32_t events}} */
     public static final ValueLayout.OfInt events$layout() {
         return events$LAYOUT;
     }
 
     private static final long events$OFFSET = 0;
 
-    /** Offset of field {@code uint32_t events} in bytes, from clang. */
+    /** {@return the offset of field {@code uint32_t events} in bytes, from clang} */
     public static final long events$offset() {
         return events$OFFSET;
     }
 
-    /** Getter for field {@code uint32_t events}. */
+    /**
+     * Getter for field {@code uint32_t events}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static int events(MemorySegment struct) {
         return struct.get(events$LAYOUT, events$OFFSET);
     }
 
-    /** Setter for field {@code uint32_t events}. */
+    /**
+     * Setter for field {@code uint32_t events}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void events(MemorySegment struct, int fieldValue) {
         struct.set(events$LAYOUT, events$OFFSET, fieldValue);
     }
 
     private static final GroupLayout data$LAYOUT = (GroupLayout) $LAYOUT.select(groupElement("data"));
 
-    /** Layout of field {@code epoll_data_t data}. */
+    /** {@return the layout of field {@code epoll_data_t data}} */
     public static final GroupLayout data$layout() {
         return data$LAYOUT;
     }
 
     private static final long data$OFFSET = 8;
 
-    /** Offset of field {@code epoll_data_t data} in bytes, from clang. */
+    /** {@return the offset of field {@code epoll_data_t data} in bytes, from clang} */
     public static final long data$offset() {
         return data$OFFSET;
     }
 
-    /** Getter for field {@code epoll_data_t data}: a slice of the struct, not a copy. */
+    /**
+     * Getter for field {@code epoll_data_t data}.
+     *
+     * @param struct the struct
+     * @return a slice of the struct, not a copy
+     */
     public static MemorySegment data(MemorySegment struct) {
         return struct.asSlice(data$OFFSET, data$LAYOUT.byteSize());
     }
 
-    /** Setter for field {@code epoll_data_t data}: copies the field's size in bytes from fieldValue. */
+    /**
+     * Setter for field {@code epoll_data_t data}: copies the field's size in bytes.
+     *
+     * @param struct the struct
+     * @param fieldValue the bytes to copy
+     */
     public static void data(MemorySegment struct, MemorySegment fieldValue) {
         MemorySegment.copy(fieldValue, 0L, struct, data$OFFSET, data$LAYOUT.byteSize());
     }
@@ -88,7 +108,7 @@ public class epoll_event {
         return array.asSlice(layout().byteSize() * index, layout().byteSize());
     }
 
-    /** The size of {@code struct epoll_event} in bytes: 16. */
+    /** {@return the size of {@code struct epoll_event} in bytes: 16} */
     public static long sizeof() {
         return layout().byteSize();
     }

@@ -22,50 +22,72 @@ public class fd_set {
             MemoryLayout.sequenceLayout(16, LibC.C_LONG).withName("fds_bits")
     ).withName("fd_set");
 
-    /** The layout of {@code fd_set}. */
+    /** {@return the layout of {@code fd_set}} */
     public static final GroupLayout layout() {
         return $LAYOUT;
     }
 
     private static final SequenceLayout fds_bits$LAYOUT = (SequenceLayout) $LAYOUT.select(groupElement("fds_bits"));
 
-    /** Layout of field {@code __fd_mask[16] fds_bits}. */
+    /** {@return the layout of field {@code __fd_mask[16] fds_bits}} */
     public static final SequenceLayout fds_bits$layout() {
         return fds_bits$LAYOUT;
     }
 
     private static final long fds_bits$OFFSET = 0;
 
-    /** Offset of field {@code __fd_mask[16] fds_bits} in bytes, from clang. */
+    /** {@return the offset of field {@code __fd_mask[16] fds_bits} in bytes, from clang} */
     public static final long fds_bits$offset() {
         return fds_bits$OFFSET;
     }
 
-    /** Getter for field {@code __fd_mask[16] fds_bits}: a slice of the struct, not a copy. */
+    /**
+     * Getter for field {@code __fd_mask[16] fds_bits}.
+     *
+     * @param struct the struct
+     * @return a slice of the struct, not a copy
+     */
     public static MemorySegment fds_bits(MemorySegment struct) {
         return struct.asSlice(fds_bits$OFFSET, fds_bits$LAYOUT.byteSize());
     }
 
-    /** Setter for field {@code __fd_mask[16] fds_bits}: copies the field's size in bytes from fieldValue. */
+    /**
+     * Setter for field {@code __fd_mask[16] fds_bits}: copies the field's size in bytes.
+     *
+     * @param struct the struct
+     * @param fieldValue the bytes to copy
+     */
     public static void fds_bits(MemorySegment struct, MemorySegment fieldValue) {
         MemorySegment.copy(fieldValue, 0L, struct, fds_bits$OFFSET, fds_bits$LAYOUT.byteSize());
     }
 
     private static final long[] fds_bits$DIMS = { 16L };
 
-    /** Dimensions of array field {@code __fd_mask[16] fds_bits}. */
+    /** {@return the dimensions of array field {@code __fd_mask[16] fds_bits}} */
     public static long[] fds_bits$dimensions() {
         return fds_bits$DIMS.clone();
     }
 
     private static final ValueLayout.OfLong fds_bits$ELEMENT = (ValueLayout.OfLong) fds_bits$LAYOUT.select(MemoryLayout.PathElement.sequenceElement());
 
-    /** Getter for one element of array field {@code __fd_mask[16] fds_bits}. */
+    /**
+     * Getter for one element of array field {@code __fd_mask[16] fds_bits}.
+     *
+     * @param struct the struct
+     * @param index0 index in dimension 0 (of 16)
+     * @return the element's value
+     */
     public static long fds_bits(MemorySegment struct, long index0) {
         return struct.get(fds_bits$ELEMENT, fds_bits$OFFSET + Objects.checkIndex(index0, 16L) * 8L);
     }
 
-    /** Setter for one element of array field {@code __fd_mask[16] fds_bits}. */
+    /**
+     * Setter for one element of array field {@code __fd_mask[16] fds_bits}.
+     *
+     * @param struct the struct
+     * @param index0 index in dimension 0 (of 16)
+     * @param fieldValue the new value
+     */
     public static void fds_bits(MemorySegment struct, long index0, long fieldValue) {
         struct.set(fds_bits$ELEMENT, fds_bits$OFFSET + Objects.checkIndex(index0, 16L) * 8L, fieldValue);
     }
@@ -81,7 +103,7 @@ public class fd_set {
         return array.asSlice(layout().byteSize() * index, layout().byteSize());
     }
 
-    /** The size of {@code fd_set} in bytes: 128. */
+    /** {@return the size of {@code fd_set} in bytes: 128} */
     public static long sizeof() {
         return layout().byteSize();
     }

@@ -23,55 +23,75 @@ public class iovec {
             LibC.C_LONG.withName("iov_len")
     ).withName("iovec");
 
-    /** The layout of {@code struct iovec}. */
+    /** {@return the layout of {@code struct iovec}} */
     public static final GroupLayout layout() {
         return $LAYOUT;
     }
 
     private static final AddressLayout iov_base$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("iov_base"));
 
-    /** Layout of field {@code void * iov_base}. */
+    /** {@return the layout of field {@code void * iov_base}} */
     public static final AddressLayout iov_base$layout() {
         return iov_base$LAYOUT;
     }
 
     private static final long iov_base$OFFSET = 0;
 
-    /** Offset of field {@code void * iov_base} in bytes, from clang. */
+    /** {@return the offset of field {@code void * iov_base} in bytes, from clang} */
     public static final long iov_base$offset() {
         return iov_base$OFFSET;
     }
 
-    /** Getter for field {@code void * iov_base}. */
+    /**
+     * Getter for field {@code void * iov_base}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static MemorySegment iov_base(MemorySegment struct) {
         return struct.get(iov_base$LAYOUT, iov_base$OFFSET);
     }
 
-    /** Setter for field {@code void * iov_base}. */
+    /**
+     * Setter for field {@code void * iov_base}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void iov_base(MemorySegment struct, MemorySegment fieldValue) {
         struct.set(iov_base$LAYOUT, iov_base$OFFSET, fieldValue);
     }
 
     private static final ValueLayout.OfLong iov_len$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("iov_len"));
 
-    /** Layout of field {@code size_t iov_len}. */
+    /** {@return the layout of field {@code size_t iov_len}} */
     public static final ValueLayout.OfLong iov_len$layout() {
         return iov_len$LAYOUT;
     }
 
     private static final long iov_len$OFFSET = 8;
 
-    /** Offset of field {@code size_t iov_len} in bytes, from clang. */
+    /** {@return the offset of field {@code size_t iov_len} in bytes, from clang} */
     public static final long iov_len$offset() {
         return iov_len$OFFSET;
     }
 
-    /** Getter for field {@code size_t iov_len}. */
+    /**
+     * Getter for field {@code size_t iov_len}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static long iov_len(MemorySegment struct) {
         return struct.get(iov_len$LAYOUT, iov_len$OFFSET);
     }
 
-    /** Setter for field {@code size_t iov_len}. */
+    /**
+     * Setter for field {@code size_t iov_len}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void iov_len(MemorySegment struct, long fieldValue) {
         struct.set(iov_len$LAYOUT, iov_len$OFFSET, fieldValue);
     }
@@ -87,7 +107,7 @@ public class iovec {
         return array.asSlice(layout().byteSize() * index, layout().byteSize());
     }
 
-    /** The size of {@code struct iovec} in bytes: 16. */
+    /** {@return the size of {@code struct iovec} in bytes: 16} */
     public static long sizeof() {
         return layout().byteSize();
     }

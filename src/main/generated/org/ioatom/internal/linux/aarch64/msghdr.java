@@ -30,175 +30,245 @@ public class msghdr {
             MemoryLayout.paddingLayout(4)
     ).withName("msghdr");
 
-    /** The layout of {@code struct msghdr}. */
+    /** {@return the layout of {@code struct msghdr}} */
     public static final GroupLayout layout() {
         return $LAYOUT;
     }
 
     private static final AddressLayout msg_name$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("msg_name"));
 
-    /** Layout of field {@code void * msg_name}. */
+    /** {@return the layout of field {@code void * msg_name}} */
     public static final AddressLayout msg_name$layout() {
         return msg_name$LAYOUT;
     }
 
     private static final long msg_name$OFFSET = 0;
 
-    /** Offset of field {@code void * msg_name} in bytes, from clang. */
+    /** {@return the offset of field {@code void * msg_name} in bytes, from clang} */
     public static final long msg_name$offset() {
         return msg_name$OFFSET;
     }
 
-    /** Getter for field {@code void * msg_name}. */
+    /**
+     * Getter for field {@code void * msg_name}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static MemorySegment msg_name(MemorySegment struct) {
         return struct.get(msg_name$LAYOUT, msg_name$OFFSET);
     }
 
-    /** Setter for field {@code void * msg_name}. */
+    /**
+     * Setter for field {@code void * msg_name}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void msg_name(MemorySegment struct, MemorySegment fieldValue) {
         struct.set(msg_name$LAYOUT, msg_name$OFFSET, fieldValue);
     }
 
     private static final ValueLayout.OfInt msg_namelen$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("msg_namelen"));
 
-    /** Layout of field {@code socklen_t msg_namelen}. */
+    /** {@return the layout of field {@code socklen_t msg_namelen}} */
     public static final ValueLayout.OfInt msg_namelen$layout() {
         return msg_namelen$LAYOUT;
     }
 
     private static final long msg_namelen$OFFSET = 8;
 
-    /** Offset of field {@code socklen_t msg_namelen} in bytes, from clang. */
+    /** {@return the offset of field {@code socklen_t msg_namelen} in bytes, from clang} */
     public static final long msg_namelen$offset() {
         return msg_namelen$OFFSET;
     }
 
-    /** Getter for field {@code socklen_t msg_namelen}. */
+    /**
+     * Getter for field {@code socklen_t msg_namelen}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static int msg_namelen(MemorySegment struct) {
         return struct.get(msg_namelen$LAYOUT, msg_namelen$OFFSET);
     }
 
-    /** Setter for field {@code socklen_t msg_namelen}. */
+    /**
+     * Setter for field {@code socklen_t msg_namelen}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void msg_namelen(MemorySegment struct, int fieldValue) {
         struct.set(msg_namelen$LAYOUT, msg_namelen$OFFSET, fieldValue);
     }
 
     private static final AddressLayout msg_iov$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("msg_iov"));
 
-    /** Layout of field {@code struct iovec * msg_iov}. */
+    /** {@return the layout of field {@code struct iovec * msg_iov}} */
     public static final AddressLayout msg_iov$layout() {
         return msg_iov$LAYOUT;
     }
 
     private static final long msg_iov$OFFSET = 16;
 
-    /** Offset of field {@code struct iovec * msg_iov} in bytes, from clang. */
+    /** {@return the offset of field {@code struct iovec * msg_iov} in bytes, from clang} */
     public static final long msg_iov$offset() {
         return msg_iov$OFFSET;
     }
 
-    /** Getter for field {@code struct iovec * msg_iov}. */
+    /**
+     * Getter for field {@code struct iovec * msg_iov}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static MemorySegment msg_iov(MemorySegment struct) {
         return struct.get(msg_iov$LAYOUT, msg_iov$OFFSET);
     }
 
-    /** Setter for field {@code struct iovec * msg_iov}. */
+    /**
+     * Setter for field {@code struct iovec * msg_iov}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void msg_iov(MemorySegment struct, MemorySegment fieldValue) {
         struct.set(msg_iov$LAYOUT, msg_iov$OFFSET, fieldValue);
     }
 
     private static final ValueLayout.OfLong msg_iovlen$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("msg_iovlen"));
 
-    /** Layout of field {@code size_t msg_iovlen}. */
+    /** {@return the layout of field {@code size_t msg_iovlen}} */
     public static final ValueLayout.OfLong msg_iovlen$layout() {
         return msg_iovlen$LAYOUT;
     }
 
     private static final long msg_iovlen$OFFSET = 24;
 
-    /** Offset of field {@code size_t msg_iovlen} in bytes, from clang. */
+    /** {@return the offset of field {@code size_t msg_iovlen} in bytes, from clang} */
     public static final long msg_iovlen$offset() {
         return msg_iovlen$OFFSET;
     }
 
-    /** Getter for field {@code size_t msg_iovlen}. */
+    /**
+     * Getter for field {@code size_t msg_iovlen}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static long msg_iovlen(MemorySegment struct) {
         return struct.get(msg_iovlen$LAYOUT, msg_iovlen$OFFSET);
     }
 
-    /** Setter for field {@code size_t msg_iovlen}. */
+    /**
+     * Setter for field {@code size_t msg_iovlen}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void msg_iovlen(MemorySegment struct, long fieldValue) {
         struct.set(msg_iovlen$LAYOUT, msg_iovlen$OFFSET, fieldValue);
     }
 
     private static final AddressLayout msg_control$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("msg_control"));
 
-    /** Layout of field {@code void * msg_control}. */
+    /** {@return the layout of field {@code void * msg_control}} */
     public static final AddressLayout msg_control$layout() {
         return msg_control$LAYOUT;
     }
 
     private static final long msg_control$OFFSET = 32;
 
-    /** Offset of field {@code void * msg_control} in bytes, from clang. */
+    /** {@return the offset of field {@code void * msg_control} in bytes, from clang} */
     public static final long msg_control$offset() {
         return msg_control$OFFSET;
     }
 
-    /** Getter for field {@code void * msg_control}. */
+    /**
+     * Getter for field {@code void * msg_control}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static MemorySegment msg_control(MemorySegment struct) {
         return struct.get(msg_control$LAYOUT, msg_control$OFFSET);
     }
 
-    /** Setter for field {@code void * msg_control}. */
+    /**
+     * Setter for field {@code void * msg_control}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void msg_control(MemorySegment struct, MemorySegment fieldValue) {
         struct.set(msg_control$LAYOUT, msg_control$OFFSET, fieldValue);
     }
 
     private static final ValueLayout.OfLong msg_controllen$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("msg_controllen"));
 
-    /** Layout of field {@code size_t msg_controllen}. */
+    /** {@return the layout of field {@code size_t msg_controllen}} */
     public static final ValueLayout.OfLong msg_controllen$layout() {
         return msg_controllen$LAYOUT;
     }
 
     private static final long msg_controllen$OFFSET = 40;
 
-    /** Offset of field {@code size_t msg_controllen} in bytes, from clang. */
+    /** {@return the offset of field {@code size_t msg_controllen} in bytes, from clang} */
     public static final long msg_controllen$offset() {
         return msg_controllen$OFFSET;
     }
 
-    /** Getter for field {@code size_t msg_controllen}. */
+    /**
+     * Getter for field {@code size_t msg_controllen}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static long msg_controllen(MemorySegment struct) {
         return struct.get(msg_controllen$LAYOUT, msg_controllen$OFFSET);
     }
 
-    /** Setter for field {@code size_t msg_controllen}. */
+    /**
+     * Setter for field {@code size_t msg_controllen}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void msg_controllen(MemorySegment struct, long fieldValue) {
         struct.set(msg_controllen$LAYOUT, msg_controllen$OFFSET, fieldValue);
     }
 
     private static final ValueLayout.OfInt msg_flags$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("msg_flags"));
 
-    /** Layout of field {@code int msg_flags}. */
+    /** {@return the layout of field {@code int msg_flags}} */
     public static final ValueLayout.OfInt msg_flags$layout() {
         return msg_flags$LAYOUT;
     }
 
     private static final long msg_flags$OFFSET = 48;
 
-    /** Offset of field {@code int msg_flags} in bytes, from clang. */
+    /** {@return the offset of field {@code int msg_flags} in bytes, from clang} */
     public static final long msg_flags$offset() {
         return msg_flags$OFFSET;
     }
 
-    /** Getter for field {@code int msg_flags}. */
+    /**
+     * Getter for field {@code int msg_flags}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static int msg_flags(MemorySegment struct) {
         return struct.get(msg_flags$LAYOUT, msg_flags$OFFSET);
     }
 
-    /** Setter for field {@code int msg_flags}. */
+    /**
+     * Setter for field {@code int msg_flags}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void msg_flags(MemorySegment struct, int fieldValue) {
         struct.set(msg_flags$LAYOUT, msg_flags$OFFSET, fieldValue);
     }
@@ -214,7 +284,7 @@ public class msghdr {
         return array.asSlice(layout().byteSize() * index, layout().byteSize());
     }
 
-    /** The size of {@code struct msghdr} in bytes: 56. */
+    /** {@return the size of {@code struct msghdr} in bytes: 56} */
     public static long sizeof() {
         return layout().byteSize();
     }

@@ -24,79 +24,109 @@ public class pollfd {
             LibC.C_SHORT.withName("revents")
     ).withName("pollfd");
 
-    /** The layout of {@code struct pollfd}. */
+    /** {@return the layout of {@code struct pollfd}} */
     public static final GroupLayout layout() {
         return $LAYOUT;
     }
 
     private static final ValueLayout.OfInt fd$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("fd"));
 
-    /** Layout of field {@code int fd}. */
+    /** {@return the layout of field {@code int fd}} */
     public static final ValueLayout.OfInt fd$layout() {
         return fd$LAYOUT;
     }
 
     private static final long fd$OFFSET = 0;
 
-    /** Offset of field {@code int fd} in bytes, from clang. */
+    /** {@return the offset of field {@code int fd} in bytes, from clang} */
     public static final long fd$offset() {
         return fd$OFFSET;
     }
 
-    /** Getter for field {@code int fd}. */
+    /**
+     * Getter for field {@code int fd}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static int fd(MemorySegment struct) {
         return struct.get(fd$LAYOUT, fd$OFFSET);
     }
 
-    /** Setter for field {@code int fd}. */
+    /**
+     * Setter for field {@code int fd}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void fd(MemorySegment struct, int fieldValue) {
         struct.set(fd$LAYOUT, fd$OFFSET, fieldValue);
     }
 
     private static final ValueLayout.OfShort events$LAYOUT = (ValueLayout.OfShort) $LAYOUT.select(groupElement("events"));
 
-    /** Layout of field {@code short events}. */
+    /** {@return the layout of field {@code short events}} */
     public static final ValueLayout.OfShort events$layout() {
         return events$LAYOUT;
     }
 
     private static final long events$OFFSET = 4;
 
-    /** Offset of field {@code short events} in bytes, from clang. */
+    /** {@return the offset of field {@code short events} in bytes, from clang} */
     public static final long events$offset() {
         return events$OFFSET;
     }
 
-    /** Getter for field {@code short events}. */
+    /**
+     * Getter for field {@code short events}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static short events(MemorySegment struct) {
         return struct.get(events$LAYOUT, events$OFFSET);
     }
 
-    /** Setter for field {@code short events}. */
+    /**
+     * Setter for field {@code short events}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void events(MemorySegment struct, short fieldValue) {
         struct.set(events$LAYOUT, events$OFFSET, fieldValue);
     }
 
     private static final ValueLayout.OfShort revents$LAYOUT = (ValueLayout.OfShort) $LAYOUT.select(groupElement("revents"));
 
-    /** Layout of field {@code short revents}. */
+    /** {@return the layout of field {@code short revents}} */
     public static final ValueLayout.OfShort revents$layout() {
         return revents$LAYOUT;
     }
 
     private static final long revents$OFFSET = 6;
 
-    /** Offset of field {@code short revents} in bytes, from clang. */
+    /** {@return the offset of field {@code short revents} in bytes, from clang} */
     public static final long revents$offset() {
         return revents$OFFSET;
     }
 
-    /** Getter for field {@code short revents}. */
+    /**
+     * Getter for field {@code short revents}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static short revents(MemorySegment struct) {
         return struct.get(revents$LAYOUT, revents$OFFSET);
     }
 
-    /** Setter for field {@code short revents}. */
+    /**
+     * Setter for field {@code short revents}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void revents(MemorySegment struct, short fieldValue) {
         struct.set(revents$LAYOUT, revents$OFFSET, fieldValue);
     }
@@ -112,7 +142,7 @@ public class pollfd {
         return array.asSlice(layout().byteSize() * index, layout().byteSize());
     }
 
-    /** The size of {@code struct pollfd} in bytes: 8. */
+    /** {@return the size of {@code struct pollfd} in bytes: 8} */
     public static long sizeof() {
         return layout().byteSize();
     }

@@ -24,98 +24,140 @@ public class sockaddr_storage {
             LibC.C_LONG.withName("__ss_align")
     ).withName("sockaddr_storage");
 
-    /** The layout of {@code struct sockaddr_storage}. */
+    /** {@return the layout of {@code struct sockaddr_storage}} */
     public static final GroupLayout layout() {
         return $LAYOUT;
     }
 
     private static final ValueLayout.OfShort ss_family$LAYOUT = (ValueLayout.OfShort) $LAYOUT.select(groupElement("ss_family"));
 
-    /** Layout of field {@code sa_family_t ss_family}. */
+    /** {@return the layout of field {@code sa_family_t ss_family}} */
     public static final ValueLayout.OfShort ss_family$layout() {
         return ss_family$LAYOUT;
     }
 
     private static final long ss_family$OFFSET = 0;
 
-    /** Offset of field {@code sa_family_t ss_family} in bytes, from clang. */
+    /** {@return the offset of field {@code sa_family_t ss_family} in bytes, from clang} */
     public static final long ss_family$offset() {
         return ss_family$OFFSET;
     }
 
-    /** Getter for field {@code sa_family_t ss_family}. */
+    /**
+     * Getter for field {@code sa_family_t ss_family}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static short ss_family(MemorySegment struct) {
         return struct.get(ss_family$LAYOUT, ss_family$OFFSET);
     }
 
-    /** Setter for field {@code sa_family_t ss_family}. */
+    /**
+     * Setter for field {@code sa_family_t ss_family}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void ss_family(MemorySegment struct, short fieldValue) {
         struct.set(ss_family$LAYOUT, ss_family$OFFSET, fieldValue);
     }
 
     private static final SequenceLayout __ss_padding$LAYOUT = (SequenceLayout) $LAYOUT.select(groupElement("__ss_padding"));
 
-    /** Layout of field {@code char[118] __ss_padding}. */
+    /** {@return the layout of field {@code char[118] __ss_padding}} */
     public static final SequenceLayout __ss_padding$layout() {
         return __ss_padding$LAYOUT;
     }
 
     private static final long __ss_padding$OFFSET = 2;
 
-    /** Offset of field {@code char[118] __ss_padding} in bytes, from clang. */
+    /** {@return the offset of field {@code char[118] __ss_padding} in bytes, from clang} */
     public static final long __ss_padding$offset() {
         return __ss_padding$OFFSET;
     }
 
-    /** Getter for field {@code char[118] __ss_padding}: a slice of the struct, not a copy. */
+    /**
+     * Getter for field {@code char[118] __ss_padding}.
+     *
+     * @param struct the struct
+     * @return a slice of the struct, not a copy
+     */
     public static MemorySegment __ss_padding(MemorySegment struct) {
         return struct.asSlice(__ss_padding$OFFSET, __ss_padding$LAYOUT.byteSize());
     }
 
-    /** Setter for field {@code char[118] __ss_padding}: copies the field's size in bytes from fieldValue. */
+    /**
+     * Setter for field {@code char[118] __ss_padding}: copies the field's size in bytes.
+     *
+     * @param struct the struct
+     * @param fieldValue the bytes to copy
+     */
     public static void __ss_padding(MemorySegment struct, MemorySegment fieldValue) {
         MemorySegment.copy(fieldValue, 0L, struct, __ss_padding$OFFSET, __ss_padding$LAYOUT.byteSize());
     }
 
     private static final long[] __ss_padding$DIMS = { 118L };
 
-    /** Dimensions of array field {@code char[118] __ss_padding}. */
+    /** {@return the dimensions of array field {@code char[118] __ss_padding}} */
     public static long[] __ss_padding$dimensions() {
         return __ss_padding$DIMS.clone();
     }
 
     private static final ValueLayout.OfByte __ss_padding$ELEMENT = (ValueLayout.OfByte) __ss_padding$LAYOUT.select(MemoryLayout.PathElement.sequenceElement());
 
-    /** Getter for one element of array field {@code char[118] __ss_padding}. */
+    /**
+     * Getter for one element of array field {@code char[118] __ss_padding}.
+     *
+     * @param struct the struct
+     * @param index0 index in dimension 0 (of 118)
+     * @return the element's value
+     */
     public static byte __ss_padding(MemorySegment struct, long index0) {
         return struct.get(__ss_padding$ELEMENT, __ss_padding$OFFSET + Objects.checkIndex(index0, 118L) * 1L);
     }
 
-    /** Setter for one element of array field {@code char[118] __ss_padding}. */
+    /**
+     * Setter for one element of array field {@code char[118] __ss_padding}.
+     *
+     * @param struct the struct
+     * @param index0 index in dimension 0 (of 118)
+     * @param fieldValue the new value
+     */
     public static void __ss_padding(MemorySegment struct, long index0, byte fieldValue) {
         struct.set(__ss_padding$ELEMENT, __ss_padding$OFFSET + Objects.checkIndex(index0, 118L) * 1L, fieldValue);
     }
 
     private static final ValueLayout.OfLong __ss_align$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("__ss_align"));
 
-    /** Layout of field {@code unsigned long __ss_align}. */
+    /** {@return the layout of field {@code unsigned long __ss_align}} */
     public static final ValueLayout.OfLong __ss_align$layout() {
         return __ss_align$LAYOUT;
     }
 
     private static final long __ss_align$OFFSET = 120;
 
-    /** Offset of field {@code unsigned long __ss_align} in bytes, from clang. */
+    /** {@return the offset of field {@code unsigned long __ss_align} in bytes, from clang} */
     public static final long __ss_align$offset() {
         return __ss_align$OFFSET;
     }
 
-    /** Getter for field {@code unsigned long __ss_align}. */
+    /**
+     * Getter for field {@code unsigned long __ss_align}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static long __ss_align(MemorySegment struct) {
         return struct.get(__ss_align$LAYOUT, __ss_align$OFFSET);
     }
 
-    /** Setter for field {@code unsigned long __ss_align}. */
+    /**
+     * Setter for field {@code unsigned long __ss_align}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void __ss_align(MemorySegment struct, long fieldValue) {
         struct.set(__ss_align$LAYOUT, __ss_align$OFFSET, fieldValue);
     }
@@ -131,7 +173,7 @@ public class sockaddr_storage {
         return array.asSlice(layout().byteSize() * index, layout().byteSize());
     }
 
-    /** The size of {@code struct sockaddr_storage} in bytes: 128. */
+    /** {@return the size of {@code struct sockaddr_storage} in bytes: 128} */
     public static long sizeof() {
         return layout().byteSize();
     }

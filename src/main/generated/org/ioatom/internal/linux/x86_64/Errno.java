@@ -13,938 +13,938 @@ public final class Errno {
 
     private static final int E2BIG = 7;
 
-    /** C macro {@code E2BIG} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code E2BIG} of type {@code int}, as clang evaluates it} */
     public static int E2BIG() {
         return E2BIG;
     }
 
     private static final int EACCES = 13;
 
-    /** C macro {@code EACCES} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EACCES} of type {@code int}, as clang evaluates it} */
     public static int EACCES() {
         return EACCES;
     }
 
     private static final int EADDRINUSE = 98;
 
-    /** C macro {@code EADDRINUSE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EADDRINUSE} of type {@code int}, as clang evaluates it} */
     public static int EADDRINUSE() {
         return EADDRINUSE;
     }
 
     private static final int EADDRNOTAVAIL = 99;
 
-    /** C macro {@code EADDRNOTAVAIL} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EADDRNOTAVAIL} of type {@code int}, as clang evaluates it} */
     public static int EADDRNOTAVAIL() {
         return EADDRNOTAVAIL;
     }
 
     private static final int EADV = 68;
 
-    /** C macro {@code EADV} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EADV} of type {@code int}, as clang evaluates it} */
     public static int EADV() {
         return EADV;
     }
 
     private static final int EAFNOSUPPORT = 97;
 
-    /** C macro {@code EAFNOSUPPORT} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EAFNOSUPPORT} of type {@code int}, as clang evaluates it} */
     public static int EAFNOSUPPORT() {
         return EAFNOSUPPORT;
     }
 
     private static final int EAGAIN = 11;
 
-    /** C macro {@code EAGAIN} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EAGAIN} of type {@code int}, as clang evaluates it} */
     public static int EAGAIN() {
         return EAGAIN;
     }
 
     private static final int EALREADY = 114;
 
-    /** C macro {@code EALREADY} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EALREADY} of type {@code int}, as clang evaluates it} */
     public static int EALREADY() {
         return EALREADY;
     }
 
     private static final int EBADE = 52;
 
-    /** C macro {@code EBADE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EBADE} of type {@code int}, as clang evaluates it} */
     public static int EBADE() {
         return EBADE;
     }
 
     private static final int EBADF = 9;
 
-    /** C macro {@code EBADF} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EBADF} of type {@code int}, as clang evaluates it} */
     public static int EBADF() {
         return EBADF;
     }
 
     private static final int EBADFD = 77;
 
-    /** C macro {@code EBADFD} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EBADFD} of type {@code int}, as clang evaluates it} */
     public static int EBADFD() {
         return EBADFD;
     }
 
     private static final int EBADMSG = 74;
 
-    /** C macro {@code EBADMSG} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EBADMSG} of type {@code int}, as clang evaluates it} */
     public static int EBADMSG() {
         return EBADMSG;
     }
 
     private static final int EBADR = 53;
 
-    /** C macro {@code EBADR} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EBADR} of type {@code int}, as clang evaluates it} */
     public static int EBADR() {
         return EBADR;
     }
 
     private static final int EBADRQC = 56;
 
-    /** C macro {@code EBADRQC} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EBADRQC} of type {@code int}, as clang evaluates it} */
     public static int EBADRQC() {
         return EBADRQC;
     }
 
     private static final int EBADSLT = 57;
 
-    /** C macro {@code EBADSLT} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EBADSLT} of type {@code int}, as clang evaluates it} */
     public static int EBADSLT() {
         return EBADSLT;
     }
 
     private static final int EBFONT = 59;
 
-    /** C macro {@code EBFONT} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EBFONT} of type {@code int}, as clang evaluates it} */
     public static int EBFONT() {
         return EBFONT;
     }
 
     private static final int EBUSY = 16;
 
-    /** C macro {@code EBUSY} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EBUSY} of type {@code int}, as clang evaluates it} */
     public static int EBUSY() {
         return EBUSY;
     }
 
     private static final int ECANCELED = 125;
 
-    /** C macro {@code ECANCELED} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ECANCELED} of type {@code int}, as clang evaluates it} */
     public static int ECANCELED() {
         return ECANCELED;
     }
 
     private static final int ECHILD = 10;
 
-    /** C macro {@code ECHILD} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ECHILD} of type {@code int}, as clang evaluates it} */
     public static int ECHILD() {
         return ECHILD;
     }
 
     private static final int ECHRNG = 44;
 
-    /** C macro {@code ECHRNG} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ECHRNG} of type {@code int}, as clang evaluates it} */
     public static int ECHRNG() {
         return ECHRNG;
     }
 
     private static final int ECOMM = 70;
 
-    /** C macro {@code ECOMM} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ECOMM} of type {@code int}, as clang evaluates it} */
     public static int ECOMM() {
         return ECOMM;
     }
 
     private static final int ECONNABORTED = 103;
 
-    /** C macro {@code ECONNABORTED} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ECONNABORTED} of type {@code int}, as clang evaluates it} */
     public static int ECONNABORTED() {
         return ECONNABORTED;
     }
 
     private static final int ECONNREFUSED = 111;
 
-    /** C macro {@code ECONNREFUSED} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ECONNREFUSED} of type {@code int}, as clang evaluates it} */
     public static int ECONNREFUSED() {
         return ECONNREFUSED;
     }
 
     private static final int ECONNRESET = 104;
 
-    /** C macro {@code ECONNRESET} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ECONNRESET} of type {@code int}, as clang evaluates it} */
     public static int ECONNRESET() {
         return ECONNRESET;
     }
 
     private static final int EDEADLK = 35;
 
-    /** C macro {@code EDEADLK} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EDEADLK} of type {@code int}, as clang evaluates it} */
     public static int EDEADLK() {
         return EDEADLK;
     }
 
     private static final int EDEADLOCK = 35;
 
-    /** C macro {@code EDEADLOCK} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EDEADLOCK} of type {@code int}, as clang evaluates it} */
     public static int EDEADLOCK() {
         return EDEADLOCK;
     }
 
     private static final int EDESTADDRREQ = 89;
 
-    /** C macro {@code EDESTADDRREQ} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EDESTADDRREQ} of type {@code int}, as clang evaluates it} */
     public static int EDESTADDRREQ() {
         return EDESTADDRREQ;
     }
 
     private static final int EDOM = 33;
 
-    /** C macro {@code EDOM} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EDOM} of type {@code int}, as clang evaluates it} */
     public static int EDOM() {
         return EDOM;
     }
 
     private static final int EDOTDOT = 73;
 
-    /** C macro {@code EDOTDOT} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EDOTDOT} of type {@code int}, as clang evaluates it} */
     public static int EDOTDOT() {
         return EDOTDOT;
     }
 
     private static final int EDQUOT = 122;
 
-    /** C macro {@code EDQUOT} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EDQUOT} of type {@code int}, as clang evaluates it} */
     public static int EDQUOT() {
         return EDQUOT;
     }
 
     private static final int EEXIST = 17;
 
-    /** C macro {@code EEXIST} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EEXIST} of type {@code int}, as clang evaluates it} */
     public static int EEXIST() {
         return EEXIST;
     }
 
     private static final int EFAULT = 14;
 
-    /** C macro {@code EFAULT} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EFAULT} of type {@code int}, as clang evaluates it} */
     public static int EFAULT() {
         return EFAULT;
     }
 
     private static final int EFBIG = 27;
 
-    /** C macro {@code EFBIG} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EFBIG} of type {@code int}, as clang evaluates it} */
     public static int EFBIG() {
         return EFBIG;
     }
 
     private static final int EHOSTDOWN = 112;
 
-    /** C macro {@code EHOSTDOWN} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EHOSTDOWN} of type {@code int}, as clang evaluates it} */
     public static int EHOSTDOWN() {
         return EHOSTDOWN;
     }
 
     private static final int EHOSTUNREACH = 113;
 
-    /** C macro {@code EHOSTUNREACH} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EHOSTUNREACH} of type {@code int}, as clang evaluates it} */
     public static int EHOSTUNREACH() {
         return EHOSTUNREACH;
     }
 
     private static final int EHWPOISON = 133;
 
-    /** C macro {@code EHWPOISON} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EHWPOISON} of type {@code int}, as clang evaluates it} */
     public static int EHWPOISON() {
         return EHWPOISON;
     }
 
     private static final int EIDRM = 43;
 
-    /** C macro {@code EIDRM} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EIDRM} of type {@code int}, as clang evaluates it} */
     public static int EIDRM() {
         return EIDRM;
     }
 
     private static final int EILSEQ = 84;
 
-    /** C macro {@code EILSEQ} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EILSEQ} of type {@code int}, as clang evaluates it} */
     public static int EILSEQ() {
         return EILSEQ;
     }
 
     private static final int EINPROGRESS = 115;
 
-    /** C macro {@code EINPROGRESS} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EINPROGRESS} of type {@code int}, as clang evaluates it} */
     public static int EINPROGRESS() {
         return EINPROGRESS;
     }
 
     private static final int EINTR = 4;
 
-    /** C macro {@code EINTR} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EINTR} of type {@code int}, as clang evaluates it} */
     public static int EINTR() {
         return EINTR;
     }
 
     private static final int EINVAL = 22;
 
-    /** C macro {@code EINVAL} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EINVAL} of type {@code int}, as clang evaluates it} */
     public static int EINVAL() {
         return EINVAL;
     }
 
     private static final int EIO = 5;
 
-    /** C macro {@code EIO} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EIO} of type {@code int}, as clang evaluates it} */
     public static int EIO() {
         return EIO;
     }
 
     private static final int EISCONN = 106;
 
-    /** C macro {@code EISCONN} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EISCONN} of type {@code int}, as clang evaluates it} */
     public static int EISCONN() {
         return EISCONN;
     }
 
     private static final int EISDIR = 21;
 
-    /** C macro {@code EISDIR} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EISDIR} of type {@code int}, as clang evaluates it} */
     public static int EISDIR() {
         return EISDIR;
     }
 
     private static final int EISNAM = 120;
 
-    /** C macro {@code EISNAM} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EISNAM} of type {@code int}, as clang evaluates it} */
     public static int EISNAM() {
         return EISNAM;
     }
 
     private static final int EKEYEXPIRED = 127;
 
-    /** C macro {@code EKEYEXPIRED} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EKEYEXPIRED} of type {@code int}, as clang evaluates it} */
     public static int EKEYEXPIRED() {
         return EKEYEXPIRED;
     }
 
     private static final int EKEYREJECTED = 129;
 
-    /** C macro {@code EKEYREJECTED} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EKEYREJECTED} of type {@code int}, as clang evaluates it} */
     public static int EKEYREJECTED() {
         return EKEYREJECTED;
     }
 
     private static final int EKEYREVOKED = 128;
 
-    /** C macro {@code EKEYREVOKED} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EKEYREVOKED} of type {@code int}, as clang evaluates it} */
     public static int EKEYREVOKED() {
         return EKEYREVOKED;
     }
 
     private static final int EL2HLT = 51;
 
-    /** C macro {@code EL2HLT} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EL2HLT} of type {@code int}, as clang evaluates it} */
     public static int EL2HLT() {
         return EL2HLT;
     }
 
     private static final int EL2NSYNC = 45;
 
-    /** C macro {@code EL2NSYNC} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EL2NSYNC} of type {@code int}, as clang evaluates it} */
     public static int EL2NSYNC() {
         return EL2NSYNC;
     }
 
     private static final int EL3HLT = 46;
 
-    /** C macro {@code EL3HLT} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EL3HLT} of type {@code int}, as clang evaluates it} */
     public static int EL3HLT() {
         return EL3HLT;
     }
 
     private static final int EL3RST = 47;
 
-    /** C macro {@code EL3RST} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EL3RST} of type {@code int}, as clang evaluates it} */
     public static int EL3RST() {
         return EL3RST;
     }
 
     private static final int ELIBACC = 79;
 
-    /** C macro {@code ELIBACC} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ELIBACC} of type {@code int}, as clang evaluates it} */
     public static int ELIBACC() {
         return ELIBACC;
     }
 
     private static final int ELIBBAD = 80;
 
-    /** C macro {@code ELIBBAD} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ELIBBAD} of type {@code int}, as clang evaluates it} */
     public static int ELIBBAD() {
         return ELIBBAD;
     }
 
     private static final int ELIBEXEC = 83;
 
-    /** C macro {@code ELIBEXEC} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ELIBEXEC} of type {@code int}, as clang evaluates it} */
     public static int ELIBEXEC() {
         return ELIBEXEC;
     }
 
     private static final int ELIBMAX = 82;
 
-    /** C macro {@code ELIBMAX} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ELIBMAX} of type {@code int}, as clang evaluates it} */
     public static int ELIBMAX() {
         return ELIBMAX;
     }
 
     private static final int ELIBSCN = 81;
 
-    /** C macro {@code ELIBSCN} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ELIBSCN} of type {@code int}, as clang evaluates it} */
     public static int ELIBSCN() {
         return ELIBSCN;
     }
 
     private static final int ELNRNG = 48;
 
-    /** C macro {@code ELNRNG} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ELNRNG} of type {@code int}, as clang evaluates it} */
     public static int ELNRNG() {
         return ELNRNG;
     }
 
     private static final int ELOOP = 40;
 
-    /** C macro {@code ELOOP} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ELOOP} of type {@code int}, as clang evaluates it} */
     public static int ELOOP() {
         return ELOOP;
     }
 
     private static final int EMEDIUMTYPE = 124;
 
-    /** C macro {@code EMEDIUMTYPE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EMEDIUMTYPE} of type {@code int}, as clang evaluates it} */
     public static int EMEDIUMTYPE() {
         return EMEDIUMTYPE;
     }
 
     private static final int EMFILE = 24;
 
-    /** C macro {@code EMFILE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EMFILE} of type {@code int}, as clang evaluates it} */
     public static int EMFILE() {
         return EMFILE;
     }
 
     private static final int EMLINK = 31;
 
-    /** C macro {@code EMLINK} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EMLINK} of type {@code int}, as clang evaluates it} */
     public static int EMLINK() {
         return EMLINK;
     }
 
     private static final int EMSGSIZE = 90;
 
-    /** C macro {@code EMSGSIZE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EMSGSIZE} of type {@code int}, as clang evaluates it} */
     public static int EMSGSIZE() {
         return EMSGSIZE;
     }
 
     private static final int EMULTIHOP = 72;
 
-    /** C macro {@code EMULTIHOP} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EMULTIHOP} of type {@code int}, as clang evaluates it} */
     public static int EMULTIHOP() {
         return EMULTIHOP;
     }
 
     private static final int ENAMETOOLONG = 36;
 
-    /** C macro {@code ENAMETOOLONG} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENAMETOOLONG} of type {@code int}, as clang evaluates it} */
     public static int ENAMETOOLONG() {
         return ENAMETOOLONG;
     }
 
     private static final int ENAVAIL = 119;
 
-    /** C macro {@code ENAVAIL} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENAVAIL} of type {@code int}, as clang evaluates it} */
     public static int ENAVAIL() {
         return ENAVAIL;
     }
 
     private static final int ENETDOWN = 100;
 
-    /** C macro {@code ENETDOWN} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENETDOWN} of type {@code int}, as clang evaluates it} */
     public static int ENETDOWN() {
         return ENETDOWN;
     }
 
     private static final int ENETRESET = 102;
 
-    /** C macro {@code ENETRESET} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENETRESET} of type {@code int}, as clang evaluates it} */
     public static int ENETRESET() {
         return ENETRESET;
     }
 
     private static final int ENETUNREACH = 101;
 
-    /** C macro {@code ENETUNREACH} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENETUNREACH} of type {@code int}, as clang evaluates it} */
     public static int ENETUNREACH() {
         return ENETUNREACH;
     }
 
     private static final int ENFILE = 23;
 
-    /** C macro {@code ENFILE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENFILE} of type {@code int}, as clang evaluates it} */
     public static int ENFILE() {
         return ENFILE;
     }
 
     private static final int ENOANO = 55;
 
-    /** C macro {@code ENOANO} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOANO} of type {@code int}, as clang evaluates it} */
     public static int ENOANO() {
         return ENOANO;
     }
 
     private static final int ENOBUFS = 105;
 
-    /** C macro {@code ENOBUFS} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOBUFS} of type {@code int}, as clang evaluates it} */
     public static int ENOBUFS() {
         return ENOBUFS;
     }
 
     private static final int ENOCSI = 50;
 
-    /** C macro {@code ENOCSI} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOCSI} of type {@code int}, as clang evaluates it} */
     public static int ENOCSI() {
         return ENOCSI;
     }
 
     private static final int ENODATA = 61;
 
-    /** C macro {@code ENODATA} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENODATA} of type {@code int}, as clang evaluates it} */
     public static int ENODATA() {
         return ENODATA;
     }
 
     private static final int ENODEV = 19;
 
-    /** C macro {@code ENODEV} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENODEV} of type {@code int}, as clang evaluates it} */
     public static int ENODEV() {
         return ENODEV;
     }
 
     private static final int ENOENT = 2;
 
-    /** C macro {@code ENOENT} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOENT} of type {@code int}, as clang evaluates it} */
     public static int ENOENT() {
         return ENOENT;
     }
 
     private static final int ENOEXEC = 8;
 
-    /** C macro {@code ENOEXEC} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOEXEC} of type {@code int}, as clang evaluates it} */
     public static int ENOEXEC() {
         return ENOEXEC;
     }
 
     private static final int ENOKEY = 126;
 
-    /** C macro {@code ENOKEY} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOKEY} of type {@code int}, as clang evaluates it} */
     public static int ENOKEY() {
         return ENOKEY;
     }
 
     private static final int ENOLCK = 37;
 
-    /** C macro {@code ENOLCK} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOLCK} of type {@code int}, as clang evaluates it} */
     public static int ENOLCK() {
         return ENOLCK;
     }
 
     private static final int ENOLINK = 67;
 
-    /** C macro {@code ENOLINK} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOLINK} of type {@code int}, as clang evaluates it} */
     public static int ENOLINK() {
         return ENOLINK;
     }
 
     private static final int ENOMEDIUM = 123;
 
-    /** C macro {@code ENOMEDIUM} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOMEDIUM} of type {@code int}, as clang evaluates it} */
     public static int ENOMEDIUM() {
         return ENOMEDIUM;
     }
 
     private static final int ENOMEM = 12;
 
-    /** C macro {@code ENOMEM} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOMEM} of type {@code int}, as clang evaluates it} */
     public static int ENOMEM() {
         return ENOMEM;
     }
 
     private static final int ENOMSG = 42;
 
-    /** C macro {@code ENOMSG} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOMSG} of type {@code int}, as clang evaluates it} */
     public static int ENOMSG() {
         return ENOMSG;
     }
 
     private static final int ENONET = 64;
 
-    /** C macro {@code ENONET} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENONET} of type {@code int}, as clang evaluates it} */
     public static int ENONET() {
         return ENONET;
     }
 
     private static final int ENOPKG = 65;
 
-    /** C macro {@code ENOPKG} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOPKG} of type {@code int}, as clang evaluates it} */
     public static int ENOPKG() {
         return ENOPKG;
     }
 
     private static final int ENOPROTOOPT = 92;
 
-    /** C macro {@code ENOPROTOOPT} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOPROTOOPT} of type {@code int}, as clang evaluates it} */
     public static int ENOPROTOOPT() {
         return ENOPROTOOPT;
     }
 
     private static final int ENOSPC = 28;
 
-    /** C macro {@code ENOSPC} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOSPC} of type {@code int}, as clang evaluates it} */
     public static int ENOSPC() {
         return ENOSPC;
     }
 
     private static final int ENOSR = 63;
 
-    /** C macro {@code ENOSR} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOSR} of type {@code int}, as clang evaluates it} */
     public static int ENOSR() {
         return ENOSR;
     }
 
     private static final int ENOSTR = 60;
 
-    /** C macro {@code ENOSTR} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOSTR} of type {@code int}, as clang evaluates it} */
     public static int ENOSTR() {
         return ENOSTR;
     }
 
     private static final int ENOSYS = 38;
 
-    /** C macro {@code ENOSYS} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOSYS} of type {@code int}, as clang evaluates it} */
     public static int ENOSYS() {
         return ENOSYS;
     }
 
     private static final int ENOTBLK = 15;
 
-    /** C macro {@code ENOTBLK} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOTBLK} of type {@code int}, as clang evaluates it} */
     public static int ENOTBLK() {
         return ENOTBLK;
     }
 
     private static final int ENOTCONN = 107;
 
-    /** C macro {@code ENOTCONN} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOTCONN} of type {@code int}, as clang evaluates it} */
     public static int ENOTCONN() {
         return ENOTCONN;
     }
 
     private static final int ENOTDIR = 20;
 
-    /** C macro {@code ENOTDIR} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOTDIR} of type {@code int}, as clang evaluates it} */
     public static int ENOTDIR() {
         return ENOTDIR;
     }
 
     private static final int ENOTEMPTY = 39;
 
-    /** C macro {@code ENOTEMPTY} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOTEMPTY} of type {@code int}, as clang evaluates it} */
     public static int ENOTEMPTY() {
         return ENOTEMPTY;
     }
 
     private static final int ENOTNAM = 118;
 
-    /** C macro {@code ENOTNAM} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOTNAM} of type {@code int}, as clang evaluates it} */
     public static int ENOTNAM() {
         return ENOTNAM;
     }
 
     private static final int ENOTRECOVERABLE = 131;
 
-    /** C macro {@code ENOTRECOVERABLE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOTRECOVERABLE} of type {@code int}, as clang evaluates it} */
     public static int ENOTRECOVERABLE() {
         return ENOTRECOVERABLE;
     }
 
     private static final int ENOTSOCK = 88;
 
-    /** C macro {@code ENOTSOCK} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOTSOCK} of type {@code int}, as clang evaluates it} */
     public static int ENOTSOCK() {
         return ENOTSOCK;
     }
 
     private static final int ENOTSUP = 95;
 
-    /** C macro {@code ENOTSUP} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOTSUP} of type {@code int}, as clang evaluates it} */
     public static int ENOTSUP() {
         return ENOTSUP;
     }
 
     private static final int ENOTTY = 25;
 
-    /** C macro {@code ENOTTY} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOTTY} of type {@code int}, as clang evaluates it} */
     public static int ENOTTY() {
         return ENOTTY;
     }
 
     private static final int ENOTUNIQ = 76;
 
-    /** C macro {@code ENOTUNIQ} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENOTUNIQ} of type {@code int}, as clang evaluates it} */
     public static int ENOTUNIQ() {
         return ENOTUNIQ;
     }
 
     private static final int ENXIO = 6;
 
-    /** C macro {@code ENXIO} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ENXIO} of type {@code int}, as clang evaluates it} */
     public static int ENXIO() {
         return ENXIO;
     }
 
     private static final int EOPNOTSUPP = 95;
 
-    /** C macro {@code EOPNOTSUPP} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EOPNOTSUPP} of type {@code int}, as clang evaluates it} */
     public static int EOPNOTSUPP() {
         return EOPNOTSUPP;
     }
 
     private static final int EOVERFLOW = 75;
 
-    /** C macro {@code EOVERFLOW} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EOVERFLOW} of type {@code int}, as clang evaluates it} */
     public static int EOVERFLOW() {
         return EOVERFLOW;
     }
 
     private static final int EOWNERDEAD = 130;
 
-    /** C macro {@code EOWNERDEAD} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EOWNERDEAD} of type {@code int}, as clang evaluates it} */
     public static int EOWNERDEAD() {
         return EOWNERDEAD;
     }
 
     private static final int EPERM = 1;
 
-    /** C macro {@code EPERM} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EPERM} of type {@code int}, as clang evaluates it} */
     public static int EPERM() {
         return EPERM;
     }
 
     private static final int EPFNOSUPPORT = 96;
 
-    /** C macro {@code EPFNOSUPPORT} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EPFNOSUPPORT} of type {@code int}, as clang evaluates it} */
     public static int EPFNOSUPPORT() {
         return EPFNOSUPPORT;
     }
 
     private static final int EPIPE = 32;
 
-    /** C macro {@code EPIPE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EPIPE} of type {@code int}, as clang evaluates it} */
     public static int EPIPE() {
         return EPIPE;
     }
 
     private static final int EPROTO = 71;
 
-    /** C macro {@code EPROTO} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EPROTO} of type {@code int}, as clang evaluates it} */
     public static int EPROTO() {
         return EPROTO;
     }
 
     private static final int EPROTONOSUPPORT = 93;
 
-    /** C macro {@code EPROTONOSUPPORT} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EPROTONOSUPPORT} of type {@code int}, as clang evaluates it} */
     public static int EPROTONOSUPPORT() {
         return EPROTONOSUPPORT;
     }
 
     private static final int EPROTOTYPE = 91;
 
-    /** C macro {@code EPROTOTYPE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EPROTOTYPE} of type {@code int}, as clang evaluates it} */
     public static int EPROTOTYPE() {
         return EPROTOTYPE;
     }
 
     private static final int ERANGE = 34;
 
-    /** C macro {@code ERANGE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ERANGE} of type {@code int}, as clang evaluates it} */
     public static int ERANGE() {
         return ERANGE;
     }
 
     private static final int EREMCHG = 78;
 
-    /** C macro {@code EREMCHG} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EREMCHG} of type {@code int}, as clang evaluates it} */
     public static int EREMCHG() {
         return EREMCHG;
     }
 
     private static final int EREMOTE = 66;
 
-    /** C macro {@code EREMOTE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EREMOTE} of type {@code int}, as clang evaluates it} */
     public static int EREMOTE() {
         return EREMOTE;
     }
 
     private static final int EREMOTEIO = 121;
 
-    /** C macro {@code EREMOTEIO} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EREMOTEIO} of type {@code int}, as clang evaluates it} */
     public static int EREMOTEIO() {
         return EREMOTEIO;
     }
 
     private static final int ERESTART = 85;
 
-    /** C macro {@code ERESTART} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ERESTART} of type {@code int}, as clang evaluates it} */
     public static int ERESTART() {
         return ERESTART;
     }
 
     private static final int ERFKILL = 132;
 
-    /** C macro {@code ERFKILL} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ERFKILL} of type {@code int}, as clang evaluates it} */
     public static int ERFKILL() {
         return ERFKILL;
     }
 
     private static final int EROFS = 30;
 
-    /** C macro {@code EROFS} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EROFS} of type {@code int}, as clang evaluates it} */
     public static int EROFS() {
         return EROFS;
     }
 
     private static final int ESHUTDOWN = 108;
 
-    /** C macro {@code ESHUTDOWN} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ESHUTDOWN} of type {@code int}, as clang evaluates it} */
     public static int ESHUTDOWN() {
         return ESHUTDOWN;
     }
 
     private static final int ESOCKTNOSUPPORT = 94;
 
-    /** C macro {@code ESOCKTNOSUPPORT} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ESOCKTNOSUPPORT} of type {@code int}, as clang evaluates it} */
     public static int ESOCKTNOSUPPORT() {
         return ESOCKTNOSUPPORT;
     }
 
     private static final int ESPIPE = 29;
 
-    /** C macro {@code ESPIPE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ESPIPE} of type {@code int}, as clang evaluates it} */
     public static int ESPIPE() {
         return ESPIPE;
     }
 
     private static final int ESRCH = 3;
 
-    /** C macro {@code ESRCH} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ESRCH} of type {@code int}, as clang evaluates it} */
     public static int ESRCH() {
         return ESRCH;
     }
 
     private static final int ESRMNT = 69;
 
-    /** C macro {@code ESRMNT} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ESRMNT} of type {@code int}, as clang evaluates it} */
     public static int ESRMNT() {
         return ESRMNT;
     }
 
     private static final int ESTALE = 116;
 
-    /** C macro {@code ESTALE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ESTALE} of type {@code int}, as clang evaluates it} */
     public static int ESTALE() {
         return ESTALE;
     }
 
     private static final int ESTRPIPE = 86;
 
-    /** C macro {@code ESTRPIPE} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ESTRPIPE} of type {@code int}, as clang evaluates it} */
     public static int ESTRPIPE() {
         return ESTRPIPE;
     }
 
     private static final int ETIME = 62;
 
-    /** C macro {@code ETIME} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ETIME} of type {@code int}, as clang evaluates it} */
     public static int ETIME() {
         return ETIME;
     }
 
     private static final int ETIMEDOUT = 110;
 
-    /** C macro {@code ETIMEDOUT} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ETIMEDOUT} of type {@code int}, as clang evaluates it} */
     public static int ETIMEDOUT() {
         return ETIMEDOUT;
     }
 
     private static final int ETOOMANYREFS = 109;
 
-    /** C macro {@code ETOOMANYREFS} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ETOOMANYREFS} of type {@code int}, as clang evaluates it} */
     public static int ETOOMANYREFS() {
         return ETOOMANYREFS;
     }
 
     private static final int ETXTBSY = 26;
 
-    /** C macro {@code ETXTBSY} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code ETXTBSY} of type {@code int}, as clang evaluates it} */
     public static int ETXTBSY() {
         return ETXTBSY;
     }
 
     private static final int EUCLEAN = 117;
 
-    /** C macro {@code EUCLEAN} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EUCLEAN} of type {@code int}, as clang evaluates it} */
     public static int EUCLEAN() {
         return EUCLEAN;
     }
 
     private static final int EUNATCH = 49;
 
-    /** C macro {@code EUNATCH} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EUNATCH} of type {@code int}, as clang evaluates it} */
     public static int EUNATCH() {
         return EUNATCH;
     }
 
     private static final int EUSERS = 87;
 
-    /** C macro {@code EUSERS} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EUSERS} of type {@code int}, as clang evaluates it} */
     public static int EUSERS() {
         return EUSERS;
     }
 
     private static final int EWOULDBLOCK = 11;
 
-    /** C macro {@code EWOULDBLOCK} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EWOULDBLOCK} of type {@code int}, as clang evaluates it} */
     public static int EWOULDBLOCK() {
         return EWOULDBLOCK;
     }
 
     private static final int EXDEV = 18;
 
-    /** C macro {@code EXDEV} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EXDEV} of type {@code int}, as clang evaluates it} */
     public static int EXDEV() {
         return EXDEV;
     }
 
     private static final int EXFULL = 54;
 
-    /** C macro {@code EXFULL} of type {@code int}, as clang evaluates it. */
+    /** {@return the C macro {@code EXFULL} of type {@code int}, as clang evaluates it} */
     public static int EXFULL() {
         return EXFULL;
     }

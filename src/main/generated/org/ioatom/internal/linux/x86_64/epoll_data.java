@@ -25,103 +25,143 @@ public class epoll_data {
             LibC.C_LONG.withName("u64")
     ).withName("epoll_data");
 
-    /** The layout of {@code union epoll_data}. */
+    /** {@return the layout of {@code union epoll_data}} */
     public static final GroupLayout layout() {
         return $LAYOUT;
     }
 
     private static final AddressLayout ptr$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("ptr"));
 
-    /** Layout of field {@code void * ptr}. */
+    /** {@return the layout of field {@code void * ptr}} */
     public static final AddressLayout ptr$layout() {
         return ptr$LAYOUT;
     }
 
     private static final long ptr$OFFSET = 0;
 
-    /** Offset of field {@code void * ptr} in bytes, from clang. */
+    /** {@return the offset of field {@code void * ptr} in bytes, from clang} */
     public static final long ptr$offset() {
         return ptr$OFFSET;
     }
 
-    /** Getter for field {@code void * ptr}. */
+    /**
+     * Getter for field {@code void * ptr}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static MemorySegment ptr(MemorySegment struct) {
         return struct.get(ptr$LAYOUT, ptr$OFFSET);
     }
 
-    /** Setter for field {@code void * ptr}. */
+    /**
+     * Setter for field {@code void * ptr}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void ptr(MemorySegment struct, MemorySegment fieldValue) {
         struct.set(ptr$LAYOUT, ptr$OFFSET, fieldValue);
     }
 
     private static final ValueLayout.OfInt fd$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("fd"));
 
-    /** Layout of field {@code int fd}. */
+    /** {@return the layout of field {@code int fd}} */
     public static final ValueLayout.OfInt fd$layout() {
         return fd$LAYOUT;
     }
 
     private static final long fd$OFFSET = 0;
 
-    /** Offset of field {@code int fd} in bytes, from clang. */
+    /** {@return the offset of field {@code int fd} in bytes, from clang} */
     public static final long fd$offset() {
         return fd$OFFSET;
     }
 
-    /** Getter for field {@code int fd}. */
+    /**
+     * Getter for field {@code int fd}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static int fd(MemorySegment struct) {
         return struct.get(fd$LAYOUT, fd$OFFSET);
     }
 
-    /** Setter for field {@code int fd}. */
+    /**
+     * Setter for field {@code int fd}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void fd(MemorySegment struct, int fieldValue) {
         struct.set(fd$LAYOUT, fd$OFFSET, fieldValue);
     }
 
     private static final ValueLayout.OfInt u32$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("u32"));
 
-    /** Layout of field {@code uint32_t u32}. */
+    /** {@return the layout of field {@code uint32_t u32}} */
     public static final ValueLayout.OfInt u32$layout() {
         return u32$LAYOUT;
     }
 
     private static final long u32$OFFSET = 0;
 
-    /** Offset of field {@code uint32_t u32} in bytes, from clang. */
+    /** {@return the offset of field {@code uint32_t u32} in bytes, from clang} */
     public static final long u32$offset() {
         return u32$OFFSET;
     }
 
-    /** Getter for field {@code uint32_t u32}. */
+    /**
+     * Getter for field {@code uint32_t u32}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static int u32(MemorySegment struct) {
         return struct.get(u32$LAYOUT, u32$OFFSET);
     }
 
-    /** Setter for field {@code uint32_t u32}. */
+    /**
+     * Setter for field {@code uint32_t u32}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void u32(MemorySegment struct, int fieldValue) {
         struct.set(u32$LAYOUT, u32$OFFSET, fieldValue);
     }
 
     private static final ValueLayout.OfLong u64$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("u64"));
 
-    /** Layout of field {@code uint64_t u64}. */
+    /** {@return the layout of field {@code uint64_t u64}} */
     public static final ValueLayout.OfLong u64$layout() {
         return u64$LAYOUT;
     }
 
     private static final long u64$OFFSET = 0;
 
-    /** Offset of field {@code uint64_t u64} in bytes, from clang. */
+    /** {@return the offset of field {@code uint64_t u64} in bytes, from clang} */
     public static final long u64$offset() {
         return u64$OFFSET;
     }
 
-    /** Getter for field {@code uint64_t u64}. */
+    /**
+     * Getter for field {@code uint64_t u64}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static long u64(MemorySegment struct) {
         return struct.get(u64$LAYOUT, u64$OFFSET);
     }
 
-    /** Setter for field {@code uint64_t u64}. */
+    /**
+     * Setter for field {@code uint64_t u64}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void u64(MemorySegment struct, long fieldValue) {
         struct.set(u64$LAYOUT, u64$OFFSET, fieldValue);
     }
@@ -137,7 +177,7 @@ public class epoll_data {
         return array.asSlice(layout().byteSize() * index, layout().byteSize());
     }
 
-    /** The size of {@code union epoll_data} in bytes: 8. */
+    /** {@return the size of {@code union epoll_data} in bytes: 8} */
     public static long sizeof() {
         return layout().byteSize();
     }

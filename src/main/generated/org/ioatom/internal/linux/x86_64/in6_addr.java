@@ -22,31 +22,41 @@ public class in6_addr {
             in6_addr.__in6_u.layout().withName("__in6_u")
     ).withName("in6_addr");
 
-    /** The layout of {@code struct in6_addr}. */
+    /** {@return the layout of {@code struct in6_addr}} */
     public static final GroupLayout layout() {
         return $LAYOUT;
     }
 
     private static final GroupLayout __in6_u$LAYOUT = (GroupLayout) $LAYOUT.select(groupElement("__in6_u"));
 
-    /** Layout of field {@code untagged record __in6_u}. */
+    /** {@return the layout of field {@code untagged record __in6_u}} */
     public static final GroupLayout __in6_u$layout() {
         return __in6_u$LAYOUT;
     }
 
     private static final long __in6_u$OFFSET = 0;
 
-    /** Offset of field {@code untagged record __in6_u} in bytes, from clang. */
+    /** {@return the offset of field {@code untagged record __in6_u} in bytes, from clang} */
     public static final long __in6_u$offset() {
         return __in6_u$OFFSET;
     }
 
-    /** Getter for field {@code untagged record __in6_u}: a slice of the struct, not a copy. */
+    /**
+     * Getter for field {@code untagged record __in6_u}.
+     *
+     * @param struct the struct
+     * @return a slice of the struct, not a copy
+     */
     public static MemorySegment __in6_u(MemorySegment struct) {
         return struct.asSlice(__in6_u$OFFSET, __in6_u$LAYOUT.byteSize());
     }
 
-    /** Setter for field {@code untagged record __in6_u}: copies the field's size in bytes from fieldValue. */
+    /**
+     * Setter for field {@code untagged record __in6_u}: copies the field's size in bytes.
+     *
+     * @param struct the struct
+     * @param fieldValue the bytes to copy
+     */
     public static void __in6_u(MemorySegment struct, MemorySegment fieldValue) {
         MemorySegment.copy(fieldValue, 0L, struct, __in6_u$OFFSET, __in6_u$LAYOUT.byteSize());
     }
@@ -62,7 +72,7 @@ public class in6_addr {
         return array.asSlice(layout().byteSize() * index, layout().byteSize());
     }
 
-    /** The size of {@code struct in6_addr} in bytes: 16. */
+    /** {@return the size of {@code struct in6_addr} in bytes: 16} */
     public static long sizeof() {
         return layout().byteSize();
     }
@@ -128,136 +138,202 @@ public class in6_addr {
                 MemoryLayout.sequenceLayout(4, LibC.C_INT).withName("__u6_addr32")
         );
 
-        /** The layout of {@code untagged union of field struct in6_addr.__in6_u}. */
+        /** {@return the layout of {@code untagged union of field struct in6_addr.__in6_u}} */
         public static final GroupLayout layout() {
             return $LAYOUT;
         }
 
         private static final SequenceLayout __u6_addr8$LAYOUT = (SequenceLayout) $LAYOUT.select(groupElement("__u6_addr8"));
 
-        /** Layout of field {@code uint8_t[16] __u6_addr8}. */
+        /** {@return the layout of field {@code uint8_t[16] __u6_addr8}} */
         public static final SequenceLayout __u6_addr8$layout() {
             return __u6_addr8$LAYOUT;
         }
 
         private static final long __u6_addr8$OFFSET = 0;
 
-        /** Offset of field {@code uint8_t[16] __u6_addr8} in bytes, from clang. */
+        /** {@return the offset of field {@code uint8_t[16] __u6_addr8} in bytes, from clang} */
         public static final long __u6_addr8$offset() {
             return __u6_addr8$OFFSET;
         }
 
-        /** Getter for field {@code uint8_t[16] __u6_addr8}: a slice of the struct, not a copy. */
+        /**
+         * Getter for field {@code uint8_t[16] __u6_addr8}.
+         *
+         * @param struct the struct
+         * @return a slice of the struct, not a copy
+         */
         public static MemorySegment __u6_addr8(MemorySegment struct) {
             return struct.asSlice(__u6_addr8$OFFSET, __u6_addr8$LAYOUT.byteSize());
         }
 
-        /** Setter for field {@code uint8_t[16] __u6_addr8}: copies the field's size in bytes from fieldValue. */
+        /**
+         * Setter for field {@code uint8_t[16] __u6_addr8}: copies the field's size in bytes.
+         *
+         * @param struct the struct
+         * @param fieldValue the bytes to copy
+         */
         public static void __u6_addr8(MemorySegment struct, MemorySegment fieldValue) {
             MemorySegment.copy(fieldValue, 0L, struct, __u6_addr8$OFFSET, __u6_addr8$LAYOUT.byteSize());
         }
 
         private static final long[] __u6_addr8$DIMS = { 16L };
 
-        /** Dimensions of array field {@code uint8_t[16] __u6_addr8}. */
+        /** {@return the dimensions of array field {@code uint8_t[16] __u6_addr8}} */
         public static long[] __u6_addr8$dimensions() {
             return __u6_addr8$DIMS.clone();
         }
 
         private static final ValueLayout.OfByte __u6_addr8$ELEMENT = (ValueLayout.OfByte) __u6_addr8$LAYOUT.select(MemoryLayout.PathElement.sequenceElement());
 
-        /** Getter for one element of array field {@code uint8_t[16] __u6_addr8}. */
+        /**
+         * Getter for one element of array field {@code uint8_t[16] __u6_addr8}.
+         *
+         * @param struct the struct
+         * @param index0 index in dimension 0 (of 16)
+         * @return the element's value
+         */
         public static byte __u6_addr8(MemorySegment struct, long index0) {
             return struct.get(__u6_addr8$ELEMENT, __u6_addr8$OFFSET + Objects.checkIndex(index0, 16L) * 1L);
         }
 
-        /** Setter for one element of array field {@code uint8_t[16] __u6_addr8}. */
+        /**
+         * Setter for one element of array field {@code uint8_t[16] __u6_addr8}.
+         *
+         * @param struct the struct
+         * @param index0 index in dimension 0 (of 16)
+         * @param fieldValue the new value
+         */
         public static void __u6_addr8(MemorySegment struct, long index0, byte fieldValue) {
             struct.set(__u6_addr8$ELEMENT, __u6_addr8$OFFSET + Objects.checkIndex(index0, 16L) * 1L, fieldValue);
         }
 
         private static final SequenceLayout __u6_addr16$LAYOUT = (SequenceLayout) $LAYOUT.select(groupElement("__u6_addr16"));
 
-        /** Layout of field {@code uint16_t[8] __u6_addr16}. */
+        /** {@return the layout of field {@code uint16_t[8] __u6_addr16}} */
         public static final SequenceLayout __u6_addr16$layout() {
             return __u6_addr16$LAYOUT;
         }
 
         private static final long __u6_addr16$OFFSET = 0;
 
-        /** Offset of field {@code uint16_t[8] __u6_addr16} in bytes, from clang. */
+        /** {@return the offset of field {@code uint16_t[8] __u6_addr16} in bytes, from clang} */
         public static final long __u6_addr16$offset() {
             return __u6_addr16$OFFSET;
         }
 
-        /** Getter for field {@code uint16_t[8] __u6_addr16}: a slice of the struct, not a copy. */
+        /**
+         * Getter for field {@code uint16_t[8] __u6_addr16}.
+         *
+         * @param struct the struct
+         * @return a slice of the struct, not a copy
+         */
         public static MemorySegment __u6_addr16(MemorySegment struct) {
             return struct.asSlice(__u6_addr16$OFFSET, __u6_addr16$LAYOUT.byteSize());
         }
 
-        /** Setter for field {@code uint16_t[8] __u6_addr16}: copies the field's size in bytes from fieldValue. */
+        /**
+         * Setter for field {@code uint16_t[8] __u6_addr16}: copies the field's size in bytes.
+         *
+         * @param struct the struct
+         * @param fieldValue the bytes to copy
+         */
         public static void __u6_addr16(MemorySegment struct, MemorySegment fieldValue) {
             MemorySegment.copy(fieldValue, 0L, struct, __u6_addr16$OFFSET, __u6_addr16$LAYOUT.byteSize());
         }
 
         private static final long[] __u6_addr16$DIMS = { 8L };
 
-        /** Dimensions of array field {@code uint16_t[8] __u6_addr16}. */
+        /** {@return the dimensions of array field {@code uint16_t[8] __u6_addr16}} */
         public static long[] __u6_addr16$dimensions() {
             return __u6_addr16$DIMS.clone();
         }
 
         private static final ValueLayout.OfShort __u6_addr16$ELEMENT = (ValueLayout.OfShort) __u6_addr16$LAYOUT.select(MemoryLayout.PathElement.sequenceElement());
 
-        /** Getter for one element of array field {@code uint16_t[8] __u6_addr16}. */
+        /**
+         * Getter for one element of array field {@code uint16_t[8] __u6_addr16}.
+         *
+         * @param struct the struct
+         * @param index0 index in dimension 0 (of 8)
+         * @return the element's value
+         */
         public static short __u6_addr16(MemorySegment struct, long index0) {
             return struct.get(__u6_addr16$ELEMENT, __u6_addr16$OFFSET + Objects.checkIndex(index0, 8L) * 2L);
         }
 
-        /** Setter for one element of array field {@code uint16_t[8] __u6_addr16}. */
+        /**
+         * Setter for one element of array field {@code uint16_t[8] __u6_addr16}.
+         *
+         * @param struct the struct
+         * @param index0 index in dimension 0 (of 8)
+         * @param fieldValue the new value
+         */
         public static void __u6_addr16(MemorySegment struct, long index0, short fieldValue) {
             struct.set(__u6_addr16$ELEMENT, __u6_addr16$OFFSET + Objects.checkIndex(index0, 8L) * 2L, fieldValue);
         }
 
         private static final SequenceLayout __u6_addr32$LAYOUT = (SequenceLayout) $LAYOUT.select(groupElement("__u6_addr32"));
 
-        /** Layout of field {@code uint32_t[4] __u6_addr32}. */
+        /** {@return the layout of field {@code uint32_t[4] __u6_addr32}} */
         public static final SequenceLayout __u6_addr32$layout() {
             return __u6_addr32$LAYOUT;
         }
 
         private static final long __u6_addr32$OFFSET = 0;
 
-        /** Offset of field {@code uint32_t[4] __u6_addr32} in bytes, from clang. */
+        /** {@return the offset of field {@code uint32_t[4] __u6_addr32} in bytes, from clang} */
         public static final long __u6_addr32$offset() {
             return __u6_addr32$OFFSET;
         }
 
-        /** Getter for field {@code uint32_t[4] __u6_addr32}: a slice of the struct, not a copy. */
+        /**
+         * Getter for field {@code uint32_t[4] __u6_addr32}.
+         *
+         * @param struct the struct
+         * @return a slice of the struct, not a copy
+         */
         public static MemorySegment __u6_addr32(MemorySegment struct) {
             return struct.asSlice(__u6_addr32$OFFSET, __u6_addr32$LAYOUT.byteSize());
         }
 
-        /** Setter for field {@code uint32_t[4] __u6_addr32}: copies the field's size in bytes from fieldValue. */
+        /**
+         * Setter for field {@code uint32_t[4] __u6_addr32}: copies the field's size in bytes.
+         *
+         * @param struct the struct
+         * @param fieldValue the bytes to copy
+         */
         public static void __u6_addr32(MemorySegment struct, MemorySegment fieldValue) {
             MemorySegment.copy(fieldValue, 0L, struct, __u6_addr32$OFFSET, __u6_addr32$LAYOUT.byteSize());
         }
 
         private static final long[] __u6_addr32$DIMS = { 4L };
 
-        /** Dimensions of array field {@code uint32_t[4] __u6_addr32}. */
+        /** {@return the dimensions of array field {@code uint32_t[4] __u6_addr32}} */
         public static long[] __u6_addr32$dimensions() {
             return __u6_addr32$DIMS.clone();
         }
 
         private static final ValueLayout.OfInt __u6_addr32$ELEMENT = (ValueLayout.OfInt) __u6_addr32$LAYOUT.select(MemoryLayout.PathElement.sequenceElement());
 
-        /** Getter for one element of array field {@code uint32_t[4] __u6_addr32}. */
+        /**
+         * Getter for one element of array field {@code uint32_t[4] __u6_addr32}.
+         *
+         * @param struct the struct
+         * @param index0 index in dimension 0 (of 4)
+         * @return the element's value
+         */
         public static int __u6_addr32(MemorySegment struct, long index0) {
             return struct.get(__u6_addr32$ELEMENT, __u6_addr32$OFFSET + Objects.checkIndex(index0, 4L) * 4L);
         }
 
-        /** Setter for one element of array field {@code uint32_t[4] __u6_addr32}. */
+        /**
+         * Setter for one element of array field {@code uint32_t[4] __u6_addr32}.
+         *
+         * @param struct the struct
+         * @param index0 index in dimension 0 (of 4)
+         * @param fieldValue the new value
+         */
         public static void __u6_addr32(MemorySegment struct, long index0, int fieldValue) {
             struct.set(__u6_addr32$ELEMENT, __u6_addr32$OFFSET + Objects.checkIndex(index0, 4L) * 4L, fieldValue);
         }
@@ -273,7 +349,7 @@ public class in6_addr {
             return array.asSlice(layout().byteSize() * index, layout().byteSize());
         }
 
-        /** The size of {@code untagged union of field struct in6_addr.__in6_u} in bytes: 16. */
+        /** {@return the size of {@code untagged union of field struct in6_addr.__in6_u} in bytes: 16} */
         public static long sizeof() {
             return layout().byteSize();
         }

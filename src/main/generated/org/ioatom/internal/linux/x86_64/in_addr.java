@@ -22,31 +22,41 @@ public class in_addr {
             LibC.C_INT.withName("s_addr")
     ).withName("in_addr");
 
-    /** The layout of {@code struct in_addr}. */
+    /** {@return the layout of {@code struct in_addr}} */
     public static final GroupLayout layout() {
         return $LAYOUT;
     }
 
     private static final ValueLayout.OfInt s_addr$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("s_addr"));
 
-    /** Layout of field {@code in_addr_t s_addr}. */
+    /** {@return the layout of field {@code in_addr_t s_addr}} */
     public static final ValueLayout.OfInt s_addr$layout() {
         return s_addr$LAYOUT;
     }
 
     private static final long s_addr$OFFSET = 0;
 
-    /** Offset of field {@code in_addr_t s_addr} in bytes, from clang. */
+    /** {@return the offset of field {@code in_addr_t s_addr} in bytes, from clang} */
     public static final long s_addr$offset() {
         return s_addr$OFFSET;
     }
 
-    /** Getter for field {@code in_addr_t s_addr}. */
+    /**
+     * Getter for field {@code in_addr_t s_addr}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static int s_addr(MemorySegment struct) {
         return struct.get(s_addr$LAYOUT, s_addr$OFFSET);
     }
 
-    /** Setter for field {@code in_addr_t s_addr}. */
+    /**
+     * Setter for field {@code in_addr_t s_addr}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void s_addr(MemorySegment struct, int fieldValue) {
         struct.set(s_addr$LAYOUT, s_addr$OFFSET, fieldValue);
     }
@@ -62,7 +72,7 @@ public class in_addr {
         return array.asSlice(layout().byteSize() * index, layout().byteSize());
     }
 
-    /** The size of {@code struct in_addr} in bytes: 4. */
+    /** {@return the size of {@code struct in_addr} in bytes: 4} */
     public static long sizeof() {
         return layout().byteSize();
     }

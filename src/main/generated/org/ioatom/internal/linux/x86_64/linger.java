@@ -23,55 +23,75 @@ public class linger {
             LibC.C_INT.withName("l_linger")
     ).withName("linger");
 
-    /** The layout of {@code struct linger}. */
+    /** {@return the layout of {@code struct linger}} */
     public static final GroupLayout layout() {
         return $LAYOUT;
     }
 
     private static final ValueLayout.OfInt l_onoff$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("l_onoff"));
 
-    /** Layout of field {@code int l_onoff}. */
+    /** {@return the layout of field {@code int l_onoff}} */
     public static final ValueLayout.OfInt l_onoff$layout() {
         return l_onoff$LAYOUT;
     }
 
     private static final long l_onoff$OFFSET = 0;
 
-    /** Offset of field {@code int l_onoff} in bytes, from clang. */
+    /** {@return the offset of field {@code int l_onoff} in bytes, from clang} */
     public static final long l_onoff$offset() {
         return l_onoff$OFFSET;
     }
 
-    /** Getter for field {@code int l_onoff}. */
+    /**
+     * Getter for field {@code int l_onoff}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static int l_onoff(MemorySegment struct) {
         return struct.get(l_onoff$LAYOUT, l_onoff$OFFSET);
     }
 
-    /** Setter for field {@code int l_onoff}. */
+    /**
+     * Setter for field {@code int l_onoff}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void l_onoff(MemorySegment struct, int fieldValue) {
         struct.set(l_onoff$LAYOUT, l_onoff$OFFSET, fieldValue);
     }
 
     private static final ValueLayout.OfInt l_linger$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("l_linger"));
 
-    /** Layout of field {@code int l_linger}. */
+    /** {@return the layout of field {@code int l_linger}} */
     public static final ValueLayout.OfInt l_linger$layout() {
         return l_linger$LAYOUT;
     }
 
     private static final long l_linger$OFFSET = 4;
 
-    /** Offset of field {@code int l_linger} in bytes, from clang. */
+    /** {@return the offset of field {@code int l_linger} in bytes, from clang} */
     public static final long l_linger$offset() {
         return l_linger$OFFSET;
     }
 
-    /** Getter for field {@code int l_linger}. */
+    /**
+     * Getter for field {@code int l_linger}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static int l_linger(MemorySegment struct) {
         return struct.get(l_linger$LAYOUT, l_linger$OFFSET);
     }
 
-    /** Setter for field {@code int l_linger}. */
+    /**
+     * Setter for field {@code int l_linger}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void l_linger(MemorySegment struct, int fieldValue) {
         struct.set(l_linger$LAYOUT, l_linger$OFFSET, fieldValue);
     }
@@ -87,7 +107,7 @@ public class linger {
         return array.asSlice(layout().byteSize() * index, layout().byteSize());
     }
 
-    /** The size of {@code struct linger} in bytes: 8. */
+    /** {@return the size of {@code struct linger} in bytes: 8} */
     public static long sizeof() {
         return layout().byteSize();
     }

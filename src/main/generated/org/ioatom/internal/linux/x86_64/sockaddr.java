@@ -23,74 +23,106 @@ public class sockaddr {
             MemoryLayout.sequenceLayout(14, LibC.C_CHAR).withName("sa_data")
     ).withName("sockaddr");
 
-    /** The layout of {@code struct sockaddr}. */
+    /** {@return the layout of {@code struct sockaddr}} */
     public static final GroupLayout layout() {
         return $LAYOUT;
     }
 
     private static final ValueLayout.OfShort sa_family$LAYOUT = (ValueLayout.OfShort) $LAYOUT.select(groupElement("sa_family"));
 
-    /** Layout of field {@code sa_family_t sa_family}. */
+    /** {@return the layout of field {@code sa_family_t sa_family}} */
     public static final ValueLayout.OfShort sa_family$layout() {
         return sa_family$LAYOUT;
     }
 
     private static final long sa_family$OFFSET = 0;
 
-    /** Offset of field {@code sa_family_t sa_family} in bytes, from clang. */
+    /** {@return the offset of field {@code sa_family_t sa_family} in bytes, from clang} */
     public static final long sa_family$offset() {
         return sa_family$OFFSET;
     }
 
-    /** Getter for field {@code sa_family_t sa_family}. */
+    /**
+     * Getter for field {@code sa_family_t sa_family}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static short sa_family(MemorySegment struct) {
         return struct.get(sa_family$LAYOUT, sa_family$OFFSET);
     }
 
-    /** Setter for field {@code sa_family_t sa_family}. */
+    /**
+     * Setter for field {@code sa_family_t sa_family}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void sa_family(MemorySegment struct, short fieldValue) {
         struct.set(sa_family$LAYOUT, sa_family$OFFSET, fieldValue);
     }
 
     private static final SequenceLayout sa_data$LAYOUT = (SequenceLayout) $LAYOUT.select(groupElement("sa_data"));
 
-    /** Layout of field {@code char[14] sa_data}. */
+    /** {@return the layout of field {@code char[14] sa_data}} */
     public static final SequenceLayout sa_data$layout() {
         return sa_data$LAYOUT;
     }
 
     private static final long sa_data$OFFSET = 2;
 
-    /** Offset of field {@code char[14] sa_data} in bytes, from clang. */
+    /** {@return the offset of field {@code char[14] sa_data} in bytes, from clang} */
     public static final long sa_data$offset() {
         return sa_data$OFFSET;
     }
 
-    /** Getter for field {@code char[14] sa_data}: a slice of the struct, not a copy. */
+    /**
+     * Getter for field {@code char[14] sa_data}.
+     *
+     * @param struct the struct
+     * @return a slice of the struct, not a copy
+     */
     public static MemorySegment sa_data(MemorySegment struct) {
         return struct.asSlice(sa_data$OFFSET, sa_data$LAYOUT.byteSize());
     }
 
-    /** Setter for field {@code char[14] sa_data}: copies the field's size in bytes from fieldValue. */
+    /**
+     * Setter for field {@code char[14] sa_data}: copies the field's size in bytes.
+     *
+     * @param struct the struct
+     * @param fieldValue the bytes to copy
+     */
     public static void sa_data(MemorySegment struct, MemorySegment fieldValue) {
         MemorySegment.copy(fieldValue, 0L, struct, sa_data$OFFSET, sa_data$LAYOUT.byteSize());
     }
 
     private static final long[] sa_data$DIMS = { 14L };
 
-    /** Dimensions of array field {@code char[14] sa_data}. */
+    /** {@return the dimensions of array field {@code char[14] sa_data}} */
     public static long[] sa_data$dimensions() {
         return sa_data$DIMS.clone();
     }
 
     private static final ValueLayout.OfByte sa_data$ELEMENT = (ValueLayout.OfByte) sa_data$LAYOUT.select(MemoryLayout.PathElement.sequenceElement());
 
-    /** Getter for one element of array field {@code char[14] sa_data}. */
+    /**
+     * Getter for one element of array field {@code char[14] sa_data}.
+     *
+     * @param struct the struct
+     * @param index0 index in dimension 0 (of 14)
+     * @return the element's value
+     */
     public static byte sa_data(MemorySegment struct, long index0) {
         return struct.get(sa_data$ELEMENT, sa_data$OFFSET + Objects.checkIndex(index0, 14L) * 1L);
     }
 
-    /** Setter for one element of array field {@code char[14] sa_data}. */
+    /**
+     * Setter for one element of array field {@code char[14] sa_data}.
+     *
+     * @param struct the struct
+     * @param index0 index in dimension 0 (of 14)
+     * @param fieldValue the new value
+     */
     public static void sa_data(MemorySegment struct, long index0, byte fieldValue) {
         struct.set(sa_data$ELEMENT, sa_data$OFFSET + Objects.checkIndex(index0, 14L) * 1L, fieldValue);
     }
@@ -106,7 +138,7 @@ public class sockaddr {
         return array.asSlice(layout().byteSize() * index, layout().byteSize());
     }
 
-    /** The size of {@code struct sockaddr} in bytes: 16. */
+    /** {@return the size of {@code struct sockaddr} in bytes: 16} */
     public static long sizeof() {
         return layout().byteSize();
     }

@@ -25,122 +25,174 @@ public class sockaddr_in {
             MemoryLayout.sequenceLayout(8, LibC.C_CHAR).withName("sin_zero")
     ).withName("sockaddr_in");
 
-    /** The layout of {@code struct sockaddr_in}. */
+    /** {@return the layout of {@code struct sockaddr_in}} */
     public static final GroupLayout layout() {
         return $LAYOUT;
     }
 
     private static final ValueLayout.OfShort sin_family$LAYOUT = (ValueLayout.OfShort) $LAYOUT.select(groupElement("sin_family"));
 
-    /** Layout of field {@code sa_family_t sin_family}. */
+    /** {@return the layout of field {@code sa_family_t sin_family}} */
     public static final ValueLayout.OfShort sin_family$layout() {
         return sin_family$LAYOUT;
     }
 
     private static final long sin_family$OFFSET = 0;
 
-    /** Offset of field {@code sa_family_t sin_family} in bytes, from clang. */
+    /** {@return the offset of field {@code sa_family_t sin_family} in bytes, from clang} */
     public static final long sin_family$offset() {
         return sin_family$OFFSET;
     }
 
-    /** Getter for field {@code sa_family_t sin_family}. */
+    /**
+     * Getter for field {@code sa_family_t sin_family}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static short sin_family(MemorySegment struct) {
         return struct.get(sin_family$LAYOUT, sin_family$OFFSET);
     }
 
-    /** Setter for field {@code sa_family_t sin_family}. */
+    /**
+     * Setter for field {@code sa_family_t sin_family}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void sin_family(MemorySegment struct, short fieldValue) {
         struct.set(sin_family$LAYOUT, sin_family$OFFSET, fieldValue);
     }
 
     private static final ValueLayout.OfShort sin_port$LAYOUT = (ValueLayout.OfShort) $LAYOUT.select(groupElement("sin_port"));
 
-    /** Layout of field {@code in_port_t sin_port}. */
+    /** {@return the layout of field {@code in_port_t sin_port}} */
     public static final ValueLayout.OfShort sin_port$layout() {
         return sin_port$LAYOUT;
     }
 
     private static final long sin_port$OFFSET = 2;
 
-    /** Offset of field {@code in_port_t sin_port} in bytes, from clang. */
+    /** {@return the offset of field {@code in_port_t sin_port} in bytes, from clang} */
     public static final long sin_port$offset() {
         return sin_port$OFFSET;
     }
 
-    /** Getter for field {@code in_port_t sin_port}. */
+    /**
+     * Getter for field {@code in_port_t sin_port}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static short sin_port(MemorySegment struct) {
         return struct.get(sin_port$LAYOUT, sin_port$OFFSET);
     }
 
-    /** Setter for field {@code in_port_t sin_port}. */
+    /**
+     * Setter for field {@code in_port_t sin_port}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void sin_port(MemorySegment struct, short fieldValue) {
         struct.set(sin_port$LAYOUT, sin_port$OFFSET, fieldValue);
     }
 
     private static final GroupLayout sin_addr$LAYOUT = (GroupLayout) $LAYOUT.select(groupElement("sin_addr"));
 
-    /** Layout of field {@code struct in_addr sin_addr}. */
+    /** {@return the layout of field {@code struct in_addr sin_addr}} */
     public static final GroupLayout sin_addr$layout() {
         return sin_addr$LAYOUT;
     }
 
     private static final long sin_addr$OFFSET = 4;
 
-    /** Offset of field {@code struct in_addr sin_addr} in bytes, from clang. */
+    /** {@return the offset of field {@code struct in_addr sin_addr} in bytes, from clang} */
     public static final long sin_addr$offset() {
         return sin_addr$OFFSET;
     }
 
-    /** Getter for field {@code struct in_addr sin_addr}: a slice of the struct, not a copy. */
+    /**
+     * Getter for field {@code struct in_addr sin_addr}.
+     *
+     * @param struct the struct
+     * @return a slice of the struct, not a copy
+     */
     public static MemorySegment sin_addr(MemorySegment struct) {
         return struct.asSlice(sin_addr$OFFSET, sin_addr$LAYOUT.byteSize());
     }
 
-    /** Setter for field {@code struct in_addr sin_addr}: copies the field's size in bytes from fieldValue. */
+    /**
+     * Setter for field {@code struct in_addr sin_addr}: copies the field's size in bytes.
+     *
+     * @param struct the struct
+     * @param fieldValue the bytes to copy
+     */
     public static void sin_addr(MemorySegment struct, MemorySegment fieldValue) {
         MemorySegment.copy(fieldValue, 0L, struct, sin_addr$OFFSET, sin_addr$LAYOUT.byteSize());
     }
 
     private static final SequenceLayout sin_zero$LAYOUT = (SequenceLayout) $LAYOUT.select(groupElement("sin_zero"));
 
-    /** Layout of field {@code unsigned char[8] sin_zero}. */
+    /** {@return the layout of field {@code unsigned char[8] sin_zero}} */
     public static final SequenceLayout sin_zero$layout() {
         return sin_zero$LAYOUT;
     }
 
     private static final long sin_zero$OFFSET = 8;
 
-    /** Offset of field {@code unsigned char[8] sin_zero} in bytes, from clang. */
+    /** {@return the offset of field {@code unsigned char[8] sin_zero} in bytes, from clang} */
     public static final long sin_zero$offset() {
         return sin_zero$OFFSET;
     }
 
-    /** Getter for field {@code unsigned char[8] sin_zero}: a slice of the struct, not a copy. */
+    /**
+     * Getter for field {@code unsigned char[8] sin_zero}.
+     *
+     * @param struct the struct
+     * @return a slice of the struct, not a copy
+     */
     public static MemorySegment sin_zero(MemorySegment struct) {
         return struct.asSlice(sin_zero$OFFSET, sin_zero$LAYOUT.byteSize());
     }
 
-    /** Setter for field {@code unsigned char[8] sin_zero}: copies the field's size in bytes from fieldValue. */
+    /**
+     * Setter for field {@code unsigned char[8] sin_zero}: copies the field's size in bytes.
+     *
+     * @param struct the struct
+     * @param fieldValue the bytes to copy
+     */
     public static void sin_zero(MemorySegment struct, MemorySegment fieldValue) {
         MemorySegment.copy(fieldValue, 0L, struct, sin_zero$OFFSET, sin_zero$LAYOUT.byteSize());
     }
 
     private static final long[] sin_zero$DIMS = { 8L };
 
-    /** Dimensions of array field {@code unsigned char[8] sin_zero}. */
+    /** {@return the dimensions of array field {@code unsigned char[8] sin_zero}} */
     public static long[] sin_zero$dimensions() {
         return sin_zero$DIMS.clone();
     }
 
     private static final ValueLayout.OfByte sin_zero$ELEMENT = (ValueLayout.OfByte) sin_zero$LAYOUT.select(MemoryLayout.PathElement.sequenceElement());
 
-    /** Getter for one element of array field {@code unsigned char[8] sin_zero}. */
+    /**
+     * Getter for one element of array field {@code unsigned char[8] sin_zero}.
+     *
+     * @param struct the struct
+     * @param index0 index in dimension 0 (of 8)
+     * @return the element's value
+     */
     public static byte sin_zero(MemorySegment struct, long index0) {
         return struct.get(sin_zero$ELEMENT, sin_zero$OFFSET + Objects.checkIndex(index0, 8L) * 1L);
     }
 
-    /** Setter for one element of array field {@code unsigned char[8] sin_zero}. */
+    /**
+     * Setter for one element of array field {@code unsigned char[8] sin_zero}.
+     *
+     * @param struct the struct
+     * @param index0 index in dimension 0 (of 8)
+     * @param fieldValue the new value
+     */
     public static void sin_zero(MemorySegment struct, long index0, byte fieldValue) {
         struct.set(sin_zero$ELEMENT, sin_zero$OFFSET + Objects.checkIndex(index0, 8L) * 1L, fieldValue);
     }
@@ -156,7 +208,7 @@ public class sockaddr_in {
         return array.asSlice(layout().byteSize() * index, layout().byteSize());
     }
 
-    /** The size of {@code struct sockaddr_in} in bytes: 16. */
+    /** {@return the size of {@code struct sockaddr_in} in bytes: 16} */
     public static long sizeof() {
         return layout().byteSize();
     }

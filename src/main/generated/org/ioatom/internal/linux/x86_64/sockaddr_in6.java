@@ -26,127 +26,177 @@ public class sockaddr_in6 {
             LibC.C_INT.withName("sin6_scope_id")
     ).withName("sockaddr_in6");
 
-    /** The layout of {@code struct sockaddr_in6}. */
+    /** {@return the layout of {@code struct sockaddr_in6}} */
     public static final GroupLayout layout() {
         return $LAYOUT;
     }
 
     private static final ValueLayout.OfShort sin6_family$LAYOUT = (ValueLayout.OfShort) $LAYOUT.select(groupElement("sin6_family"));
 
-    /** Layout of field {@code sa_family_t sin6_family}. */
+    /** {@return the layout of field {@code sa_family_t sin6_family}} */
     public static final ValueLayout.OfShort sin6_family$layout() {
         return sin6_family$LAYOUT;
     }
 
     private static final long sin6_family$OFFSET = 0;
 
-    /** Offset of field {@code sa_family_t sin6_family} in bytes, from clang. */
+    /** {@return the offset of field {@code sa_family_t sin6_family} in bytes, from clang} */
     public static final long sin6_family$offset() {
         return sin6_family$OFFSET;
     }
 
-    /** Getter for field {@code sa_family_t sin6_family}. */
+    /**
+     * Getter for field {@code sa_family_t sin6_family}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static short sin6_family(MemorySegment struct) {
         return struct.get(sin6_family$LAYOUT, sin6_family$OFFSET);
     }
 
-    /** Setter for field {@code sa_family_t sin6_family}. */
+    /**
+     * Setter for field {@code sa_family_t sin6_family}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void sin6_family(MemorySegment struct, short fieldValue) {
         struct.set(sin6_family$LAYOUT, sin6_family$OFFSET, fieldValue);
     }
 
     private static final ValueLayout.OfShort sin6_port$LAYOUT = (ValueLayout.OfShort) $LAYOUT.select(groupElement("sin6_port"));
 
-    /** Layout of field {@code in_port_t sin6_port}. */
+    /** {@return the layout of field {@code in_port_t sin6_port}} */
     public static final ValueLayout.OfShort sin6_port$layout() {
         return sin6_port$LAYOUT;
     }
 
     private static final long sin6_port$OFFSET = 2;
 
-    /** Offset of field {@code in_port_t sin6_port} in bytes, from clang. */
+    /** {@return the offset of field {@code in_port_t sin6_port} in bytes, from clang} */
     public static final long sin6_port$offset() {
         return sin6_port$OFFSET;
     }
 
-    /** Getter for field {@code in_port_t sin6_port}. */
+    /**
+     * Getter for field {@code in_port_t sin6_port}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static short sin6_port(MemorySegment struct) {
         return struct.get(sin6_port$LAYOUT, sin6_port$OFFSET);
     }
 
-    /** Setter for field {@code in_port_t sin6_port}. */
+    /**
+     * Setter for field {@code in_port_t sin6_port}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void sin6_port(MemorySegment struct, short fieldValue) {
         struct.set(sin6_port$LAYOUT, sin6_port$OFFSET, fieldValue);
     }
 
     private static final ValueLayout.OfInt sin6_flowinfo$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("sin6_flowinfo"));
 
-    /** Layout of field {@code uint32_t sin6_flowinfo}. */
+    /** {@return the layout of field {@code uint32_t sin6_flowinfo}} */
     public static final ValueLayout.OfInt sin6_flowinfo$layout() {
         return sin6_flowinfo$LAYOUT;
     }
 
     private static final long sin6_flowinfo$OFFSET = 4;
 
-    /** Offset of field {@code uint32_t sin6_flowinfo} in bytes, from clang. */
+    /** {@return the offset of field {@code uint32_t sin6_flowinfo} in bytes, from clang} */
     public static final long sin6_flowinfo$offset() {
         return sin6_flowinfo$OFFSET;
     }
 
-    /** Getter for field {@code uint32_t sin6_flowinfo}. */
+    /**
+     * Getter for field {@code uint32_t sin6_flowinfo}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static int sin6_flowinfo(MemorySegment struct) {
         return struct.get(sin6_flowinfo$LAYOUT, sin6_flowinfo$OFFSET);
     }
 
-    /** Setter for field {@code uint32_t sin6_flowinfo}. */
+    /**
+     * Setter for field {@code uint32_t sin6_flowinfo}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void sin6_flowinfo(MemorySegment struct, int fieldValue) {
         struct.set(sin6_flowinfo$LAYOUT, sin6_flowinfo$OFFSET, fieldValue);
     }
 
     private static final GroupLayout sin6_addr$LAYOUT = (GroupLayout) $LAYOUT.select(groupElement("sin6_addr"));
 
-    /** Layout of field {@code struct in6_addr sin6_addr}. */
+    /** {@return the layout of field {@code struct in6_addr sin6_addr}} */
     public static final GroupLayout sin6_addr$layout() {
         return sin6_addr$LAYOUT;
     }
 
     private static final long sin6_addr$OFFSET = 8;
 
-    /** Offset of field {@code struct in6_addr sin6_addr} in bytes, from clang. */
+    /** {@return the offset of field {@code struct in6_addr sin6_addr} in bytes, from clang} */
     public static final long sin6_addr$offset() {
         return sin6_addr$OFFSET;
     }
 
-    /** Getter for field {@code struct in6_addr sin6_addr}: a slice of the struct, not a copy. */
+    /**
+     * Getter for field {@code struct in6_addr sin6_addr}.
+     *
+     * @param struct the struct
+     * @return a slice of the struct, not a copy
+     */
     public static MemorySegment sin6_addr(MemorySegment struct) {
         return struct.asSlice(sin6_addr$OFFSET, sin6_addr$LAYOUT.byteSize());
     }
 
-    /** Setter for field {@code struct in6_addr sin6_addr}: copies the field's size in bytes from fieldValue. */
+    /**
+     * Setter for field {@code struct in6_addr sin6_addr}: copies the field's size in bytes.
+     *
+     * @param struct the struct
+     * @param fieldValue the bytes to copy
+     */
     public static void sin6_addr(MemorySegment struct, MemorySegment fieldValue) {
         MemorySegment.copy(fieldValue, 0L, struct, sin6_addr$OFFSET, sin6_addr$LAYOUT.byteSize());
     }
 
     private static final ValueLayout.OfInt sin6_scope_id$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("sin6_scope_id"));
 
-    /** Layout of field {@code uint32_t sin6_scope_id}. */
+    /** {@return the layout of field {@code uint32_t sin6_scope_id}} */
     public static final ValueLayout.OfInt sin6_scope_id$layout() {
         return sin6_scope_id$LAYOUT;
     }
 
     private static final long sin6_scope_id$OFFSET = 24;
 
-    /** Offset of field {@code uint32_t sin6_scope_id} in bytes, from clang. */
+    /** {@return the offset of field {@code uint32_t sin6_scope_id} in bytes, from clang} */
     public static final long sin6_scope_id$offset() {
         return sin6_scope_id$OFFSET;
     }
 
-    /** Getter for field {@code uint32_t sin6_scope_id}. */
+    /**
+     * Getter for field {@code uint32_t sin6_scope_id}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static int sin6_scope_id(MemorySegment struct) {
         return struct.get(sin6_scope_id$LAYOUT, sin6_scope_id$OFFSET);
     }
 
-    /** Setter for field {@code uint32_t sin6_scope_id}. */
+    /**
+     * Setter for field {@code uint32_t sin6_scope_id}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void sin6_scope_id(MemorySegment struct, int fieldValue) {
         struct.set(sin6_scope_id$LAYOUT, sin6_scope_id$OFFSET, fieldValue);
     }
@@ -162,7 +212,7 @@ public class sockaddr_in6 {
         return array.asSlice(layout().byteSize() * index, layout().byteSize());
     }
 
-    /** The size of {@code struct sockaddr_in6} in bytes: 28. */
+    /** {@return the size of {@code struct sockaddr_in6} in bytes: 28} */
     public static long sizeof() {
         return layout().byteSize();
     }

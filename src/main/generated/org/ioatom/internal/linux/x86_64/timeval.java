@@ -23,55 +23,75 @@ public class timeval {
             LibC.C_LONG.withName("tv_usec")
     ).withName("timeval");
 
-    /** The layout of {@code struct timeval}. */
+    /** {@return the layout of {@code struct timeval}} */
     public static final GroupLayout layout() {
         return $LAYOUT;
     }
 
     private static final ValueLayout.OfLong tv_sec$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("tv_sec"));
 
-    /** Layout of field {@code __time_t tv_sec}. */
+    /** {@return the layout of field {@code __time_t tv_sec}} */
     public static final ValueLayout.OfLong tv_sec$layout() {
         return tv_sec$LAYOUT;
     }
 
     private static final long tv_sec$OFFSET = 0;
 
-    /** Offset of field {@code __time_t tv_sec} in bytes, from clang. */
+    /** {@return the offset of field {@code __time_t tv_sec} in bytes, from clang} */
     public static final long tv_sec$offset() {
         return tv_sec$OFFSET;
     }
 
-    /** Getter for field {@code __time_t tv_sec}. */
+    /**
+     * Getter for field {@code __time_t tv_sec}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static long tv_sec(MemorySegment struct) {
         return struct.get(tv_sec$LAYOUT, tv_sec$OFFSET);
     }
 
-    /** Setter for field {@code __time_t tv_sec}. */
+    /**
+     * Setter for field {@code __time_t tv_sec}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void tv_sec(MemorySegment struct, long fieldValue) {
         struct.set(tv_sec$LAYOUT, tv_sec$OFFSET, fieldValue);
     }
 
     private static final ValueLayout.OfLong tv_usec$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("tv_usec"));
 
-    /** Layout of field {@code __suseconds_t tv_usec}. */
+    /** {@return the layout of field {@code __suseconds_t tv_usec}} */
     public static final ValueLayout.OfLong tv_usec$layout() {
         return tv_usec$LAYOUT;
     }
 
     private static final long tv_usec$OFFSET = 8;
 
-    /** Offset of field {@code __suseconds_t tv_usec} in bytes, from clang. */
+    /** {@return the offset of field {@code __suseconds_t tv_usec} in bytes, from clang} */
     public static final long tv_usec$offset() {
         return tv_usec$OFFSET;
     }
 
-    /** Getter for field {@code __suseconds_t tv_usec}. */
+    /**
+     * Getter for field {@code __suseconds_t tv_usec}.
+     *
+     * @param struct the struct
+     * @return the field's value
+     */
     public static long tv_usec(MemorySegment struct) {
         return struct.get(tv_usec$LAYOUT, tv_usec$OFFSET);
     }
 
-    /** Setter for field {@code __suseconds_t tv_usec}. */
+    /**
+     * Setter for field {@code __suseconds_t tv_usec}.
+     *
+     * @param struct the struct
+     * @param fieldValue the new value
+     */
     public static void tv_usec(MemorySegment struct, long fieldValue) {
         struct.set(tv_usec$LAYOUT, tv_usec$OFFSET, fieldValue);
     }
@@ -87,7 +107,7 @@ public class timeval {
         return array.asSlice(layout().byteSize() * index, layout().byteSize());
     }
 
-    /** The size of {@code struct timeval} in bytes: 16. */
+    /** {@return the size of {@code struct timeval} in bytes: 16} */
     public static long sizeof() {
         return layout().byteSize();
     }
