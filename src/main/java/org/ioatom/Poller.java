@@ -377,16 +377,20 @@ public final class Poller implements AutoCloseable {
         }
         ready.clear();
         backend.await(timeoutMillis < 0 ? -1 : (int) Math.min(timeoutMillis, Integer.MAX_VALUE));
-        int n = ready.count;
-        int[] slots = ready.slots;
+        // Take the waker's entry out of the batch; what is left is the app's.
+        int kept = 0;
         for (int i = 0; i < ready.count; i++) {
-            if (slots[i] == wakerSlot) {
-                slots[i] = -1;
-                n--;
+            if (ready.slots[i] == wakerSlot) {
                 clearWakeup();
+            } else {
+                ready.slots[kept] = ready.slots[i];
+                ready.generations[kept] = ready.generations[i];
+                ready.events[kept] = ready.events[i];
+                kept++;
             }
         }
-        return n;
+        ready.count = kept;
+        return kept;
     }
 
     /**
@@ -409,7 +413,7 @@ public final class Poller implements AutoCloseable {
             while (r.cursor < r.count && !closed) {
                 int i = r.cursor++;
                 int slot = r.slots[i];
-                if (slot < 0 || generations[slot] != r.generations[i] || owners[slot] == null) {
+                if (generations[slot] != r.generations[i] || owners[slot] == null) {
                     continue;
                 }
                 int interest = interests[slot];

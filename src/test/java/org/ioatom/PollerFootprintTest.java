@@ -1,6 +1,7 @@
 package org.ioatom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -30,21 +31,25 @@ class PollerFootprintTest {
         List<Integer> fds = new ArrayList<>();
         try (Arena arena = Arena.ofConfined(); Poller poller = Poller.open(kind, ATOMS)) {
             MemorySegment errno = arena.allocate(Natives.CAPTURE_LAYOUT);
-            long empty = GraphLayout.parseInstance(poller).totalSize();
-            List<MemorySegment> structs = new ArrayList<>();
-            for (int i = 0; i < ATOMS; i++) {
-                int fd = Sys.eventfd(errno, 0, Sys.EFD_NONBLOCK | Sys.EFD_CLOEXEC);
-                fds.add(fd);
-                MemorySegment s = AppStruct.allocate(arena, i, fd);
-                structs.add(s);
-                poller.add(s, AppStruct.IO, IoAtom.READ, handler);
-            }
-            assertEquals(ATOMS, poller.size());
-            GraphLayout app = GraphLayout.parseInstance(structs.toArray(), handler);
-            long full = GraphLayout.parseInstance(poller).subtract(app).totalSize();
-            assertEquals(empty, full, "poller heap at open vs. with " + ATOMS + " atoms, app objects excluded");
-            for (int fd : fds) {
-                Sys.close(errno, fd);
+            try {
+                long empty = GraphLayout.parseInstance(poller).totalSize();
+                List<MemorySegment> structs = new ArrayList<>();
+                for (int i = 0; i < ATOMS; i++) {
+                    int fd = Sys.eventfd(errno, 0, Sys.EFD_NONBLOCK | Sys.EFD_CLOEXEC);
+                    assertTrue(fd >= 0, "eventfd");
+                    fds.add(fd);
+                    MemorySegment s = AppStruct.allocate(arena, i, fd);
+                    structs.add(s);
+                    poller.add(s, AppStruct.IO, IoAtom.READ, handler);
+                }
+                assertEquals(ATOMS, poller.size());
+                GraphLayout app = GraphLayout.parseInstance(structs.toArray(), handler);
+                long full = GraphLayout.parseInstance(poller).subtract(app).totalSize();
+                assertEquals(empty, full, "poller heap at open vs. with " + ATOMS + " atoms, app objects excluded");
+            } finally {
+                for (int fd : fds) {
+                    Sys.close(errno, fd);
+                }
             }
         }
     }

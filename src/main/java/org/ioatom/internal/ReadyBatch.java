@@ -7,7 +7,7 @@ package org.ioatom.internal;
  * atom bumps its slot's generation, so its pending entries no longer match.
  */
 public final class ReadyBatch {
-    /** Slot of each entry; -1 marks an entry the poller consumed itself (the wake-up fd). */
+    /** Slot of each entry. */
     public final int[] slots;
     /** Generation of the slot when the entry was gathered. */
     public final int[] generations;

@@ -18,6 +18,20 @@ public final class Errnos {
     private static final ConcurrentHashMap<Integer, String> TEXTS = new ConcurrentHashMap<>();
     private static volatile Map<Integer, String> names;
 
+    /**
+     * Loads the tables and classes that error paths need, while the process can still open
+     * files: an error message must not depend on class loading when the error is EMFILE.
+     */
+    public static void preload() {
+        name(0);
+        text(Sys.EBADF);
+        try {
+            Class.forName("org.ioatom.IoException", false, Errnos.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The symbol for {@code errno}, e.g. {@code EBADF}; {@code errno <n>} if unknown. */
     public static String name(int errno) {
         Map<Integer, String> table = names;
@@ -38,6 +52,7 @@ public final class Errnos {
             MemorySegment s = (MemorySegment) Holder.STRERROR.invokeExact(errno);
             return s.equals(MemorySegment.NULL) ? "Unknown error " + errno : s.reinterpret(1024).getString(0);
         } catch (Throwable t) {
+            // Even a failed class load (EMFILE) must still leave a message to report.
             return "Unknown error " + errno;
         }
     }

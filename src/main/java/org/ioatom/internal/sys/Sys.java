@@ -41,6 +41,10 @@ public final class Sys {
     private static final MethodHandle EVENTFD = Natives.libc(B, "eventfd", true);
     private static final MethodHandle PIPE2 = Natives.libc(B, "pipe2", true);
 
+    static {
+        Errnos.preload();
+    }
+
     /** @return whether {@code errno} means "try again later" */
     public static boolean wouldBlock(int errno) {
         return errno == EAGAIN || errno == EWOULDBLOCK;
