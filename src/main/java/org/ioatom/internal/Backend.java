@@ -12,7 +12,14 @@ import org.ioatom.internal.sys.Natives;
  * in the poller. Interest is given in {@code IoAtom} bits (READ=1, WRITE=2).
  *
  * <p>A backend owns native memory from the poller's arena, including the errno capture segment
- * it passes to every call.
+ * it passes to every call that can fail.
+ *
+ * <p>The wait call itself is made without errno capture. Capturing makes the FFM runtime slice
+ * the capture segment on every call, an allocation that only C2's escape analysis removes, and
+ * only when the whole downcall is inlined into one compilation; the wait sits at the bottom of
+ * the app's loop, where that is not dependable (measured: 40 bytes per wait in some runs). A
+ * wait fails only on EINTR or misuse, so on failure it is asked again at once, with capture and
+ * a zero timeout: a transient failure then yields whatever is ready, a persistent one its errno.
  */
 public abstract class Backend {
     /** IoAtom.READ. */

@@ -34,7 +34,8 @@ public final class EpollBackend extends Backend {
 
     private static final MethodHandle EPOLL_CREATE1 = Natives.libc(B, "epoll_create1", true);
     private static final MethodHandle EPOLL_CTL = Natives.libc(B, "epoll_ctl", true);
-    private static final MethodHandle EPOLL_WAIT = Natives.libc(B, "epoll_wait", true);
+    private static final MethodHandle EPOLL_WAIT = Natives.libc(B, "epoll_wait", false);
+    private static final MethodHandle EPOLL_WAIT_ERRNO = Natives.libc(B, "epoll_wait", true);
 
     /** Most events one epoll_wait returns; more stay queued in the kernel for the next wait. */
     static final int MAX_BATCH = 4096;
@@ -117,7 +118,11 @@ public final class EpollBackend extends Backend {
     public void await(int timeoutMillis) throws IoException {
         int n;
         try {
-            n = (int) EPOLL_WAIT.invokeExact(errno, epfd, eventArray, batch, timeoutMillis);
+            n = (int) EPOLL_WAIT.invokeExact(epfd, eventArray, batch, timeoutMillis);
+            if (n < 0) {
+                // See Backend: the failure path alone captures errno, by asking again at once.
+                n = (int) EPOLL_WAIT_ERRNO.invokeExact(errno, epfd, eventArray, batch, 0);
+            }
         } catch (Throwable t) {
             throw Sys.rethrow(t);
         }

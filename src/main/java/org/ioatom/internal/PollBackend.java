@@ -30,7 +30,8 @@ public final class PollBackend extends Backend {
     private static final long EVENTS_OFFSET = B.offset("pollfd", "events");
     private static final long REVENTS_OFFSET = B.offset("pollfd", "revents");
 
-    private static final MethodHandle POLL = Natives.libc(B, "poll", true);
+    private static final MethodHandle POLL = Natives.libc(B, "poll", false);
+    private static final MethodHandle POLL_ERRNO = Natives.libc(B, "poll", true);
 
     private final MemorySegment pollfds;
     /** Slot and generation of each pollfd entry. */
@@ -103,7 +104,11 @@ public final class PollBackend extends Backend {
     public void await(int timeoutMillis) throws IoException {
         int n;
         try {
-            n = (int) POLL.invokeExact(errno, pollfds, (long) count, timeoutMillis);
+            n = (int) POLL.invokeExact(pollfds, (long) count, timeoutMillis);
+            if (n < 0) {
+                // See Backend: the failure path alone captures errno, by asking again at once.
+                n = (int) POLL_ERRNO.invokeExact(errno, pollfds, (long) count, 0);
+            }
         } catch (Throwable t) {
             throw Sys.rethrow(t);
         }

@@ -25,7 +25,8 @@ public final class SelectBackend extends Backend {
     private static final long TV_SEC = B.offset("timeval", "tv_sec");
     private static final long TV_USEC = B.offset("timeval", "tv_usec");
 
-    private static final MethodHandle SELECT = Natives.libc(B, "select", true);
+    private static final MethodHandle SELECT = Natives.libc(B, "select", false);
+    private static final MethodHandle SELECT_ERRNO = Natives.libc(B, "select", true);
 
     private final MemorySegment wantRead;
     private final MemorySegment wantWrite;
@@ -112,7 +113,15 @@ public final class SelectBackend extends Backend {
         }
         int n;
         try {
-            n = (int) SELECT.invokeExact(errno, nfds, readySetRead, readySetWrite, MemorySegment.NULL, tv);
+            n = (int) SELECT.invokeExact(nfds, readySetRead, readySetWrite, MemorySegment.NULL, tv);
+            if (n < 0) {
+                // See Backend: the failure path alone captures errno, by asking again at once
+                // (select leaves the sets undefined after a failure: start from the wanted ones).
+                MemorySegment.copy(wantRead, 0, readySetRead, 0, used);
+                MemorySegment.copy(wantWrite, 0, readySetWrite, 0, used);
+                timeval.fill((byte) 0);
+                n = (int) SELECT_ERRNO.invokeExact(errno, nfds, readySetRead, readySetWrite, MemorySegment.NULL, timeval);
+            }
         } catch (Throwable t) {
             throw Sys.rethrow(t);
         }
