@@ -92,6 +92,8 @@ public final class IoAtom {
     }
 
     /**
+     * Reads the fd of an atom at offset 0.
+     *
      * @param atom the memory of an atom at offset 0
      * @return the atom's file descriptor
      */
@@ -100,6 +102,8 @@ public final class IoAtom {
     }
 
     /**
+     * Reads the fd of an atom.
+     *
      * @param owner  the app's struct
      * @param offset the atom's offset inside it
      * @return the atom's file descriptor
@@ -109,6 +113,8 @@ public final class IoAtom {
     }
 
     /**
+     * Reads the events an atom is registered for.
+     *
      * @param owner  the app's struct
      * @param offset the atom's offset inside it
      * @return the events the atom is registered for ({@link #READ}, {@link #WRITE}), 0 if none
@@ -118,6 +124,8 @@ public final class IoAtom {
     }
 
     /**
+     * Tells whether an atom is registered.
+     *
      * @param owner  the app's struct
      * @param offset the atom's offset inside it
      * @return whether the atom is registered with an open poller

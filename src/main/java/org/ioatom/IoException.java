@@ -44,22 +44,38 @@ public class IoException extends IOException {
                 .toString();
     }
 
-    /** @return the system call that failed, e.g. {@code epoll_ctl} */
+    /**
+     * Returns the system call that failed, e.g. {@code epoll_ctl}.
+     *
+     * @return the system call that failed, e.g. {@code epoll_ctl}
+     */
     public String call() {
         return call;
     }
 
-    /** @return the file descriptor the call was about, or -1 when none */
+    /**
+     * Returns the file descriptor the call was about, or -1 when none.
+     *
+     * @return the file descriptor the call was about, or -1 when none
+     */
     public int fd() {
         return fd;
     }
 
-    /** @return the errno value the call left */
+    /**
+     * Returns the errno value the call left.
+     *
+     * @return the errno value the call left
+     */
     public int errno() {
         return errno;
     }
 
-    /** @return the errno symbol, e.g. {@code EBADF} */
+    /**
+     * Returns the errno symbol, e.g. {@code EBADF}.
+     *
+     * @return the errno symbol, e.g. {@code EBADF}
+     */
     public String errnoName() {
         return Errnos.name(errno);
     }

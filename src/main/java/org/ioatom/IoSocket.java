@@ -259,7 +259,11 @@ public final class IoSocket {
         }
     }
 
-    /** @return {@code sizeof(struct iovec)}, to size an iovec array */
+    /**
+     * Returns {@code sizeof(struct iovec)}, to size an iovec array.
+     *
+     * @return {@code sizeof(struct iovec)}, to size an iovec array
+     */
     public static long iovecSize() {
         return Net.IOVEC_SIZE;
     }
@@ -313,6 +317,8 @@ public final class IoSocket {
     }
 
     /**
+     * Returns the local port of a bound socket.
+     *
      * @param fd a bound socket
      * @return the local port
      * @throws IoException if getsockname fails
@@ -322,6 +328,8 @@ public final class IoSocket {
     }
 
     /**
+     * Returns the local address of a bound socket.
+     *
      * @param fd a bound socket
      * @return its local address (allocates: for logs and setup)
      * @throws IoException if getsockname fails
@@ -331,6 +339,8 @@ public final class IoSocket {
     }
 
     /**
+     * Returns the peer address of a connected socket.
+     *
      * @param fd a connected socket
      * @return the peer's address (allocates: for logs and setup)
      * @throws IoException if getpeername fails

@@ -186,27 +186,47 @@ public final class Poller implements AutoCloseable {
         return new Poller(kind.resolve(), capacity);
     }
 
-    /** @return the mechanism in use (never {@link PollerKind#ANY}) */
+    /**
+     * Returns the mechanism in use (never {@link PollerKind#ANY}).
+     *
+     * @return the mechanism in use (never {@link PollerKind#ANY})
+     */
     public PollerKind kind() {
         return kind;
     }
 
-    /** @return the mechanism's name, e.g. {@code epoll}, as in "Using epoll to poll." */
+    /**
+     * Returns the mechanism's name, e.g. {@code epoll}, as in "Using epoll to poll.".
+     *
+     * @return the mechanism's name, e.g. {@code epoll}, as in "Using epoll to poll."
+     */
     public String name() {
         return backend.name();
     }
 
-    /** @return how many atoms this poller can hold */
+    /**
+     * Returns how many atoms this poller can hold.
+     *
+     * @return how many atoms this poller can hold
+     */
     public int capacity() {
         return capacity;
     }
 
-    /** @return how many atoms are registered */
+    /**
+     * Returns how many atoms are registered.
+     *
+     * @return how many atoms are registered
+     */
     public int size() {
         return size;
     }
 
-    /** @return false once {@link #close()} was called */
+    /**
+     * Returns false once {@link #close()} was called.
+     *
+     * @return false once {@link #close()} was called
+     */
     public boolean isOpen() {
         return !closed;
     }

@@ -25,6 +25,8 @@ public enum PollerKind {
     public static final String PROPERTY = "ioatom.poller";
 
     /**
+     * Tells whether this kind can be opened here.
+     *
      * @return whether this kind can be opened here; {@link #ANY} is available when any kind is
      */
     public boolean isAvailable() {
@@ -32,6 +34,8 @@ public enum PollerKind {
     }
 
     /**
+     * Says why this kind cannot be opened here.
+     *
      * @return why this kind cannot be opened here, or {@code null} when it can
      */
     public String unavailableReason() {
@@ -81,6 +85,8 @@ public enum PollerKind {
     }
 
     /**
+     * Reads the kind named by the system property.
+     *
      * @return the kind named by the {@value #PROPERTY} system property, {@link #ANY} if unset
      * @throws IllegalArgumentException if the property holds an invalid value
      */
@@ -89,7 +95,11 @@ public enum PollerKind {
         return v == null || v.isBlank() ? ANY : parse(v);
     }
 
-    /** @return the lower-case name, as the property spells it */
+    /**
+     * Returns the lower-case name, as the property spells it.
+     *
+     * @return the lower-case name, as the property spells it
+     */
     @Override
     public String toString() {
         return name().toLowerCase(Locale.ROOT);

@@ -39,6 +39,8 @@ public abstract class Backend {
     protected final ReadyBatch ready;
 
     /**
+     * Creates the backend's batch and errno capture segment.
+     *
      * @param arena     the poller's arena
      * @param batchSize the most events one wait gathers
      */
@@ -48,17 +50,29 @@ public abstract class Backend {
         this.ready = new ReadyBatch(batchSize);
     }
 
-    /** @return the batch this backend fills */
+    /**
+     * Returns the batch this backend fills.
+     *
+     * @return the batch this backend fills
+     */
     public final ReadyBatch ready() {
         return ready;
     }
 
-    /** @return the errno left by the last failed call */
+    /**
+     * Returns the errno left by the last failed call.
+     *
+     * @return the errno left by the last failed call
+     */
     protected final int lastErrno() {
         return Natives.errno(errno);
     }
 
-    /** @return the mechanism's name as printed, e.g. {@code epoll} */
+    /**
+     * Returns the mechanism's name as printed, e.g. {@code epoll}.
+     *
+     * @return the mechanism's name as printed, e.g. {@code epoll}
+     */
     public abstract String name();
 
     /**

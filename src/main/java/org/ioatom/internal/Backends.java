@@ -10,6 +10,8 @@ public final class Backends {
     private Backends() {}
 
     /**
+     * Says why a kind cannot be used on this platform.
+     *
      * @param kind a concrete kind (not ANY)
      * @return why it cannot be used here, or {@code null}
      */

@@ -46,6 +46,8 @@ public final class EpollBackend extends Backend {
     private final int batch;
 
     /**
+     * Opens an epoll instance and its event array.
+     *
      * @param arena    the poller's arena
      * @param capacity the most atoms the poller holds
      * @throws IoException if epoll_create1 fails

@@ -42,6 +42,8 @@ public final class PollBackend extends Backend {
     private int count;
 
     /**
+     * Reserves the pollfd array for every slot.
+     *
      * @param arena the poller's arena
      * @param slots the number of slots the poller has (including its own wake-up slot)
      */

@@ -18,14 +18,22 @@ public final class ReadyBatch {
     /** Next entry to dispatch. */
     public int cursor;
 
-    /** @param capacity the most entries one wait may gather */
+    /**
+     * Reserves the arrays.
+     *
+     * @param capacity the most entries one wait may gather
+     */
     public ReadyBatch(int capacity) {
         slots = new int[capacity];
         generations = new int[capacity];
         events = new int[capacity];
     }
 
-    /** @return how many entries one wait may gather */
+    /**
+     * Returns how many entries one wait may gather.
+     *
+     * @return how many entries one wait may gather
+     */
     public int capacity() {
         return slots.length;
     }
@@ -36,7 +44,11 @@ public final class ReadyBatch {
         cursor = 0;
     }
 
-    /** @return whether the batch is full */
+    /**
+     * Returns whether the batch is full.
+     *
+     * @return whether the batch is full
+     */
     public boolean full() {
         return count == slots.length;
     }

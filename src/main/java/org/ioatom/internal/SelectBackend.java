@@ -39,6 +39,8 @@ public final class SelectBackend extends Backend {
     private int maxFd = -1;
 
     /**
+     * Reserves the fd sets.
+     *
      * @param arena the poller's arena
      * @param slots the number of slots the poller has (including its own wake-up slot)
      */

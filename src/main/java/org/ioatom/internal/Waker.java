@@ -23,6 +23,8 @@ public final class Waker {
     private final MemorySegment wakerErrno;
 
     /**
+     * Opens the eventfd.
+     *
      * @param arena the poller's arena
      * @throws IoException if eventfd fails
      */
@@ -38,7 +40,11 @@ public final class Waker {
         }
     }
 
-    /** @return the descriptor to register for READ */
+    /**
+     * Returns the descriptor to register for READ.
+     *
+     * @return the descriptor to register for READ
+     */
     public int fd() {
         return fd;
     }

@@ -122,7 +122,11 @@ public final class Net {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(Arena.ofAuto()));
 
-    /** @return this thread's scratch memory */
+    /**
+     * Returns this thread's scratch memory.
+     *
+     * @return this thread's scratch memory
+     */
     public static Scratch scratch() {
         return SCRATCH.get();
     }

@@ -45,7 +45,11 @@ public final class Sys {
         Errnos.preload();
     }
 
-    /** @return whether {@code errno} means "try again later" */
+    /**
+     * Returns whether {@code errno} means "try again later".
+     *
+     * @return whether {@code errno} means "try again later"
+     */
     public static boolean wouldBlock(int errno) {
         return errno == EAGAIN || errno == EWOULDBLOCK;
     }
