@@ -92,6 +92,8 @@ public final class KqueueBackend extends Backend {
     private static final int OP_WATCH = 0;
     private static final int OP_DELETE = 1;
     private static final int SLOT_MASK = (1 << 30) - 1;
+    /** Passed to {@link #flush} when none of the changes is the caller's: no token has bit 31 set. */
+    private static final long NOBODY = -1L;
     /** Knote bits of {@link #knotes}. */
     private static final byte K_READ = 1;
     private static final byte K_WRITE = 2;
@@ -167,7 +169,7 @@ public final class KqueueBackend extends Backend {
     public void register(int fd, int slot, int generation, int interest) throws IoException {
         long token = token(slot, generation, OP_WATCH);
         if (nchanges + 2 > MAX_CHANGES) {
-            flush(0);
+            flush(NOBODY);
         }
         append(fd, EVFILT_READ, EV_ADD | EV_CLEAR | ((interest & READ) != 0 ? EV_ENABLE : EV_DISABLE), token);
         if ((interest & WRITE) != 0) {
@@ -179,7 +181,7 @@ public final class KqueueBackend extends Backend {
             long undo = token(slot, 0, OP_DELETE);
             append(fd, EVFILT_READ, EV_DELETE, undo);
             append(fd, EVFILT_WRITE, EV_DELETE, undo);
-            flush(0);
+            flush(NOBODY);
             throw new IoException("kevent", "EV_ADD", fd, error);
         }
         knotes[slot] = (byte) (K_READ | ((interest & WRITE) != 0 ? K_WRITE : 0));
@@ -223,7 +225,7 @@ public final class KqueueBackend extends Backend {
     /** Adds one change to the changelist, flushing it first when full. */
     private void append(int fd, short filter, int flags, long udata) throws IoException {
         if (nchanges == MAX_CHANGES) {
-            flush(0);
+            flush(NOBODY);
         }
         long base = nchanges * KEVENT_SIZE;
         changes.set(ValueLayout.JAVA_LONG, base + IDENT, fd);
@@ -240,7 +242,7 @@ public final class KqueueBackend extends Backend {
      * consuming events. Failures of changes whose udata is {@code mine} are returned (the first
      * errno); others are recorded for their slot and reported by the next wait.
      *
-     * @param mine the token of the caller's own changes, or 0
+     * @param mine the token of the caller's own changes, or {@link #NOBODY}
      * @return the first errno of the caller's changes, or 0
      */
     private int flush(long mine) throws IoException {
@@ -266,7 +268,7 @@ public final class KqueueBackend extends Backend {
                 continue;
             }
             long udata = events.get(ValueLayout.JAVA_LONG, base + UDATA);
-            if (mine != 0 && udata == mine) {
+            if (udata == mine) {
                 if (result == 0) {
                     result = error;
                 }

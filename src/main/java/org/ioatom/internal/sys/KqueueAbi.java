@@ -168,7 +168,11 @@ public final class KqueueAbi {
         if (choice.library() != null) {
             try {
                 lookup = SymbolLookup.libraryLookup(choice.library(), Arena.global()).or(Natives.LIBC);
-            } catch (IllegalArgumentException e) {
+                // The binding classes resolve their symbols through the class loader's libraries
+                // (jextract's shape: a function's holder class looks its symbol up when first
+                // used, its descriptor included), so the library must be loaded there too.
+                System.load(choice.library().toString());
+            } catch (IllegalArgumentException | UnsatisfiedLinkError e) {
                 throw new UnsupportedOperationException("kqueue is not available: " + LIBRARY_PROPERTY + "="
                         + choice.library() + " does not load: " + e.getMessage(), e);
             }
