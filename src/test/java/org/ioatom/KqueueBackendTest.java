@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.ioatom.internal.Waker;
 import org.ioatom.internal.sys.KqueueAbi;
 import org.ioatom.internal.sys.Natives;
 import org.ioatom.internal.sys.Platform;
@@ -224,6 +225,38 @@ class KqueueBackendTest {
         int fd = q.readFd();
         q.closeRead();
         assertThrows(IoException.class, () -> poller.add(AppStruct.allocate(arena, 2, fd), AppStruct.IO, 0, record));
+    }
+
+    @Test
+    void thePipeWakerUsedOnMacosAndFreebsdWakesAWaitAndNeverBlocks() throws Exception {
+        Poller poller = open(8);
+        Waker waker = Waker.overPipe(arena); // pipe(), read(), write() through the kqueue bindings
+        closeables.add(waker::close);
+        MemorySegment s = AppStruct.allocate(arena, 1, waker.fd());
+        poller.add(s, AppStruct.IO, READ, (owner, events) -> {
+            record.onEvents(owner, events);
+            waker.drain();
+        });
+        waker.drain(); // nothing unread: returns at once on a blocking pipe
+        assertEquals(0, poller.await(0));
+        Thread other = new Thread(() -> {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            waker.signal();
+            waker.signal(); // already signalled: writes nothing more
+        });
+        other.start();
+        assertEquals(1, poller.await(5000), "woken from another thread");
+        poller.dispatch();
+        other.join();
+        assertEquals(0, poller.await(100), "one byte was unread and is drained: no new edge");
+        waker.signal();
+        assertEquals(1, poller.await(2000));
+        poller.dispatch();
+        assertEquals(2, AppStruct.calls(s));
     }
 
     @Test

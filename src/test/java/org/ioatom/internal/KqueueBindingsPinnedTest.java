@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.AddressLayout;
 import java.lang.foreign.FunctionDescriptor;
@@ -116,7 +117,13 @@ class KqueueBindingsPinnedTest {
         FunctionDescriptor kqueue = FunctionDescriptor.of(JAVA_INT);
         FunctionDescriptor kevent = FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS);
         FunctionDescriptor close = FunctionDescriptor.of(JAVA_INT, JAVA_INT);
+        // int pipe(int fildes[2]); ssize_t read(int, void *, size_t); ssize_t write(int, const void *, size_t)
+        FunctionDescriptor pipe = FunctionDescriptor.of(JAVA_INT, ADDRESS);
+        FunctionDescriptor io = FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
         for (Bindings b : List.of(FREEBSD, MACOS)) {
+            assertEquals(pipe, plain(b.descriptor("Kqueue", "pipe")), b.packageName());
+            assertEquals(io, plain(b.descriptor("Kqueue", "read")), b.packageName());
+            assertEquals(io, plain(b.descriptor("Kqueue", "write")), b.packageName());
             assertEquals(kqueue, plain(b.descriptor("Kqueue", "kqueue")), b.packageName());
             assertEquals(kevent, plain(b.descriptor("Kqueue", "kevent")), b.packageName());
             assertEquals(close, plain(b.descriptor("Kqueue", "close")), b.packageName());

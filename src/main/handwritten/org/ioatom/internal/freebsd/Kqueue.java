@@ -172,6 +172,118 @@ public final class Kqueue {
         }
     }
 
+    private static final class pipe {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(Kqueue.C_INT, Kqueue.C_POINTER);
+        static final MemorySegment ADDR = Kqueue.findOrThrow("pipe");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /** {@return the function descriptor of {@code int pipe(int fildes[2])}} */
+    public static FunctionDescriptor pipe$descriptor() {
+        return pipe.DESC;
+    }
+
+    /** {@return the downcall method handle of {@code int pipe(int fildes[2])}} */
+    public static MethodHandle pipe$handle() {
+        return pipe.HANDLE;
+    }
+
+    /** {@return the address of {@code int pipe(int fildes[2])}} */
+    public static MemorySegment pipe$address() {
+        return pipe.ADDR;
+    }
+
+    /**
+     * Calls {@code int pipe(int fildes[2])}.
+     *
+     * @param fildes C {@code int fildes[2]}
+     * @return what the C function returns
+     */
+    public static int pipe(MemorySegment fildes) {
+        var mh$ = pipe.HANDLE;
+        try {
+            return (int) mh$.invokeExact(fildes);
+        } catch (Throwable ex$) {
+            throw new AssertionError("unexpected exception from a native call", ex$);
+        }
+    }
+
+    private static final class read {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(Kqueue.C_LONG, Kqueue.C_INT, Kqueue.C_POINTER, Kqueue.C_LONG);
+        static final MemorySegment ADDR = Kqueue.findOrThrow("read");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /** {@return the function descriptor of {@code ssize_t read(int fd, void * buf, size_t nbytes)}} */
+    public static FunctionDescriptor read$descriptor() {
+        return read.DESC;
+    }
+
+    /** {@return the downcall method handle of {@code ssize_t read(int fd, void * buf, size_t nbytes)}} */
+    public static MethodHandle read$handle() {
+        return read.HANDLE;
+    }
+
+    /** {@return the address of {@code ssize_t read(int fd, void * buf, size_t nbytes)}} */
+    public static MemorySegment read$address() {
+        return read.ADDR;
+    }
+
+    /**
+     * Calls {@code ssize_t read(int fd, void * buf, size_t nbytes)}.
+     *
+     * @param fd C {@code int fd}
+     * @param buf C {@code void * buf}
+     * @param nbytes C {@code size_t nbytes}
+     * @return what the C function returns
+     */
+    public static long read(int fd, MemorySegment buf, long nbytes) {
+        var mh$ = read.HANDLE;
+        try {
+            return (long) mh$.invokeExact(fd, buf, nbytes);
+        } catch (Throwable ex$) {
+            throw new AssertionError("unexpected exception from a native call", ex$);
+        }
+    }
+
+    private static final class write {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(Kqueue.C_LONG, Kqueue.C_INT, Kqueue.C_POINTER, Kqueue.C_LONG);
+        static final MemorySegment ADDR = Kqueue.findOrThrow("write");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /** {@return the function descriptor of {@code ssize_t write(int fd, const void * buf, size_t nbytes)}} */
+    public static FunctionDescriptor write$descriptor() {
+        return write.DESC;
+    }
+
+    /** {@return the downcall method handle of {@code ssize_t write(int fd, const void * buf, size_t nbytes)}} */
+    public static MethodHandle write$handle() {
+        return write.HANDLE;
+    }
+
+    /** {@return the address of {@code ssize_t write(int fd, const void * buf, size_t nbytes)}} */
+    public static MemorySegment write$address() {
+        return write.ADDR;
+    }
+
+    /**
+     * Calls {@code ssize_t write(int fd, const void * buf, size_t nbytes)}.
+     *
+     * @param fd C {@code int fd}
+     * @param buf C {@code const void * buf}
+     * @param nbytes C {@code size_t nbytes}
+     * @return what the C function returns
+     */
+    public static long write(int fd, MemorySegment buf, long nbytes) {
+        var mh$ = write.HANDLE;
+        try {
+            return (long) mh$.invokeExact(fd, buf, nbytes);
+        } catch (Throwable ex$) {
+            throw new AssertionError("unexpected exception from a native call", ex$);
+        }
+    }
+
     private static final int EBADF = 9;
 
     /** {@return the C macro {@code EBADF} of type {@code int}: {@code 9} in the header} */
