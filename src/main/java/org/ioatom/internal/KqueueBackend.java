@@ -22,8 +22,9 @@ import org.ioatom.internal.sys.Natives;
  * <h2>The changelist</h2>
  * <ul>
  *   <li>{@code add} is synchronous: the pending changelist and the new knotes go to the kernel
- *       at once, every change marked {@code EV_RECEIPT}, so each change gets its own result and
- *       no pending event is consumed. A failure of the new fd throws an {@link IoException}
+ *       at once, every change marked {@code EV_RECEIPT}, with an eventlist exactly as long as the
+ *       changelist: each change gets its own result and the receipts leave no room for an event,
+ *       so no pending event is consumed. A failure of the new fd throws an {@link IoException}
  *       naming {@code kevent}, the fd and the errno ({@code kevent(EV_ADD, fd=7): EBADF (...)});
  *       IO Atom users expect add to fail for a bad fd.</li>
  *   <li>{@code set} and {@code remove} only append to the changelist, which the next
