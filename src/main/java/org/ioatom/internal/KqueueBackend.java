@@ -123,6 +123,8 @@ public final class KqueueBackend extends Backend {
     private int failedCount;
 
     /**
+     * Opens a kqueue and reserves the changelist, eventlist and per-slot state.
+     *
      * @param arena the poller's arena
      * @param slots the poller's slots, including its wake-up slot
      * @throws IoException if kqueue() fails

@@ -82,7 +82,13 @@ public final class Bindings {
         return descriptor("LibC", function);
     }
 
-    /** The C signature of a function of the given header class (e.g. {@code Kqueue}). */
+    /**
+     * The C signature of a function of the given header class.
+     *
+     * @param headerClass the header class's simple name, e.g. {@code Kqueue}
+     * @param function    the C function's name
+     * @return its descriptor (reading it resolves the symbol, as in jextract's output)
+     */
     public FunctionDescriptor descriptor(String headerClass, String function) {
         return (FunctionDescriptor) call(type(headerClass), function + "$descriptor", FunctionDescriptor.class);
     }

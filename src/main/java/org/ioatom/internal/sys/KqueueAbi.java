@@ -45,7 +45,7 @@ public final class KqueueAbi {
      * @param unavailableReason why kqueue cannot be used, or null when it can
      */
     public record Choice(String abi, String bindingPackage, Path library, String unavailableReason) {
-        /** @return whether kqueue can be used */
+        /** {@return whether kqueue can be used} */
         public boolean available() {
             return unavailableReason == null;
         }
@@ -120,14 +120,14 @@ public final class KqueueAbi {
         return Choice.of(native_, null);
     }
 
-    /** @return the decision for this JVM's platform and current system properties */
+    /** {@return the decision for this JVM's platform and current system properties} */
     public static Choice chooseNow() {
         return choose(Platform.current(), System.getProperty(LIBRARY_PROPERTY), System.getProperty(ABI_PROPERTY));
     }
 
     /**
-     * @return why kqueue cannot be used in this JVM, or null: fixed once a kqueue poller has opened,
-     *         read from the system properties until then
+     * {@return why kqueue cannot be used in this JVM, or null} Fixed once a kqueue poller has opened,
+     * read from the system properties until then.
      */
     public static String unavailableReason() {
         return loaded != null ? null : chooseNow().unavailableReason();
@@ -192,22 +192,22 @@ public final class KqueueAbi {
         return new KqueueAbi(choice, bindings, lookup);
     }
 
-    /** @return {@code freebsd} or {@code macos} */
+    /** {@return {@code freebsd} or {@code macos}} */
     public String abi() {
         return choice.abi();
     }
 
-    /** @return the library kqueue comes from, or null for the OS C library */
+    /** {@return the library kqueue comes from, or null for the OS C library} */
     public Path library() {
         return choice.library();
     }
 
-    /** @return the binding package's reader (header class {@value #HEADER_CLASS}) */
+    /** {@return the binding package's reader (header class {@value #HEADER_CLASS})} */
     public Bindings bindings() {
         return bindings;
     }
 
-    /** @return where kqueue, kevent and close are found */
+    /** {@return where kqueue, kevent, close, pipe, read and write are found} */
     public SymbolLookup lookup() {
         return lookup;
     }
