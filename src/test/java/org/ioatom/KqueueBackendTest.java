@@ -246,16 +246,17 @@ class KqueueBackendTest {
                 Thread.currentThread().interrupt();
             }
             waker.signal();
-            waker.signal(); // already signalled: writes nothing more
         });
         other.start();
         assertEquals(1, poller.await(5000), "woken from another thread");
         poller.dispatch();
         other.join();
-        assertEquals(0, poller.await(100), "one byte was unread and is drained: no new edge");
+        assertEquals(0, poller.await(100), "drained: no new edge");
         waker.signal();
+        waker.signal(); // a byte is already unread: writes nothing more
         assertEquals(1, poller.await(2000));
         poller.dispatch();
+        assertEquals(0, poller.await(100), "the one unread byte was drained: nothing left to report");
         assertEquals(2, AppStruct.calls(s));
     }
 
