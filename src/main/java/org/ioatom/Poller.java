@@ -136,7 +136,6 @@ public final class Poller implements AutoCloseable {
      * a compare-and-set, released with a volatile write; both order the poller's plain fields
      * between successive threads.
      */
-    @SuppressWarnings("unused") // accessed through BUSY
     private volatile Thread busy;
     private static final VarHandle BUSY;
 
