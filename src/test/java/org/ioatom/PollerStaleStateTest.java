@@ -311,6 +311,56 @@ class PollerStaleStateTest {
 
     @ParameterizedTest
     @MethodSource("kinds")
+    void addFromAnotherThreadWhileTheLoopIsBlockedInAwaitIsRejected(PollerKind kind) throws Exception {
+        Poller poller = open(kind);
+        TestPipe p = pipe();
+        MemorySegment s = AppStruct.allocate(arena, 1, p.readFd());
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        int[] returned = {-1};
+        Thread loop = start("blocked-loop", failure, () -> {
+            while (true) {
+                try {
+                    returned[0] = poller.await(-1);
+                    return;
+                } catch (IllegalStateException e) {
+                    // This thread lost the race to the add below, which had the poller: try again.
+                    assertTrue(e.getMessage().contains("is using the poller"), e.getMessage());
+                }
+            }
+        });
+        IllegalStateException rejected = null;
+        String call = "add";
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (rejected == null && System.nanoTime() < end) {
+            try {
+                call = "add";
+                poller.add(s, AppStruct.IO, READ, (owner, events) -> { });
+                call = "remove";
+                poller.remove(s, AppStruct.IO); // the loop was not in await yet: undo, try again
+                Thread.sleep(1);
+            } catch (IllegalStateException e) {
+                rejected = e;
+            }
+        }
+        assertTrue(rejected != null, "add/remove was never rejected while the loop was blocked");
+        assertTrue(rejected.getMessage().contains(call + "() from thread \"" + Thread.currentThread().getName()
+                + "\" while thread \"blocked-loop\" is using the poller"), rejected.getMessage());
+        boolean addRejected = call.equals("add");
+        assertEquals(!addRejected, IoAtom.isRegistered(s, AppStruct.IO), "the rejected call changed nothing");
+        assertEquals(addRejected ? 0 : 1, poller.size());
+        poller.wakeup(); // the way in: wake the loop, which registers on its own thread
+        loop.join(10_000);
+        assertFalse(loop.isAlive());
+        assertNull(failure.get());
+        assertEquals(0, returned[0]);
+        if (!addRejected) {
+            poller.remove(s, AppStruct.IO); // the loop has returned: this thread may use the poller now
+        }
+        assertEquals(0, poller.size());
+    }
+
+    @ParameterizedTest
+    @MethodSource("kinds")
     void twoThreadsHammeringAwaitAndDispatchNeverCorruptTheBatch(PollerKind kind) throws Exception {
         Poller poller = open(kind);
         int n = 4;
