@@ -20,8 +20,11 @@
  *     closed fd is EBADF. Closing an fd drops its knotes, as kqueue does: epoll forgets the
  *     registration of a closed file, and the next change for that fd number notices (an
  *     EPOLL_CTL_ADD that succeeds means the old file is gone) and starts afresh;
- *   - returned events: EV_EOF on EPOLLHUP/EPOLLRDHUP (READ) or EPOLLHUP/EPOLLERR (WRITE), with
- *     SO_ERROR in fflags where there is one; data is FIONREAD for READ; udata comes back as given;
+ *   - returned events: EV_EOF on EPOLLHUP/EPOLLRDHUP (READ) or EPOLLHUP/EPOLLERR (WRITE), with a
+ *     nonzero fflags (EIO) when epoll says EPOLLERR. kqueue copies the socket's error into fflags
+ *     and leaves it pending; Linux can only read it by consuming it (SO_ERROR), which would turn
+ *     the app's next read from ECONNRESET into end of stream, so the emulation only marks it;
+ *     data is FIONREAD for READ; udata comes back as given;
  *   - timeout: NULL waits forever, otherwise a struct timespec (rounded up to milliseconds);
  *     EINTR from the wait is returned as EINTR (changes are already applied by then).
  * Not emulated: other filters, EV_ONESHOT, EV_DISPATCH, NOTE_* flags, fds shared by dup()
@@ -316,13 +319,9 @@ static void fill(struct kevent *out, int fd, int filter, const struct knote *k, 
     out->udata = k->udata;
 }
 
-static uint32_t socket_error(int fd) {
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) {
-        return 0;
-    }
-    return (uint32_t) err;
+/* A pending socket error, marked without consuming it (see the header comment). */
+static uint32_t socket_error(uint32_t epoll_events) {
+    return (epoll_events & EPOLLERR) ? EIO : 0;
 }
 
 /* Turns epoll events into kevents; returns how many were written. */
@@ -343,11 +342,11 @@ static int translate(struct kq *q, const struct epoll_event *evs, int n, struct 
             if (ioctl(fd, FIONREAD, &avail) < 0) {
                 avail = 0;
             }
-            fill(&out[count++], fd, EVFILT_READ, rk, eof ? EV_EOF : 0, eof ? socket_error(fd) : 0, avail);
+            fill(&out[count++], fd, EVFILT_READ, rk, eof ? EV_EOF : 0, eof ? socket_error(r) : 0, avail);
         }
         if (count < nevents && wk->present && wk->enabled && (r & (EPOLLOUT | EPOLLHUP | EPOLLERR))) {
             int eof = (r & (EPOLLHUP | EPOLLERR)) != 0;
-            fill(&out[count++], fd, EVFILT_WRITE, wk, eof ? EV_EOF : 0, eof ? socket_error(fd) : 0, 0);
+            fill(&out[count++], fd, EVFILT_WRITE, wk, eof ? EV_EOF : 0, eof ? socket_error(r) : 0, 0);
         }
     }
     return count;
