@@ -377,12 +377,14 @@ public final class Poller implements AutoCloseable {
         }
         ready.clear();
         backend.await(timeoutMillis < 0 ? -1 : (int) Math.min(timeoutMillis, Integer.MAX_VALUE));
-        // Take the waker's entry out of the batch; what is left is the app's.
+        // Take the waker's entry out of the batch, and those of paused atoms (a hang-up or an
+        // error is reported whatever the interest); what is left is the app's.
         int kept = 0;
         for (int i = 0; i < ready.count; i++) {
-            if (ready.slots[i] == wakerSlot) {
+            int slot = ready.slots[i];
+            if (slot == wakerSlot) {
                 clearWakeup();
-            } else {
+            } else if (interests[slot] != 0) {
                 ready.slots[kept] = ready.slots[i];
                 ready.generations[kept] = ready.generations[i];
                 ready.events[kept] = ready.events[i];
