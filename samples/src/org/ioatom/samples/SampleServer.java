@@ -432,6 +432,11 @@ abstract class SampleServer {
         c.set(ValueLayout.JAVA_INT, OUT_END, end + n);
     }
 
+    /** @return whether the connection closes once its output is sent */
+    static boolean isClosing(MemorySegment c) {
+        return (flags(c) & CLOSING) != 0;
+    }
+
     /** Stops reading and processing; once the output queued so far is sent, the connection closes. */
     static void closeAfterReply(MemorySegment c) {
         setFlags(c, flags(c) | CLOSING);
