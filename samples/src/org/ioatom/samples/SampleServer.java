@@ -133,6 +133,7 @@ abstract class SampleServer {
     private Thread thread;
     private volatile boolean stopping;
     private volatile int openConnections;
+    private volatile long acceptedConnections;
     private volatile int port = -1;
     private volatile String pollerName;
     private volatile Throwable failure;
@@ -196,6 +197,11 @@ abstract class SampleServer {
     /** @return how many connections are open now */
     final int openConnections() {
         return openConnections;
+    }
+
+    /** @return how many connections were accepted (and registered) since start */
+    final long acceptedConnections() {
+        return acceptedConnections;
     }
 
     /** @return why the loop stopped on its own, or null */
@@ -493,6 +499,7 @@ abstract class SampleServer {
                 continue;
             }
             openConnections++;
+            acceptedConnections++;
             try {
                 IoSocket.setNoDelay(fd, true);
                 connectionOpened(c, fd);
