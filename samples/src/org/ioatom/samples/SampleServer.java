@@ -199,6 +199,11 @@ abstract class SampleServer {
         return openConnections;
     }
 
+    /** @return the id of the thread that runs the event loop (for allocation measurements) */
+    final long loopThreadId() {
+        return thread.threadId();
+    }
+
     /** @return how many connections were accepted (and registered) since start */
     final long acceptedConnections() {
         return acceptedConnections;
