@@ -467,15 +467,17 @@ public final class Poller implements AutoCloseable {
         }
         ready.clear();
         backend.await(timeoutMillis < 0 ? -1 : (int) Math.min(timeoutMillis, Integer.MAX_VALUE));
-        // Take the waker's entry out of the batch, and entries already stale (a backend that
+        // Take out of the batch the waker's entry, entries already stale (a backend that
         // defers deregistration, like kqueue, can still report an atom removed before this
-        // wait); what is left is the app's.
+        // wait) and those of paused atoms (a hang-up or an error is reported whatever the
+        // interest); what is left is the app's.
         int kept = 0;
         for (int i = 0; i < ready.count; i++) {
             int slot = ready.slots[i];
             if (slot == wakerSlot) {
                 clearWakeup();
-            } else if (owners[slot] != null && generations[slot] == ready.generations[i]) {
+            } else if (owners[slot] != null && generations[slot] == ready.generations[i]
+                    && interests[slot] != 0) {
                 ready.slots[kept] = ready.slots[i];
                 ready.generations[kept] = ready.generations[i];
                 ready.events[kept] = ready.events[i];
