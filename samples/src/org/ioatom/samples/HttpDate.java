@@ -29,8 +29,8 @@ final class HttpDate {
     /** Formats seconds since 1970 (days to civil date after Howard Hinnant's public-domain algorithm). */
     void format(long epochSecond) {
         long days = Math.floorDiv(epochSecond, 86400);
-        int secs = (int) Math.floorMod(epochSecond, 86400);
-        int weekday = (int) Math.floorMod(days + 4, 7); // 1970-01-01 was a Thursday
+        int secs = Math.floorMod(epochSecond, 86400);
+        int weekday = Math.floorMod(days + 4, 7); // 1970-01-01 was a Thursday
         long z = days + 719468;
         long era = Math.floorDiv(z, 146097);
         long doe = z - era * 146097;

@@ -184,7 +184,8 @@ class IoSocketTest {
         InetSocketAddress local = IoSocket.localAddress(fd);
         assertTrue(local.getAddress().isAnyLocalAddress(), "bound to " + local);
         try (Socket s = new Socket("127.0.0.1", local.getPort())) {
-            acceptOne(fd);
+            int conn = acceptOne(fd);
+            assertEquals(s.getLocalPort(), IoSocket.peerAddress(conn).getPort());
         }
     }
 

@@ -128,6 +128,25 @@ class EchoServerTest {
     }
 
     @Test
+    void connectionsBeyondTheLimitAreClosedAndTheOthersServed() throws Exception {
+        SampleServer server = new EchoServer(new SampleServer.Settings("127.0.0.1", 0, PollerKind.ANY, 2)).start();
+        try (RawClient a = new RawClient(server.port()); RawClient b = new RawClient(server.port())) {
+            a.send("a");
+            assertEquals("a", a.text(1));
+            b.send("b");
+            assertEquals("b", b.text(1));
+            try (RawClient refused = new RawClient(server.port())) {
+                refused.expectEnd();
+            }
+            a.send("still here");
+            assertEquals("still here", a.text(10));
+            assertEquals(2, server.acceptedConnections());
+        } finally {
+            server.stop();
+        }
+    }
+
+    @Test
     void histogramPercentilesAreWithinTheBucketResolution() {
         Histogram h = new Histogram();
         for (int i = 1; i <= 100_000; i++) {
