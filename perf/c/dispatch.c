@@ -14,12 +14,18 @@
  *                 (the descriptors java.nio uses in the benchmark).
  *
  * usage: dispatch MODE FDTYPE R N [seconds-per-rep] [reps]
+ *
+ * With DISPATCH_IDLE_THREAD=1 in the environment an idle second thread is started first. The
+ * process then shares its descriptor table between threads, as every JVM does, and the kernel's
+ * fd lookups (poll, select, epoll_ctl, read, write) take a reference count on each file instead
+ * of the single-threaded shortcut: that isolates what the JVM pays for being multi-threaded.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +53,12 @@ static double now(void) {
 }
 
 static void die(const char *what) { perror(what); exit(1); }
+
+static void *idle(void *arg) {
+    (void)arg;
+    for (;;) pause();
+    return NULL;
+}
 
 static int make_fd(const char *type, int ready) {
     if (strcmp(type, "eventfd") == 0) {
@@ -132,6 +144,13 @@ int main(int argc, char **argv) {
           : strcmp(mode, "poll") == 0 ? 2 : strcmp(mode, "select") == 0 ? 3 : -1;
     if (m < 0 || nready < 1 || nready > nfds) { fprintf(stderr, "bad arguments\n"); return 2; }
 
+    const char *mt = getenv("DISPATCH_IDLE_THREAD");
+    if (mt && strcmp(mt, "1") == 0) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, idle, NULL) != 0) die("pthread_create");
+        mode = strcmp(mode, "poll") == 0 ? "poll+thread" : strcmp(mode, "select") == 0 ? "select+thread"
+             : strcmp(mode, "epoll-et-mod") == 0 ? "epoll-et-mod+thread" : "epoll-lt+thread";
+    }
     apps = calloc(nfds, sizeof *apps);
     pfds = calloc(nfds, sizeof *pfds);
     maxev = nfds < 4096 ? nfds : 4096; /* ioatom's MAX_BATCH */

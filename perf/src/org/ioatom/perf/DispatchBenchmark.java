@@ -190,8 +190,37 @@ public class DispatchBenchmark {
         selector.selectedKeys().clear();
     }
 
+    // Allocation on the benchmark thread alone (JMH's -prof gc counts every thread of the JVM,
+    // so at ~10^4 ops/s its own bookkeeping shows up as a few B/op). Per iteration; the last
+    // iteration's figure is appended to -Dioatom.perf.allocFile at the end of the trial.
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    private long ops;
+    private long bytesBefore;
+    private long opsBefore;
+    private long lastBytes = -1;
+    private long lastOps;
+
+    @Setup(Level.Iteration)
+    public void iterationStart() {
+        opsBefore = ops;
+        bytesBefore = THREADS.getCurrentThreadAllocatedBytes();
+    }
+
+    @TearDown(Level.Iteration)
+    public void iterationEnd() {
+        lastBytes = THREADS.getCurrentThreadAllocatedBytes() - bytesBefore;
+        lastOps = ops - opsBefore;
+    }
+
     @TearDown(Level.Trial)
     public void tearDown() throws IOException {
+        String file = System.getProperty("ioatom.perf.allocFile");
+        if (file != null && lastOps > 0) {
+            java.nio.file.Files.writeString(java.nio.file.Path.of(file),
+                    impl + "\t" + ready + "\t" + registered + "\t" + lastBytes + "\t" + lastOps + "\n",
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        }
         if (poller != null) {
             poller.close();
             MemorySegment errno = arena.allocate(Natives.CAPTURE_LAYOUT);
@@ -212,6 +241,7 @@ public class DispatchBenchmark {
     public int ioatom() throws IOException {
         poller.await(0);
         int n = poller.dispatch();
+        ops++;
         if (n != ready) {
             throw new IllegalStateException("delivered " + n + " events, expected " + ready);
         }
@@ -229,6 +259,7 @@ public class DispatchBenchmark {
             ((int[]) k.attachment())[0]++;
             n++;
         }
+        ops++;
         if (n != ready) {
             throw new IllegalStateException("selected " + n + " keys, expected " + ready);
         }
@@ -238,6 +269,7 @@ public class DispatchBenchmark {
     @Benchmark
     public int nioConsumer() throws IOException {
         int n = selector.selectNow(consumer);
+        ops++;
         if (n != ready) {
             throw new IllegalStateException("selected " + n + " keys, expected " + ready);
         }

@@ -46,6 +46,8 @@ public final class DispatchRun {
 
     public static void main(String[] args) throws IOException, RunnerException {
         Path out = Path.of(args[0]);
+        Path allocFile = Path.of(args[0].replaceAll("\\.tsv$", "") + "-thread-alloc.tsv").toAbsolutePath();
+        Files.deleteIfExists(allocFile);
         boolean quick = args.length > 1 && args[1].equals("--quick");
         int rounds = quick ? 1 : 2;
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out))) {
@@ -74,11 +76,12 @@ public final class DispatchRun {
                                 .param("registered", Integer.toString(n))
                                 .forks(1)
                                 .warmupIterations(quick ? 2 : 3)
-                                .warmupTime(TimeValue.milliseconds(quick ? 600 : 1000))
+                                .warmupTime(TimeValue.milliseconds(quick ? 500 : 1000))
                                 .measurementIterations(quick ? 3 : 5)
-                                .measurementTime(TimeValue.milliseconds(quick ? 600 : 1000))
+                                .measurementTime(TimeValue.milliseconds(quick ? 500 : 1000))
                                 .timeout(TimeValue.seconds(60))
-                                .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "-Xmx1g", "-XX:+UseParallelGC")
+                                .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "-Xmx1g", "-XX:+UseParallelGC",
+                                        "-Dioatom.perf.allocFile=" + allocFile)
                                 .addProfiler(GCProfiler.class);
                         Collection<RunResult> results = new Runner(o.build()).run();
                         for (RunResult rr : results) {
