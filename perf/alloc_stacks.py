@@ -40,10 +40,12 @@ for b in blocks:
             if "(" in line:
                 frames.append(line.split("(")[0] + (":" + line.split("line:")[1].strip() if "line:" in line else ""))
     key = (cls.group(1) if cls else "?") + " <- " + " <- ".join(frames)
-    if st:
-        key = "[first at " + st.group(1) + "] " + key
-    groups[key][0] += 1
-    groups[key][1] += weight
+    g = groups[key]
+    g[0] += 1
+    g[1] += weight
+    if st and len(g) == 2:
+        g.append(st.group(1))
 print(f"allocation events in recording: {total}; under a measured JMH stub: {sum(g[0] for g in groups.values())}")
-for k, (n, w) in sorted(groups.items(), key=lambda kv: -kv[1][1]):
-    print(f"  {n} events, {w:.0f} bytes (weight): {k}")
+for k, g in sorted(groups.items(), key=lambda kv: -kv[1][1])[:8]:
+    first = f", first at {g[2]}" if len(g) > 2 else ""
+    print(f"  {g[0]} events, {g[1]:.0f} bytes (sample weight){first}: {k}")

@@ -49,7 +49,7 @@ public final class DispatchRun {
         Path allocFile = Path.of(args[0].replaceAll("\\.tsv$", "") + "-thread-alloc.tsv").toAbsolutePath();
         Files.deleteIfExists(allocFile);
         boolean quick = args.length > 1 && args[1].equals("--quick");
-        int rounds = quick ? 1 : 2;
+        int rounds = quick ? 1 : 3;
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out))) {
             w.println("round\timpl\tready\tregistered\tns_op\tns_op_err\tns_event\tbytes_op");
             for (int round = 0; round < rounds; round++) {
