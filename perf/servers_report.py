@@ -55,6 +55,14 @@ for r in sorted(echo, key=lambda r: (int(r[1]), int(r[2]), r[0])):
     gc = r[11] if len(r) > 11 else "–"
     L.append(f"| {r[1]} | {r[2]} | {r[0]} | {num(r[6]):,.0f} | {r[7]} | {r[8]} | {r[10]} | {ratio} | {gc} |")
 L.append("")
+ec = os.path.join(out, "echo-client.txt")
+if os.path.exists(ec):
+    L.append("### Echo with the ioatom echo-client sample as load generator (50 connections, 64 B, pipeline 8)")
+    L.append("")
+    L.append("```")
+    L.extend(open(ec).read().rstrip().splitlines()[:80])
+    L.append("```")
+    L.append("")
 L.append("### RESP (`redis-benchmark -t ping,set,get -c 50 -P 1|16`)")
 L.append("")
 L.append("| -P | test | server | requests/s | p50 ms | server CPU ns/req (all tests) |")
