@@ -8,6 +8,7 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.util.Objects;
 import org.ioatom.internal.sys.Natives;
 import org.ioatom.internal.sys.Net;
 import org.ioatom.internal.sys.Sys;
@@ -205,6 +206,88 @@ public final class IoSocket {
     }
 
     /**
+     * Reads into {@code length} bytes of {@code buf} from {@code offset}: {@link #read(int, MemorySegment)}
+     * for a range, without the slice object that {@code buf.asSlice(offset, length)} would allocate.
+     * {@code buf} must stay alive during the call (mind shared arenas closed by another thread).
+     *
+     * @param fd     a socket
+     * @param buf    native, writable memory
+     * @param offset where the range starts in {@code buf}
+     * @param length the range's size, the most to read
+     * @return bytes read (more than 0 unless {@code length} is 0), {@link #EOF} or {@link #WOULD_BLOCK}
+     * @throws IoException               on a real failure, e.g. ECONNRESET
+     * @throws IndexOutOfBoundsException if the range does not fit in {@code buf}
+     * @throws IllegalArgumentException  if {@code buf} is a heap or read-only segment
+     */
+    public static long read(int fd, MemorySegment buf, long offset, long length) throws IoException {
+        if (buf.isReadOnly()) {
+            throw new IllegalArgumentException("cannot read into a read-only segment");
+        }
+        long address = rangeAddress(buf, offset, length);
+        Net.Scratch s = Net.scratch();
+        while (true) {
+            long n = Net.readv(s, fd, Net.rangeIovec(s, address, length), 1);
+            if (n > 0 || (n == 0 && length == 0)) {
+                return n;
+            }
+            if (n == 0) {
+                return EOF;
+            }
+            int errno = Natives.errno(s.errno);
+            if (Sys.wouldBlock(errno)) {
+                return WOULD_BLOCK;
+            }
+            if (errno != Sys.EINTR) {
+                throw new IoException("read", null, fd, errno);
+            }
+        }
+    }
+
+    /**
+     * Writes {@code length} bytes of {@code buf} from {@code offset}, without SIGPIPE:
+     * {@link #write(int, MemorySegment)} for a range, without allocating a slice.
+     * {@code buf} must stay alive during the call.
+     *
+     * @param fd     a socket
+     * @param buf    native memory
+     * @param offset where the range starts in {@code buf}
+     * @param length the range's size, the most to write
+     * @return bytes written (possibly fewer than asked), or {@link #WOULD_BLOCK}
+     * @throws IoException               on a real failure, e.g. EPIPE or ECONNRESET when the peer is gone
+     * @throws IndexOutOfBoundsException if the range does not fit in {@code buf}
+     * @throws IllegalArgumentException  if {@code buf} is a heap segment
+     */
+    public static long write(int fd, MemorySegment buf, long offset, long length) throws IoException {
+        long address = rangeAddress(buf, offset, length);
+        Net.Scratch s = Net.scratch();
+        while (true) {
+            long n = Net.sendmsg(s, fd, Net.rangeIovec(s, address, length), 1, Net.MSG_NOSIGNAL);
+            if (n >= 0) {
+                return n;
+            }
+            int errno = Natives.errno(s.errno);
+            if (Sys.wouldBlock(errno)) {
+                return WOULD_BLOCK;
+            }
+            if (errno != Sys.EINTR) {
+                throw new IoException("send", null, fd, errno);
+            }
+        }
+    }
+
+    /** The address of a checked range of native memory (allocates nothing on success). */
+    private static long rangeAddress(MemorySegment buf, long offset, long length) {
+        Objects.checkFromIndexSize(offset, length, buf.byteSize());
+        if (!buf.isNative()) {
+            throw new IllegalArgumentException("buffer must be native memory (allocated from an Arena), not a heap segment");
+        }
+        if (!buf.scope().isAlive()) {
+            throw new IllegalStateException("buffer's arena is closed");
+        }
+        return buf.address() + offset;
+    }
+
+    /**
      * Reads into several buffers in one call.
      *
      * @param fd    a socket
@@ -279,6 +362,25 @@ public final class IoSocket {
         long base = index * Net.IOVEC_SIZE;
         iov.set(ValueLayout.ADDRESS, base + Net.IOV_BASE, buf);
         iov.set(ValueLayout.JAVA_LONG, base + Net.IOV_LEN, buf.byteSize());
+    }
+
+    /**
+     * Points entry {@code index} of an iovec array at {@code length} bytes of {@code buf} from
+     * {@code offset}, without allocating a slice. {@code buf} must stay alive while the entry is used.
+     *
+     * @param iov    the array, at least {@code (index + 1) * iovecSize()} bytes, 8-byte aligned
+     * @param index  the entry
+     * @param buf    native memory
+     * @param offset where the range starts in {@code buf}
+     * @param length the range's size
+     * @throws IndexOutOfBoundsException if the range does not fit in {@code buf}
+     * @throws IllegalArgumentException  if {@code buf} is a heap segment
+     */
+    public static void iovec(MemorySegment iov, int index, MemorySegment buf, long offset, long length) {
+        long address = rangeAddress(buf, offset, length);
+        long base = index * Net.IOVEC_SIZE;
+        iov.set(ValueLayout.JAVA_LONG, base + Net.IOV_BASE, address);
+        iov.set(ValueLayout.JAVA_LONG, base + Net.IOV_LEN, length);
     }
 
     /**

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -55,12 +57,29 @@ import org.ioatom.internal.Waker;
  * {@link IllegalArgumentException} or {@link IllegalStateException} that leaves the poller as it
  * was.
  *
- * <h2>Memory and threads</h2>
+ * <h2>Memory</h2>
  * All memory is reserved at open: {@code await}, {@code dispatch}, {@code add}, {@code set} and
- * {@code remove} allocate nothing on the Java heap. A poller is used by one thread at a time;
- * only {@link #wakeup()} may be called from any thread. Remove an atom before closing its file
+ * {@code remove} allocate nothing on the Java heap. Remove an atom before closing its file
  * descriptor or the arena of its memory (the poller drops registrations whose memory is gone
  * instead of calling their handler).
+ *
+ * <h2>Threads</h2>
+ * A poller is used by one thread at a time. {@code await}, {@code dispatch}, {@code add},
+ * {@code set} and {@code remove} each claim the poller for their duration (one atomic
+ * compare-and-set, no allocation); handlers run inside {@code dispatch}, so they may call
+ * {@code add}, {@code set}, {@code remove} and {@code close} freely. A call from a second thread
+ * while another thread is inside one of those methods throws {@link IllegalStateException}
+ * naming that thread, and changes nothing: it never waits and never corrupts the batch or the
+ * slot table. Calls that do not overlap may come from different threads (claiming and releasing
+ * the poller order them), so a loop can be handed from one thread to another.
+ *
+ * <p>{@link #wakeup()}, {@link #isOpen()} and {@link #close()} may be called from any thread.
+ * {@code close()} from another thread while the polling thread is inside {@code await} or
+ * {@code dispatch} marks the poller closed, wakes the wait and returns at once; the polling
+ * thread releases the OS resources before its call returns: {@code await} then returns 0 and
+ * {@code dispatch} stops after the running handler. The next call on the poller throws
+ * {@link IllegalStateException} ("poller is closed"), so loops test {@link #isOpen()}. Nothing
+ * is freed while a system call still uses it.
  */
 public final class Poller implements AutoCloseable {
     /** Atoms a poller holds when no capacity is given. */
@@ -108,7 +127,25 @@ public final class Poller implements AutoCloseable {
     private int[] slotByFd;
 
     private volatile boolean closed;
-    private boolean dispatching;
+    /** Set by whoever releases the OS resources, while holding the poller (see {@link #busy}). */
+    private boolean tornDown;
+    /** Guarded by wakeLock: the waker's fd is closed, signal no more. */
+    private boolean wakerClosed;
+    /**
+     * The thread inside await, dispatch, add, set, remove or the teardown, or null. Claimed with
+     * a compare-and-set, released with a volatile write; both order the poller's plain fields
+     * between successive threads.
+     */
+    private volatile Thread busy;
+    private static final VarHandle BUSY;
+
+    static {
+        try {
+            BUSY = MethodHandles.lookup().findVarHandle(Poller.class, "busy", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private Poller(PollerKind kind, int capacity) throws IoException {
         this.kind = kind;
@@ -257,6 +294,15 @@ public final class Poller implements AutoCloseable {
      * @throws IllegalArgumentException for bad memory, flags or an fd this mechanism cannot watch
      */
     public void add(MemorySegment owner, long offset, int events, IoHandler handler) throws IOException {
+        boolean claimed = claim("add");
+        try {
+            addClaimed(owner, offset, events, handler);
+        } finally {
+            release(claimed);
+        }
+    }
+
+    private void addClaimed(MemorySegment owner, long offset, int events, IoHandler handler) throws IOException {
         checkOpen();
         Objects.requireNonNull(handler, "handler");
         checkAtom(owner, offset);
@@ -326,6 +372,15 @@ public final class Poller implements AutoCloseable {
      * @throws IllegalStateException if the atom is not registered with this poller
      */
     public void set(MemorySegment owner, long offset, int events) throws IOException {
+        boolean claimed = claim("set");
+        try {
+            setClaimed(owner, offset, events);
+        } finally {
+            release(claimed);
+        }
+    }
+
+    private void setClaimed(MemorySegment owner, long offset, int events) throws IOException {
         checkOpen();
         checkAtom(owner, offset);
         checkEvents(events);
@@ -359,6 +414,15 @@ public final class Poller implements AutoCloseable {
      * @throws IllegalStateException if the atom is not registered with this poller
      */
     public void remove(MemorySegment owner, long offset) throws IOException {
+        boolean claimed = claim("remove");
+        try {
+            removeClaimed(owner, offset);
+        } finally {
+            release(claimed);
+        }
+    }
+
+    private void removeClaimed(MemorySegment owner, long offset) throws IOException {
         checkOpen();
         Objects.requireNonNull(owner, "owner");
         if (!owner.scope().isAlive()) {
@@ -385,24 +449,35 @@ public final class Poller implements AutoCloseable {
      * @param timeoutMillis the longest wait: negative for no limit, 0 to only look
      * @return how many atoms have events: 0 after a timeout, a wake-up or an interrupted system call (EINTR)
      * @throws IoException           if the wait fails
-     * @throws IllegalStateException if called from a handler or after close
+     * @throws IllegalStateException if called from a handler, while another thread uses the poller, or
+     *                               after close
      */
     public int await(long timeoutMillis) throws IOException {
-        checkOpen();
-        if (dispatching) {
-            throw new IllegalStateException("await() called from a handler; return from the handler instead");
+        claimTop("await() called from a handler; return from the handler instead", "await");
+        try {
+            return awaitClaimed(timeoutMillis);
+        } finally {
+            releaseTop();
         }
+    }
+
+    private int awaitClaimed(long timeoutMillis) throws IOException {
         if (ready.cursor < ready.count) {
             return ready.count - ready.cursor;
         }
         ready.clear();
         backend.await(timeoutMillis < 0 ? -1 : (int) Math.min(timeoutMillis, Integer.MAX_VALUE));
-        // Take the waker's entry out of the batch; what is left is the app's.
+        // Take out of the batch the waker's entry, entries already stale (a backend that
+        // defers deregistration, like kqueue, can still report an atom removed before this
+        // wait) and those of paused atoms (a hang-up or an error is reported whatever the
+        // interest); what is left is the app's.
         int kept = 0;
         for (int i = 0; i < ready.count; i++) {
-            if (ready.slots[i] == wakerSlot) {
+            int slot = ready.slots[i];
+            if (slot == wakerSlot) {
                 clearWakeup();
-            } else {
+            } else if (owners[slot] != null && generations[slot] == ready.generations[i]
+                    && interests[slot] != 0) {
                 ready.slots[kept] = ready.slots[i];
                 ready.generations[kept] = ready.generations[i];
                 ready.events[kept] = ready.events[i];
@@ -410,6 +485,11 @@ public final class Poller implements AutoCloseable {
             }
         }
         ready.count = kept;
+        if (closed) {
+            // Closed by another thread during the wait: the batch is not for anyone any more.
+            ready.clear();
+            return 0;
+        }
         return kept;
     }
 
@@ -419,14 +499,11 @@ public final class Poller implements AutoCloseable {
      *
      * @return how many handlers were called
      * @throws IOException           what a handler threw; the rest of the batch waits for the next dispatch
-     * @throws IllegalStateException if called from a handler or after close
+     * @throws IllegalStateException if called from a handler, while another thread uses the poller, or
+     *                               after close
      */
     public int dispatch() throws IOException {
-        checkOpen();
-        if (dispatching) {
-            throw new IllegalStateException("dispatch() is not re-entrant: it was called from a handler");
-        }
-        dispatching = true;
+        claimTop("dispatch() is not re-entrant: it was called from a handler", "dispatch");
         int calls = 0;
         try {
             ReadyBatch r = ready;
@@ -454,7 +531,7 @@ public final class Poller implements AutoCloseable {
                 handlers[slot].onEvents(owner, ev);
             }
         } finally {
-            dispatching = false;
+            releaseTop();
         }
         return calls;
     }
@@ -472,9 +549,21 @@ public final class Poller implements AutoCloseable {
         }
     }
 
+    /** Ends a wait of the thread that holds the poller, for close(): even after closed is set. */
+    private void wakeForClose() {
+        synchronized (wakeLock) {
+            if (!wakerClosed) {
+                wakePending = true;
+                waker.signal();
+            }
+        }
+    }
+
     private void clearWakeup() {
         synchronized (wakeLock) {
-            waker.drain();
+            if (!wakerClosed) {
+                waker.drain();
+            }
             wakePending = false;
         }
     }
@@ -482,14 +571,41 @@ public final class Poller implements AutoCloseable {
     /**
      * Closes the poller and its OS resources. Registered atoms are marked unregistered (where
      * their memory is still alive); their fds stay open. Idempotent. May be called from a
-     * handler: dispatch stops after that handler returns.
+     * handler: dispatch stops after that handler returns. May be called from any thread: if
+     * another thread is inside {@code await} or {@code dispatch}, that thread is woken and
+     * releases the resources before its call returns (see the class comment, Threads).
      */
     @Override
     public void close() {
-        if (closed) {
+        synchronized (wakeLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        Thread me = Thread.currentThread();
+        if (BUSY.compareAndSet(this, (Thread) null, me)) {
+            try {
+                tearDown();
+            } finally {
+                busy = null;
+            }
+        } else if (busy == me) {
+            // From a handler: dispatch reads only Java arrays after this.
+            tearDown();
+        } else {
+            // Another thread is inside the poller; it sees closed on its way out (releaseTop).
+            wakeForClose();
+            finishCloseIfFree();
+        }
+    }
+
+    /** Called with the poller held. Releases everything once. */
+    private void tearDown() {
+        if (tornDown) {
             return;
         }
-        closed = true;
+        tornDown = true;
         for (int slot = 0; slot < capacity; slot++) {
             MemorySegment owner = owners[slot];
             if (owner != null) {
@@ -508,10 +624,99 @@ public final class Poller implements AutoCloseable {
         size = 0;
         backend.close();
         synchronized (wakeLock) {
+            wakerClosed = true;
             waker.close();
         }
         // From a handler too: after this, dispatch() reads only Java arrays.
         arena.close();
+    }
+
+    /**
+     * After close was requested: tears down if no thread holds the poller. Whoever releases the
+     * poller last after {@code closed} was set gets here, so the teardown is never missed: a
+     * releasing thread writes busy = null and then reads closed, close() writes closed and then
+     * tries to claim (both volatile), so at least one of them sees the other.
+     */
+    private void finishCloseIfFree() {
+        if (closed && BUSY.compareAndSet(this, (Thread) null, Thread.currentThread())) {
+            try {
+                tearDown();
+            } finally {
+                busy = null;
+            }
+        }
+    }
+
+    // ---- confinement ----
+
+    /**
+     * Claims the poller for add, set or remove.
+     *
+     * @return true if claimed here (release it), false if this thread already holds it (a handler)
+     */
+    private boolean claim(String call) {
+        Thread me = Thread.currentThread();
+        while (true) {
+            if (BUSY.compareAndSet(this, (Thread) null, me)) {
+                return true;
+            }
+            Thread holder = busy;
+            if (holder == me) {
+                return false;
+            }
+            if (holder != null) {
+                throw inUse(call, holder);
+            }
+            // Released between the two reads: try again.
+        }
+    }
+
+    private void release(boolean claimed) {
+        if (claimed) {
+            releaseTop();
+        }
+    }
+
+    /** Claims the poller for await or dispatch, which must not nest. */
+    private void claimTop(String reentrantMessage, String call) {
+        checkOpen();
+        Thread me = Thread.currentThread();
+        while (!BUSY.compareAndSet(this, (Thread) null, me)) {
+            Thread holder = busy;
+            if (holder == me) {
+                throw new IllegalStateException(reentrantMessage);
+            }
+            if (holder != null) {
+                throw inUse(call, holder);
+            }
+        }
+        if (closed) {
+            // close() ran between checkOpen and the claim, or left the teardown to us.
+            releaseTop();
+            throw new IllegalStateException("poller is closed");
+        }
+    }
+
+    private void releaseTop() {
+        if (closed && !tornDown) {
+            // Closed from another thread while this one held the poller: finish the close here,
+            // now that no system call of this thread uses the poller's memory.
+            tearDown();
+        }
+        busy = null;
+        if (closed && !tornDown) {
+            finishCloseIfFree();
+        }
+    }
+
+    private IllegalStateException inUse(String call, Thread holder) {
+        if (closed) {
+            return new IllegalStateException("poller is closed");
+        }
+        return new IllegalStateException(call + "() from thread \"" + Thread.currentThread().getName()
+                + "\" while thread \"" + holder.getName()
+                + "\" is using the poller: a poller is used by one thread at a time (only wakeup() and close() "
+                + "may be called from any thread)");
     }
 
     @Override

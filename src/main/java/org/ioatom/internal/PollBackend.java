@@ -64,7 +64,7 @@ public final class PollBackend extends Backend {
     public void register(int fd, int slot, int generation, int interest) {
         int i = count++;
         long base = i * POLLFD_SIZE;
-        pollfds.set(ValueLayout.JAVA_INT, base + FD_OFFSET, fd);
+        pollfds.set(ValueLayout.JAVA_INT, base + FD_OFFSET, watched(fd, interest));
         pollfds.set(ValueLayout.JAVA_SHORT, base + EVENTS_OFFSET, toPoll(interest));
         pollfds.set(ValueLayout.JAVA_SHORT, base + REVENTS_OFFSET, (short) 0);
         slotAt[i] = slot;
@@ -75,6 +75,7 @@ public final class PollBackend extends Backend {
     @Override
     public void modify(int fd, int slot, int generation, int interest) {
         int i = indexOf[slot];
+        pollfds.set(ValueLayout.JAVA_INT, i * POLLFD_SIZE + FD_OFFSET, watched(fd, interest));
         pollfds.set(ValueLayout.JAVA_SHORT, i * POLLFD_SIZE + EVENTS_OFFSET, toPoll(interest));
         generationAt[i] = generation;
     }
@@ -89,6 +90,14 @@ public final class PollBackend extends Backend {
             generationAt[i] = generationAt[last];
             indexOf[slotAt[i]] = i;
         }
+    }
+
+    /**
+     * The pollfd's fd: negative (~fd) for an atom with no interest, which poll(2) then skips.
+     * With events 0 alone it would still report POLLHUP/POLLERR, on every wait.
+     */
+    private static int watched(int fd, int interest) {
+        return interest == 0 ? ~fd : fd;
     }
 
     private static short toPoll(int interest) {

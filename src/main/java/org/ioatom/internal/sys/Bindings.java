@@ -79,7 +79,18 @@ public final class Bindings {
 
     /** The C signature of a function of the header class. */
     public FunctionDescriptor descriptor(String function) {
-        return (FunctionDescriptor) call(type("LibC"), function + "$descriptor", FunctionDescriptor.class);
+        return descriptor("LibC", function);
+    }
+
+    /**
+     * The C signature of a function of the given header class.
+     *
+     * @param headerClass the header class's simple name, e.g. {@code Kqueue}
+     * @param function    the C function's name
+     * @return its descriptor (reading it resolves the symbol, as in jextract's output)
+     */
+    public FunctionDescriptor descriptor(String headerClass, String function) {
+        return (FunctionDescriptor) call(type(headerClass), function + "$descriptor", FunctionDescriptor.class);
     }
 
     /** The generated header class itself, for reflection-driven tables such as errno names. */

@@ -110,6 +110,8 @@ public final class Net {
         public final MemorySegment intValue;
         /** A msghdr for sendmsg. */
         public final MemorySegment msghdr;
+        /** One struct iovec, for the calls that move a range of a buffer. */
+        public final MemorySegment iov;
 
         Scratch(Arena arena) {
             errno = arena.allocate(Natives.CAPTURE_LAYOUT);
@@ -117,6 +119,7 @@ public final class Net {
             len = arena.allocate(ValueLayout.JAVA_INT);
             intValue = arena.allocate(ValueLayout.JAVA_INT);
             msghdr = arena.allocate(MSGHDR_SIZE, 8);
+            iov = arena.allocate(IOVEC_SIZE, 8);
         }
     }
 
@@ -233,6 +236,21 @@ public final class Net {
         } catch (Throwable t) {
             throw Sys.rethrow(t);
         }
+    }
+
+    /**
+     * Points the scratch iovec at {@code length} bytes of native memory at {@code address}.
+     *
+     * @param s       scratch
+     * @param address start of the range
+     * @param length  bytes
+     * @return {@code s.iov}
+     */
+    public static MemorySegment rangeIovec(Scratch s, long address, long length) {
+        MemorySegment iov = s.iov;
+        iov.set(ValueLayout.JAVA_LONG, IOV_BASE, address);
+        iov.set(ValueLayout.JAVA_LONG, IOV_LEN, length);
+        return iov;
     }
 
     /** sendmsg(2) of an iovec array, no address. @param s scratch @param fd socket @param iov iovec array @param count entries @param flags MSG_* @return bytes or -1 */

@@ -1,0 +1,313 @@
+package org.ioatom.samples;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A minimal HTTP/1.1 server: {@code GET /} answers {@code 200 Hello, World!}, any other path
+ * 404; persistent connections and pipelining; HTTP/1.0 closes unless it asks for keep-alive;
+ * {@code Connection: close} is honoured. Requests are parsed in the connection's native input
+ * buffer and responses assembled from native constants, so serving allocates nothing.
+ *
+ * <p>Limits and answers: the request line plus headers must fit in {@value #MAX_HEAD} bytes,
+ * else 431 (414 if even the request line does not fit) and the connection closes; a malformed
+ * request gets 400 and a close; methods other than GET and HEAD get 405; request bodies (by
+ * Content-Length) are read and discarded; Transfer-Encoding gets 501 and a close; versions other
+ * than 1.0 and 1.1 get 505 and a close.
+ */
+final class HttpServer extends SampleServer {
+    static final int DEFAULT_PORT = 8080;
+    static final int MAX_HEAD = 8 * 1024;
+    private static final int OUTPUT = 16 * 1024;
+    /** Upper bound of any response this server sends. */
+    private static final int MAX_RESPONSE = 512;
+    /** Bytes of the protocol's state in the connection struct: the request body still to skip. */
+    private static final long BODY_LEFT = USER;
+
+    private static final byte[] GET = Ascii.keyword("GET");
+    private static final byte[] HEAD = Ascii.keyword("HEAD");
+    private static final byte[] HTTP_1_ = Ascii.keyword("HTTP/1.");
+    private static final byte[] HTTP_ = Ascii.keyword("HTTP/");
+    private static final byte[] CONNECTION = Ascii.keyword("connection");
+    private static final byte[] CONTENT_LENGTH = Ascii.keyword("content-length");
+    private static final byte[] TRANSFER_ENCODING = Ascii.keyword("transfer-encoding");
+    private static final byte[] HOST = Ascii.keyword("host");
+    private static final byte[] CLOSE = Ascii.keyword("close");
+    private static final byte[] KEEP_ALIVE = Ascii.keyword("keep-alive");
+
+    /** A status line, body and whether the connection closes after it. */
+    private record Status(MemorySegment line, MemorySegment body, MemorySegment extra, boolean closes) {
+        static Status of(String line, String body, String extra, boolean closes) {
+            return new Status(Ascii.constant("HTTP/1.1 " + line + "\r\n"), Ascii.constant(body), Ascii.constant(extra), closes);
+        }
+    }
+
+    private static final Status OK = Status.of("200 OK", "Hello, World!", "", false);
+    private static final Status NOT_FOUND = Status.of("404 Not Found", "Not Found\n", "", false);
+    private static final Status NOT_ALLOWED = Status.of("405 Method Not Allowed", "Method Not Allowed\n", "Allow: GET, HEAD\r\n", false);
+    private static final Status BAD_REQUEST = Status.of("400 Bad Request", "Bad Request\n", "", true);
+    private static final Status URI_TOO_LONG = Status.of("414 URI Too Long", "URI Too Long\n", "", true);
+    private static final Status TOO_LARGE = Status.of("431 Request Header Fields Too Large",
+            "Request Header Fields Too Large (limit " + MAX_HEAD + " bytes)\n", "", true);
+    private static final Status NOT_IMPLEMENTED = Status.of("501 Not Implemented", "Transfer-Encoding is not supported\n", "", true);
+    private static final Status BAD_VERSION = Status.of("505 HTTP Version Not Supported", "HTTP Version Not Supported\n", "", true);
+
+    private static final MemorySegment HEADERS = Ascii.constant("Server: ioatom\r\nContent-Type: text/plain\r\nDate: ");
+    private static final MemorySegment CONTENT_LENGTH_HEADER = Ascii.constant("\r\nContent-Length: ");
+    private static final MemorySegment CRLF = Ascii.constant("\r\n");
+    private static final MemorySegment CONNECTION_CLOSE = Ascii.constant("Connection: close\r\n");
+    private static final MemorySegment CONNECTION_KEEP_ALIVE = Ascii.constant("Connection: keep-alive\r\n");
+
+    private final HttpDate date = new HttpDate();
+
+    // What parsing one request found (the loop handles one request at a time).
+    private boolean http10;
+    private boolean wantsClose;
+    private boolean wantsKeepAlive;
+    private boolean hasHost;
+    private long contentLength;
+
+    HttpServer(Settings settings) {
+        super("http-server", settings, MAX_HEAD, OUTPUT);
+    }
+
+    @Override
+    void inputOverflow(MemorySegment c) {
+        // The buffer is full and holds no complete head: too large. 414 if not even the request line ended.
+        long start = IN + inStart(c);
+        boolean lineEnded = Ascii.indexOf(c, start, IN + inEnd(c), (byte) '\n') >= 0;
+        respond(c, lineEnded ? TOO_LARGE : URI_TOO_LONG, false, false);
+    }
+
+    @Override
+    void process(MemorySegment c) {
+        long p = IN + inStart(c);
+        long end = IN + inEnd(c);
+        while (p < end) {
+            long bodyLeft = c.get(ValueLayout.JAVA_LONG, BODY_LEFT);
+            if (bodyLeft > 0) {
+                long skip = Math.min(bodyLeft, end - p);
+                p += skip;
+                c.set(ValueLayout.JAVA_LONG, BODY_LEFT, bodyLeft - skip);
+                consume(c, (int) (p - IN));
+                continue;
+            }
+            byte first = Ascii.get(c, p);
+            if (first == '\r' || first == '\n') {
+                p++; // empty lines before a request are ignored (RFC 9112, 2.2)
+                consume(c, (int) (p - IN));
+                continue;
+            }
+            if (!reserve(c, MAX_RESPONSE)) {
+                return; // wait until output drains
+            }
+            long next = request(c, p, end);
+            if (next < 0) {
+                return; // incomplete, or answered with an error and closing
+            }
+            p = next;
+            consume(c, (int) (p - IN));
+            c.set(ValueLayout.JAVA_LONG, BODY_LEFT, contentLength);
+            if (isClosing(c)) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Parses and answers one request whose head starts at {@code p}.
+     *
+     * @return the end of its head, or -1 if incomplete or answered with an error (closing)
+     */
+    private long request(MemorySegment c, long p, long end) {
+        long lf = Ascii.indexOf(c, p, end, (byte) '\n');
+        if (lf < 0) {
+            return -1;
+        }
+        // Request line: method SP target SP version
+        long lineEnd = lineEnd(c, p, lf);
+        long sp1 = p;
+        while (sp1 < lineEnd && isTokenChar(Ascii.get(c, sp1))) {
+            sp1++;
+        }
+        if (sp1 == p || sp1 >= lineEnd || Ascii.get(c, sp1) != ' ') {
+            return fail(c, BAD_REQUEST);
+        }
+        long target = sp1 + 1;
+        long sp2 = target;
+        while (sp2 < lineEnd && Ascii.get(c, sp2) > ' ' && Ascii.get(c, sp2) != 0x7F) {
+            sp2++;
+        }
+        if (sp2 == target || sp2 >= lineEnd || Ascii.get(c, sp2) != ' ') {
+            return fail(c, BAD_REQUEST);
+        }
+        long version = sp2 + 1;
+        long versionLength = lineEnd - version;
+        if (versionLength != 8 || !Ascii.startsWithIgnoreCase(c, version, versionLength, HTTP_)) {
+            return fail(c, BAD_REQUEST);
+        }
+        byte major = Ascii.get(c, version + 5);
+        byte dot = Ascii.get(c, version + 6);
+        byte minor = Ascii.get(c, version + 7);
+        if (!isDigit(major) || dot != '.' || !isDigit(minor)) {
+            return fail(c, BAD_REQUEST);
+        }
+        if (!Ascii.startsWithIgnoreCase(c, version, versionLength, HTTP_1_) || minor > '1') {
+            return fail(c, BAD_VERSION);
+        }
+        http10 = minor == '0';
+        wantsClose = false;
+        wantsKeepAlive = false;
+        hasHost = false;
+        contentLength = 0;
+        boolean sawLength = false;
+        // Header fields until an empty line.
+        long line = lf + 1;
+        while (true) {
+            lf = Ascii.indexOf(c, line, end, (byte) '\n');
+            if (lf < 0) {
+                return -1;
+            }
+            long le = lineEnd(c, line, lf);
+            if (le == line) {
+                break;
+            }
+            byte b = Ascii.get(c, line);
+            if (b == ' ' || b == '\t') {
+                return fail(c, BAD_REQUEST); // obsolete line folding
+            }
+            long colon = line;
+            while (colon < le && isTokenChar(Ascii.get(c, colon))) {
+                colon++;
+            }
+            if (colon == line || colon >= le || Ascii.get(c, colon) != ':') {
+                return fail(c, BAD_REQUEST);
+            }
+            long v = colon + 1;
+            long ve = le;
+            while (v < ve && (Ascii.get(c, v) == ' ' || Ascii.get(c, v) == '\t')) {
+                v++;
+            }
+            while (ve > v && (Ascii.get(c, ve - 1) == ' ' || Ascii.get(c, ve - 1) == '\t')) {
+                ve--;
+            }
+            long nameLength = colon - line;
+            if (Ascii.equalsIgnoreCase(c, line, nameLength, CONNECTION)) {
+                connectionTokens(c, v, ve);
+            } else if (Ascii.equalsIgnoreCase(c, line, nameLength, CONTENT_LENGTH)) {
+                long n = Ascii.parseLong(c, v, ve - v);
+                if (n < 0 || !isDigit(Ascii.get(c, v)) || (sawLength && n != contentLength)) {
+                    return fail(c, BAD_REQUEST);
+                }
+                sawLength = true;
+                contentLength = n;
+            } else if (Ascii.equalsIgnoreCase(c, line, nameLength, TRANSFER_ENCODING)) {
+                return fail(c, NOT_IMPLEMENTED);
+            } else if (Ascii.equalsIgnoreCase(c, line, nameLength, HOST)) {
+                if (hasHost) {
+                    return fail(c, BAD_REQUEST);
+                }
+                hasHost = true;
+            }
+            line = lf + 1;
+        }
+        if (!http10 && !hasHost) {
+            return fail(c, BAD_REQUEST); // RFC 9112 3.2: an HTTP/1.1 request without Host
+        }
+        boolean close = http10 ? !wantsKeepAlive : wantsClose;
+        boolean head = Ascii.equalsIgnoreCase(c, p, sp1 - p, HEAD);
+        Status status;
+        if (!head && !Ascii.equalsIgnoreCase(c, p, sp1 - p, GET)) {
+            status = NOT_ALLOWED;
+        } else {
+            long targetLength = sp2 - target;
+            boolean root = Ascii.get(c, target) == '/' && (targetLength == 1 || Ascii.get(c, target + 1) == '?');
+            status = root ? OK : NOT_FOUND;
+        }
+        respond(c, status, head, close);
+        if (close) {
+            closeAfterReply(c);
+        }
+        return lf + 1;
+    }
+
+    /** Answers with an error status and closes; the rest of the input is dropped. */
+    private long fail(MemorySegment c, Status status) {
+        respond(c, status, false, true);
+        contentLength = 0;
+        consume(c, inEnd(c));
+        closeAfterReply(c);
+        return -1;
+    }
+
+    private void respond(MemorySegment c, Status status, boolean head, boolean close) {
+        reserve(c, MAX_RESPONSE);
+        append(c, status.line());
+        append(c, HEADERS);
+        append(c, date.now(), 0, HttpDate.LENGTH);
+        append(c, CONTENT_LENGTH_HEADER);
+        appendDecimal(c, status.body().byteSize());
+        append(c, CRLF);
+        append(c, status.extra());
+        if (close || status.closes()) {
+            append(c, CONNECTION_CLOSE);
+            closeAfterReply(c);
+        } else if (http10) {
+            append(c, CONNECTION_KEEP_ALIVE);
+        }
+        append(c, CRLF);
+        if (!head) {
+            append(c, status.body());
+        }
+    }
+
+    private void connectionTokens(MemorySegment c, long v, long ve) {
+        long i = v;
+        while (i < ve) {
+            while (i < ve && (Ascii.get(c, i) == ' ' || Ascii.get(c, i) == '\t' || Ascii.get(c, i) == ',')) {
+                i++;
+            }
+            long start = i;
+            while (i < ve && Ascii.get(c, i) != ',' && Ascii.get(c, i) != ' ' && Ascii.get(c, i) != '\t') {
+                i++;
+            }
+            if (Ascii.equalsIgnoreCase(c, start, i - start, CLOSE)) {
+                wantsClose = true;
+            } else if (Ascii.equalsIgnoreCase(c, start, i - start, KEEP_ALIVE)) {
+                wantsKeepAlive = true;
+            }
+        }
+    }
+
+    private static long lineEnd(MemorySegment c, long start, long lf) {
+        return lf > start && Ascii.get(c, lf - 1) == '\r' ? lf - 1 : lf;
+    }
+
+    private static boolean isDigit(byte b) {
+        return b >= '0' && b <= '9';
+    }
+
+    /** RFC 9110 tchar. */
+    private static boolean isTokenChar(byte b) {
+        if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || isDigit(b)) {
+            return true;
+        }
+        return switch (b) {
+            case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~' -> true;
+            default -> false;
+        };
+    }
+
+    @Override
+    void announce(java.io.PrintStream out) {
+        super.announce(out);
+        out.println(name() + ": limits: request line and headers " + MAX_HEAD + " bytes");
+    }
+
+    public static void main(String[] args) {
+        Launcher.serve(args, "usage: samples/run [-Dioatom.poller=any|epoll|poll|select] http-server"
+                        + " [--port N (default " + DEFAULT_PORT + ", 0 = any free)] [--host ADDR (default 127.0.0.1)]"
+                        + " [--max-connections N (default 1024)]",
+                a -> new HttpServer(Settings.from(a, DEFAULT_PORT)));
+    }
+}

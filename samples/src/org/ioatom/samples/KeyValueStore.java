@@ -1,0 +1,181 @@
+package org.ioatom.samples;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A fixed-size hash table in native memory for {@link RespServer}: open addressing with linear
+ * probing and backward-shift deletion (no tombstones). Keys and values are copied into fixed
+ * slots, so lookups and updates compare and copy bytes between native segments and allocate
+ * nothing.
+ *
+ * <p>Limits: keys up to {@value #KEY_MAX} bytes, values up to {@value #VALUE_MAX} bytes, and
+ * at most {@code maxKeys} keys (the table has the next power of two above {@code maxKeys / 0.75}
+ * slots of {@value #ENTRY} bytes each, all reserved at start).
+ *
+ * <pre>
+ * slot:  0 keyLength+1 (0 = empty)   4 valueLength   8 hash   12 unused
+ *       16 key[KEY_MAX]   16+KEY_MAX value[VALUE_MAX]
+ * </pre>
+ */
+final class KeyValueStore {
+    static final int KEY_MAX = 64;
+    static final int VALUE_MAX = 512;
+    private static final long KEY_LEN = 0;
+    private static final long VALUE_LEN = 4;
+    private static final long HASH = 8;
+    private static final long KEY = 16;
+    private static final long VALUE = KEY + KEY_MAX;
+    static final long ENTRY = VALUE + VALUE_MAX;
+
+    private final MemorySegment table;
+    private final int mask;
+    private final int maxKeys;
+    private int size;
+
+    KeyValueStore(Arena arena, int maxKeys) {
+        if (maxKeys < 1 || maxKeys > (1 << 24)) {
+            throw new IllegalArgumentException("maxKeys must be 1 to " + (1 << 24) + ", got " + maxKeys);
+        }
+        long wanted = (long) Math.ceil(maxKeys / 0.75) + 1;
+        int slots = Integer.highestOneBit((int) Math.min(wanted, 1 << 30));
+        if (slots < wanted) {
+            slots <<= 1;
+        }
+        this.mask = slots - 1;
+        this.maxKeys = maxKeys;
+        this.table = arena.allocate(slots * ENTRY, 8);
+    }
+
+    int size() {
+        return size;
+    }
+
+    int maxKeys() {
+        return maxKeys;
+    }
+
+    /** FNV-1a over the key, spread so that linear probing sees well-mixed low bits. */
+    static int hash(MemorySegment src, long offset, int length) {
+        int h = 0x811C9DC5;
+        for (int i = 0; i < length; i++) {
+            h ^= src.get(ValueLayout.JAVA_BYTE, offset + i) & 0xFF;
+            h *= 0x01000193;
+        }
+        h ^= h >>> 16;
+        h *= 0x7FEB352D;
+        h ^= h >>> 15;
+        return h;
+    }
+
+    private long base(int slot) {
+        return (long) slot * ENTRY;
+    }
+
+    private boolean empty(int slot) {
+        return table.get(ValueLayout.JAVA_INT, base(slot) + KEY_LEN) == 0;
+    }
+
+    private boolean matches(int slot, int hash, MemorySegment src, long offset, int length) {
+        long b = base(slot);
+        return table.get(ValueLayout.JAVA_INT, b + HASH) == hash
+                && table.get(ValueLayout.JAVA_INT, b + KEY_LEN) == length + 1
+                && MemorySegment.mismatch(table, b + KEY, b + KEY + length, src, offset, offset + length) < 0;
+    }
+
+    /** @return the slot holding the key, or -1 */
+    int find(MemorySegment src, long offset, int length) {
+        if (length > KEY_MAX) {
+            return -1;
+        }
+        int hash = hash(src, offset, length);
+        for (int i = hash & mask; ; i = (i + 1) & mask) {
+            if (empty(i)) {
+                return -1;
+            }
+            if (matches(i, hash, src, offset, length)) {
+                return i;
+            }
+        }
+    }
+
+    /**
+     * Finds the key's slot, claiming an empty one (with an empty value) if the key is new.
+     *
+     * @return the slot, or -1 if the key is new and the store holds {@code maxKeys} keys already
+     */
+    int findOrAdd(MemorySegment src, long offset, int length) {
+        if (length > KEY_MAX) {
+            throw new IllegalArgumentException("key longer than " + KEY_MAX + " bytes");
+        }
+        int hash = hash(src, offset, length);
+        for (int i = hash & mask; ; i = (i + 1) & mask) {
+            if (empty(i)) {
+                if (size == maxKeys) {
+                    return -1;
+                }
+                long b = base(i);
+                table.set(ValueLayout.JAVA_INT, b + KEY_LEN, length + 1);
+                table.set(ValueLayout.JAVA_INT, b + VALUE_LEN, 0);
+                table.set(ValueLayout.JAVA_INT, b + HASH, hash);
+                MemorySegment.copy(src, offset, table, b + KEY, length);
+                size++;
+                return i;
+            }
+            if (matches(i, hash, src, offset, length)) {
+                return i;
+            }
+        }
+    }
+
+    MemorySegment memory() {
+        return table;
+    }
+
+    long valueOffset(int slot) {
+        return base(slot) + VALUE;
+    }
+
+    int valueLength(int slot) {
+        return table.get(ValueLayout.JAVA_INT, base(slot) + VALUE_LEN);
+    }
+
+    void setValue(int slot, MemorySegment src, long offset, int length) {
+        if (length > VALUE_MAX) {
+            throw new IllegalArgumentException("value longer than " + VALUE_MAX + " bytes");
+        }
+        long b = base(slot);
+        MemorySegment.copy(src, offset, table, b + VALUE, length);
+        table.set(ValueLayout.JAVA_INT, b + VALUE_LEN, length);
+    }
+
+    /** Sets the value to the decimal text of {@code v}. */
+    void setDecimal(int slot, long v) {
+        long b = base(slot);
+        int n = Ascii.putLong(table, b + VALUE, v);
+        table.set(ValueLayout.JAVA_INT, b + VALUE_LEN, n);
+    }
+
+    /** @return whether the key was there */
+    boolean delete(MemorySegment src, long offset, int length) {
+        int slot = find(src, offset, length);
+        if (slot < 0) {
+            return false;
+        }
+        // Backward-shift: pull later entries of the probe run into the hole where they belong.
+        int hole = slot;
+        for (int j = (hole + 1) & mask; !empty(j); j = (j + 1) & mask) {
+            int home = table.get(ValueLayout.JAVA_INT, base(j) + HASH) & mask;
+            // j may move into the hole if its home is not in the cyclic range (hole, j].
+            boolean homeAfterHole = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+            if (!homeAfterHole) {
+                MemorySegment.copy(table, base(j), table, base(hole), ENTRY);
+                hole = j;
+            }
+        }
+        table.set(ValueLayout.JAVA_INT, base(hole) + KEY_LEN, 0);
+        size--;
+        return true;
+    }
+}

@@ -1,0 +1,418 @@
+package org.ioatom.samples;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A minimal Redis-protocol (RESP2) server: inline and multibulk requests, pipelining, and
+ * PING, ECHO, SET, GET, DEL, EXISTS, INCR, COMMAND, CONFIG GET (a stub), QUIT. Keys and values
+ * live in a {@link KeyValueStore} in native memory; requests are parsed where they arrived, in
+ * the connection's input buffer, and replies are written into its output buffer, so serving a
+ * request allocates nothing.
+ *
+ * <p>Limits: a request (command with all its arguments, as sent) of at most {@value #MAX_REQUEST}
+ * bytes, at most {@value #MAX_ARGS} arguments, keys of {@value KeyValueStore#KEY_MAX} bytes and
+ * values of {@value KeyValueStore#VALUE_MAX} bytes at most, {@code --max-keys} keys (default
+ * {@value #DEFAULT_MAX_KEYS}). A malformed request, an absurd length ({@code *} or {@code $}
+ * beyond these limits) or a request larger than the limit gets {@code -ERR Protocol error: ...}
+ * and its connection is closed; a bad command (unknown, wrong arity, too long a key) gets an
+ * {@code -ERR} reply and the connection goes on. Inline requests are split on spaces and tabs
+ * (no quoting).
+ */
+final class RespServer extends SampleServer {
+    static final int DEFAULT_PORT = 6380;
+    static final int MAX_REQUEST = 16 * 1024;
+    static final int MAX_ARGS = 1024;
+    static final int DEFAULT_MAX_KEYS = 40_000;
+    /** Room for the largest reply: an ECHO of an argument as large as a request. */
+    private static final int OUTPUT = MAX_REQUEST + 1024;
+
+    private static final byte[] PING = Ascii.keyword("ping");
+    private static final byte[] ECHO = Ascii.keyword("echo");
+    private static final byte[] SET = Ascii.keyword("set");
+    private static final byte[] GET = Ascii.keyword("get");
+    private static final byte[] DEL = Ascii.keyword("del");
+    private static final byte[] EXISTS = Ascii.keyword("exists");
+    private static final byte[] INCR = Ascii.keyword("incr");
+    private static final byte[] COMMAND = Ascii.keyword("command");
+    private static final byte[] CONFIG = Ascii.keyword("config");
+    private static final byte[] QUIT = Ascii.keyword("quit");
+    private static final byte[] APPENDONLY = Ascii.keyword("appendonly");
+
+    private static final MemorySegment PONG = Ascii.constant("+PONG\r\n");
+    private static final MemorySegment OK = Ascii.constant("+OK\r\n");
+    private static final MemorySegment NIL = Ascii.constant("$-1\r\n");
+    private static final MemorySegment EMPTY_ARRAY = Ascii.constant("*0\r\n");
+    private static final MemorySegment CRLF = Ascii.constant("\r\n");
+    private static final MemorySegment NO = Ascii.constant("no");
+    private static final MemorySegment ERR_UNKNOWN = Ascii.constant("-ERR unknown command '");
+    private static final MemorySegment ERR_ARITY = Ascii.constant("-ERR wrong number of arguments for '");
+    private static final MemorySegment ERR_ARITY_END = Ascii.constant("' command\r\n");
+    private static final MemorySegment QUOTE_END = Ascii.constant("'\r\n");
+    private static final MemorySegment ERR_SYNTAX = Ascii.constant("-ERR syntax error\r\n");
+    private static final MemorySegment ERR_NOT_INTEGER = Ascii.constant("-ERR value is not an integer or out of range\r\n");
+    private static final MemorySegment ERR_OVERFLOW = Ascii.constant("-ERR increment or decrement would overflow\r\n");
+    private static final MemorySegment ERR_KEY_TOO_LONG =
+            Ascii.constant("-ERR key too long (limit " + KeyValueStore.KEY_MAX + " bytes)\r\n");
+    private static final MemorySegment ERR_VALUE_TOO_LONG =
+            Ascii.constant("-ERR value too long (limit " + KeyValueStore.VALUE_MAX + " bytes)\r\n");
+    private static final MemorySegment ERR_FULL = Ascii.constant("-ERR store full\r\n");
+    private static final MemorySegment ERR_MULTIBULK = Ascii.constant("-ERR Protocol error: invalid multibulk length\r\n");
+    private static final MemorySegment ERR_BULK = Ascii.constant("-ERR Protocol error: invalid bulk length\r\n");
+    private static final MemorySegment ERR_DOLLAR = Ascii.constant("-ERR Protocol error: expected '$'\r\n");
+    private static final MemorySegment ERR_LINE = Ascii.constant("-ERR Protocol error: expected CR LF\r\n");
+    private static final MemorySegment ERR_TOO_MANY =
+            Ascii.constant("-ERR Protocol error: too many arguments (limit " + MAX_ARGS + ")\r\n");
+    private static final MemorySegment ERR_TOO_LARGE =
+            Ascii.constant("-ERR Protocol error: request too large (limit " + MAX_REQUEST + " bytes)\r\n");
+
+    /** parse() results besides a position. */
+    private static final long INCOMPLETE = -1;
+    private static final long MALFORMED = -2;
+
+    private final int maxKeys;
+    private KeyValueStore store;
+    // The arguments of the request being handled (absolute offsets in the connection struct).
+    private final long[] argAt = new long[MAX_ARGS];
+    private final int[] argLength = new int[MAX_ARGS];
+    private int argc;
+    private MemorySegment malformed;
+
+    RespServer(Settings settings, int maxKeys) {
+        super("resp-server", settings, MAX_REQUEST, OUTPUT);
+        this.maxKeys = maxKeys;
+    }
+
+    @Override
+    void opened(Arena arena) {
+        store = new KeyValueStore(arena, maxKeys);
+    }
+
+    @Override
+    void closed() {
+        store = null;
+    }
+
+    @Override
+    void inputOverflow(MemorySegment c) {
+        reserve(c, (int) ERR_TOO_LARGE.byteSize());
+        append(c, ERR_TOO_LARGE);
+        closeAfterReply(c);
+    }
+
+    @Override
+    void process(MemorySegment c) {
+        long p = IN + inStart(c);
+        long end = IN + inEnd(c);
+        while (p < end) {
+            long next = parse(c, p, end);
+            if (next == INCOMPLETE) {
+                return;
+            }
+            if (next == MALFORMED) {
+                if (!reserve(c, (int) malformed.byteSize())) {
+                    return; // answer once the output has room
+                }
+                append(c, malformed);
+                consume(c, inEnd(c));
+                closeAfterReply(c);
+                return;
+            }
+            if (argc > 0) {
+                if (!reserve(c, replyBound(c))) {
+                    return; // the reply would not fit: wait until output drains
+                }
+                boolean quit = execute(c);
+                p = next;
+                consume(c, (int) (p - IN));
+                if (quit) {
+                    closeAfterReply(c);
+                    return;
+                }
+            } else {
+                p = next;
+                consume(c, (int) (p - IN));
+            }
+        }
+    }
+
+    // ---- parsing ----
+
+    /**
+     * Parses one request at {@code p} into the argument arrays.
+     *
+     * @return the position after it, {@link #INCOMPLETE}, or {@link #MALFORMED} (with {@link #malformed} set)
+     */
+    private long parse(MemorySegment c, long p, long end) {
+        argc = 0;
+        if (Ascii.get(c, p) != '*') {
+            return parseInline(c, p, end);
+        }
+        long lf = Ascii.indexOf(c, p + 1, end, (byte) '\n');
+        if (lf < 0) {
+            return end - p > 24 ? malformed(ERR_MULTIBULK) : INCOMPLETE;
+        }
+        if (Ascii.get(c, lf - 1) != '\r') {
+            return malformed(ERR_LINE);
+        }
+        long n = Ascii.parseLong(c, p + 1, lf - 1 - (p + 1));
+        if (n == Ascii.NOT_A_NUMBER || n > MAX_ARGS) {
+            return malformed(n > MAX_ARGS ? ERR_TOO_MANY : ERR_MULTIBULK);
+        }
+        long q = lf + 1;
+        for (int i = 0; i < n; i++) {
+            if (q >= end) {
+                return INCOMPLETE;
+            }
+            if (Ascii.get(c, q) != '$') {
+                return malformed(ERR_DOLLAR);
+            }
+            lf = Ascii.indexOf(c, q + 1, end, (byte) '\n');
+            if (lf < 0) {
+                return end - q > 24 ? malformed(ERR_BULK) : INCOMPLETE;
+            }
+            if (Ascii.get(c, lf - 1) != '\r') {
+                return malformed(ERR_LINE);
+            }
+            long length = Ascii.parseLong(c, q + 1, lf - 1 - (q + 1));
+            if (length == Ascii.NOT_A_NUMBER || length < 0 || length > MAX_REQUEST) {
+                return malformed(ERR_BULK);
+            }
+            long data = lf + 1;
+            if (data + length + 2 > end) {
+                return INCOMPLETE;
+            }
+            if (Ascii.get(c, data + length) != '\r' || Ascii.get(c, data + length + 1) != '\n') {
+                return malformed(ERR_LINE);
+            }
+            argAt[i] = data;
+            argLength[i] = (int) length;
+            q = data + length + 2;
+        }
+        argc = (int) Math.max(0, n);
+        return q;
+    }
+
+    private long parseInline(MemorySegment c, long p, long end) {
+        long lf = Ascii.indexOf(c, p, end, (byte) '\n');
+        if (lf < 0) {
+            return INCOMPLETE;
+        }
+        long lineEnd = lf > p && Ascii.get(c, lf - 1) == '\r' ? lf - 1 : lf;
+        long i = p;
+        while (i < lineEnd) {
+            byte b = Ascii.get(c, i);
+            if (b == ' ' || b == '\t') {
+                i++;
+                continue;
+            }
+            long start = i;
+            while (i < lineEnd && Ascii.get(c, i) != ' ' && Ascii.get(c, i) != '\t') {
+                i++;
+            }
+            if (argc == MAX_ARGS) {
+                argc = 0;
+                return malformed(ERR_TOO_MANY);
+            }
+            argAt[argc] = start;
+            argLength[argc] = (int) (i - start);
+            argc++;
+        }
+        return lf + 1;
+    }
+
+    private long malformed(MemorySegment reply) {
+        malformed = reply;
+        argc = 0;
+        return MALFORMED;
+    }
+
+    // ---- commands ----
+
+    private boolean is(MemorySegment c, byte[] keyword) {
+        return Ascii.equalsIgnoreCase(c, argAt[0], argLength[0], keyword);
+    }
+
+    /** The most bytes the reply to the parsed request can take. */
+    private int replyBound(MemorySegment c) {
+        int bound = 128 + Math.min(argLength[0], 64);
+        if (is(c, GET)) {
+            bound += KeyValueStore.VALUE_MAX;
+        } else if ((is(c, ECHO) || is(c, PING)) && argc >= 2) {
+            bound += argLength[1];
+        } else if (is(c, CONFIG) && argc >= 2) {
+            bound += argLength[argc - 1];
+        }
+        // At most 128 + 64 + MAX_REQUEST: always below the output capacity, so an empty output fits any reply.
+        return bound;
+    }
+
+    /** Executes the parsed request, appending its reply. @return whether the connection is to close */
+    private boolean execute(MemorySegment c) {
+        if (is(c, GET)) {
+            if (argc != 2) {
+                return arity(c);
+            }
+            int slot = store.find(c, argAt[1], argLength[1]);
+            if (slot < 0) {
+                append(c, NIL);
+            } else {
+                bulk(c, store.memory(), store.valueOffset(slot), store.valueLength(slot));
+            }
+        } else if (is(c, SET)) {
+            if (argc < 3) {
+                return arity(c);
+            }
+            if (argc > 3) {
+                append(c, ERR_SYNTAX);
+            } else if (argLength[1] > KeyValueStore.KEY_MAX) {
+                append(c, ERR_KEY_TOO_LONG);
+            } else if (argLength[2] > KeyValueStore.VALUE_MAX) {
+                append(c, ERR_VALUE_TOO_LONG);
+            } else {
+                int slot = store.findOrAdd(c, argAt[1], argLength[1]);
+                if (slot < 0) {
+                    append(c, ERR_FULL);
+                } else {
+                    store.setValue(slot, c, argAt[2], argLength[2]);
+                    append(c, OK);
+                }
+            }
+        } else if (is(c, PING)) {
+            if (argc > 2) {
+                return arity(c);
+            }
+            if (argc == 1) {
+                append(c, PONG);
+            } else {
+                bulk(c, c, argAt[1], argLength[1]);
+            }
+        } else if (is(c, INCR)) {
+            if (argc != 2) {
+                return arity(c);
+            }
+            incr(c);
+        } else if (is(c, DEL) || is(c, EXISTS)) {
+            if (argc < 2) {
+                return arity(c);
+            }
+            boolean delete = is(c, DEL);
+            long count = 0;
+            for (int i = 1; i < argc; i++) {
+                if (delete ? store.delete(c, argAt[i], argLength[i]) : store.find(c, argAt[i], argLength[i]) >= 0) {
+                    count++;
+                }
+            }
+            integer(c, count);
+        } else if (is(c, ECHO)) {
+            if (argc != 2) {
+                return arity(c);
+            }
+            bulk(c, c, argAt[1], argLength[1]);
+        } else if (is(c, COMMAND)) {
+            // No command table: an empty array satisfies redis-cli and redis-benchmark.
+            append(c, EMPTY_ARRAY);
+        } else if (is(c, CONFIG)) {
+            configGet(c);
+        } else if (is(c, QUIT)) {
+            append(c, OK);
+            return true;
+        } else {
+            append(c, ERR_UNKNOWN);
+            name(c, argAt[0], argLength[0]);
+            append(c, QUOTE_END);
+        }
+        return false;
+    }
+
+    private void incr(MemorySegment c) {
+        if (argLength[1] > KeyValueStore.KEY_MAX) {
+            append(c, ERR_KEY_TOO_LONG);
+            return;
+        }
+        int slot = store.find(c, argAt[1], argLength[1]);
+        long value = 0;
+        if (slot >= 0) {
+            value = Ascii.parseLong(store.memory(), store.valueOffset(slot), store.valueLength(slot));
+            if (value == Ascii.NOT_A_NUMBER) {
+                append(c, ERR_NOT_INTEGER);
+                return;
+            }
+            if (value == Long.MAX_VALUE) {
+                append(c, ERR_OVERFLOW);
+                return;
+            }
+        } else {
+            slot = store.findOrAdd(c, argAt[1], argLength[1]);
+            if (slot < 0) {
+                append(c, ERR_FULL);
+                return;
+            }
+        }
+        value++;
+        store.setDecimal(slot, value);
+        integer(c, value);
+    }
+
+    /** CONFIG GET name: a stub that reports {@code appendonly no} and an empty value for anything else. */
+    private void configGet(MemorySegment c) {
+        if (argc != 3 || !Ascii.equalsIgnoreCase(c, argAt[1], argLength[1], GET)) {
+            append(c, EMPTY_ARRAY);
+            return;
+        }
+        appendByte(c, '*');
+        appendDecimal(c, 2);
+        append(c, CRLF);
+        bulk(c, c, argAt[2], argLength[2]);
+        if (Ascii.equalsIgnoreCase(c, argAt[2], argLength[2], APPENDONLY)) {
+            bulk(c, NO, 0, NO.byteSize());
+        } else {
+            bulk(c, NO, 0, 0);
+        }
+    }
+
+    private boolean arity(MemorySegment c) {
+        append(c, ERR_ARITY);
+        name(c, argAt[0], argLength[0]);
+        append(c, ERR_ARITY_END);
+        return false;
+    }
+
+    /** The command's name, lower case, at most 64 bytes, control bytes shown as '?'. */
+    private void name(MemorySegment c, long at, int length) {
+        int n = Math.min(length, 64);
+        for (int i = 0; i < n; i++) {
+            byte b = c.get(ValueLayout.JAVA_BYTE, at + i);
+            appendByte(c, b >= 'A' && b <= 'Z' ? b + 32 : (b < 0x20 || b == 0x7F || b == '\'') ? '?' : b);
+        }
+    }
+
+    private void bulk(MemorySegment c, MemorySegment src, long at, long length) {
+        appendByte(c, '$');
+        appendDecimal(c, length);
+        append(c, CRLF);
+        append(c, src, at, length);
+        append(c, CRLF);
+    }
+
+    private void integer(MemorySegment c, long v) {
+        appendByte(c, ':');
+        appendDecimal(c, v);
+        append(c, CRLF);
+    }
+
+    @Override
+    void announce(java.io.PrintStream out) {
+        super.announce(out);
+        out.println(name() + ": limits: request " + MAX_REQUEST + " bytes, " + MAX_ARGS + " arguments, key "
+                + KeyValueStore.KEY_MAX + " bytes, value " + KeyValueStore.VALUE_MAX + " bytes, " + maxKeys + " keys");
+    }
+
+    public static void main(String[] args) {
+        Launcher.serve(args, "usage: samples/run [-Dioatom.poller=any|epoll|poll|select] resp-server"
+                        + " [--port N (default " + DEFAULT_PORT + ", 0 = any free)] [--host ADDR (default 127.0.0.1)]"
+                        + " [--max-connections N (default 1024)] [--max-keys N (default " + DEFAULT_MAX_KEYS + ")]",
+                a -> new RespServer(Settings.from(a, DEFAULT_PORT), a.integer("max-keys", DEFAULT_MAX_KEYS, 1, 1 << 24)));
+    }
+}

@@ -1,0 +1,441 @@
+package org.ioatom.internal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.Arrays;
+import org.ioatom.IoException;
+import org.ioatom.internal.sys.Bindings;
+import org.ioatom.internal.sys.KqueueAbi;
+import org.ioatom.internal.sys.Natives;
+
+/**
+ * BSD/macOS kqueue, edge-triggered: every knote is added with {@code EV_CLEAR}. Each fd has an
+ * {@code EVFILT_READ} knote from {@code add} on (disabled while READ is not wanted, so that
+ * {@code add} always asks the kernel about the fd), and an {@code EVFILT_WRITE} knote from the
+ * first time WRITE is wanted. {@code EV_EOF} is reported as HUP (and ERROR when the kernel puts a
+ * socket error in {@code fflags}). udata carries the same token as epoll's data,
+ * {@code generation << 32 | slot}, so stale events are recognised by the poller as for epoll.
+ * When READ and WRITE of one fd come back in one wait, they are merged into one entry.
+ *
+ * <h2>The changelist</h2>
+ * <ul>
+ *   <li>{@code add} is synchronous: the pending changelist and the new knotes go to the kernel
+ *       at once, every change marked {@code EV_RECEIPT}, with an eventlist exactly as long as the
+ *       changelist: each change gets its own result and the receipts leave no room for an event,
+ *       so no pending event is consumed. A failure of the new fd throws an {@link IoException}
+ *       naming {@code kevent}, the fd and the errno ({@code kevent(EV_ADD, fd=7): EBADF (...)});
+ *       IO Atom users expect add to fail for a bad fd.</li>
+ *   <li>{@code set} and {@code remove} only append to the changelist, which the next
+ *       {@code await} submits in the same kevent call as the wait: one system call per loop
+ *       turn. When the changelist is full it is flushed on the spot, with receipts as above.</li>
+ *   <li>A failed deferred change is reported to that fd only: as an ERROR event to its atom's
+ *       handler (at the wait that submitted it, or the next wait if it failed in a flush). A
+ *       failed {@code EV_DELETE} with ENOENT or EBADF is not an error: the app closed the fd and
+ *       the kernel dropped its knotes. Other fds' events are unaffected: when the kernel returns
+ *       only change errors (it skips the wait then), the wait is repeated without changes.</li>
+ *   <li>Deferred deletes cannot hit a later registration on a reused fd number: the only way to
+ *       register an fd is {@code add}, which submits every earlier change first, in order, so an
+ *       old {@code EV_DELETE} for the number always reaches the kernel before the new
+ *       {@code EV_ADD}.</li>
+ * </ul>
+ *
+ * <p>All native memory (changelist, eventlist, timespecs) and all per-slot arrays are reserved at
+ * open; the handles are {@code static final} and called with {@code invokeExact}: nothing is
+ * allocated per call except on failure paths. Where kqueue comes from (the OS or an emulation) and
+ * which layout it has is decided by {@link KqueueAbi}.
+ */
+public final class KqueueBackend extends Backend {
+    private static final KqueueAbi ABI = KqueueAbi.load();
+    private static final Bindings B = ABI.bindings();
+    private static final String H = KqueueAbi.HEADER_CLASS;
+
+    private static final short EVFILT_READ = (short) B.intConstant(H, "EVFILT_READ");
+    private static final short EVFILT_WRITE = (short) B.intConstant(H, "EVFILT_WRITE");
+    private static final int EV_ADD = B.intConstant(H, "EV_ADD");
+    private static final int EV_DELETE = B.intConstant(H, "EV_DELETE");
+    private static final int EV_ENABLE = B.intConstant(H, "EV_ENABLE");
+    private static final int EV_DISABLE = B.intConstant(H, "EV_DISABLE");
+    private static final int EV_CLEAR = B.intConstant(H, "EV_CLEAR");
+    private static final int EV_RECEIPT = B.intConstant(H, "EV_RECEIPT");
+    private static final int EV_EOF = B.intConstant(H, "EV_EOF");
+    private static final int EV_ERROR = B.intConstant(H, "EV_ERROR");
+    private static final int EINTR = B.intConstant(H, "EINTR");
+    private static final int EBADF = B.intConstant(H, "EBADF");
+    private static final int ENOENT = B.intConstant(H, "ENOENT");
+
+    /** 64 bytes on FreeBSD 12+, 32 on macOS. */
+    private static final long KEVENT_SIZE = B.sizeof("kevent");
+    private static final long IDENT = B.offset("kevent", "ident");
+    private static final long FILTER = B.offset("kevent", "filter");
+    private static final long FLAGS = B.offset("kevent", "flags");
+    private static final long FFLAGS = B.offset("kevent", "fflags");
+    private static final long DATA = B.offset("kevent", "data");
+    private static final long UDATA = B.offset("kevent", "udata");
+    private static final long TIMESPEC_SIZE = B.sizeof("timespec");
+    private static final long TV_SEC = B.offset("timespec", "tv_sec");
+    private static final long TV_NSEC = B.offset("timespec", "tv_nsec");
+
+    private static final MethodHandle KQUEUE =
+            Natives.downcall(ABI.lookup(), B.descriptor(H, "kqueue"), "kqueue", true);
+    private static final MethodHandle KEVENT =
+            Natives.downcall(ABI.lookup(), B.descriptor(H, "kevent"), "kevent", true);
+    private static final MethodHandle CLOSE =
+            Natives.downcall(ABI.lookup(), B.descriptor(H, "close"), "close", true);
+
+    /** Changes the changelist holds before it is flushed on the spot. */
+    static final int MAX_CHANGES = 128;
+    /** Most events one wait returns; more stay queued in the kernel for the next wait. */
+    static final int MAX_BATCH = 4096;
+
+    /** udata bits 30-31: what a change was for, so its EV_ERROR can be told apart. */
+    private static final int OP_WATCH = 0;
+    private static final int OP_DELETE = 1;
+    private static final int SLOT_MASK = (1 << 30) - 1;
+    /** Passed to {@link #flush} when none of the changes is the caller's: no token has bit 31 set. */
+    private static final long NOBODY = -1L;
+    /** Knote bits of {@link #knotes}. */
+    private static final byte K_READ = 1;
+    private static final byte K_WRITE = 2;
+
+    private static final System.Logger LOG = System.getLogger("org.ioatom");
+
+    private final int kq;
+    private final MemorySegment changes;
+    private final MemorySegment events;
+    private final MemorySegment timeout;
+    private final MemorySegment zeroTimeout;
+    private final int eventCapacity;
+    private int nchanges;
+
+    /** Per slot: which knotes exist in the kernel (K_READ, K_WRITE). */
+    private final byte[] knotes;
+    /** Per slot: the interest currently enabled. */
+    private final byte[] enabled;
+    /** Per slot: the wait in which it got a ready entry, and that entry's index (for merging). */
+    private final int[] seenWait;
+    private final int[] seenIndex;
+    private int wait;
+    /** Per slot: errno of a deferred change that failed in a flush, not yet reported; and for which generation. */
+    private final int[] failedErrno;
+    private final int[] failedGeneration;
+    private int failedCount;
+
+    /**
+     * Opens a kqueue and reserves the changelist, eventlist and per-slot state.
+     *
+     * @param arena the poller's arena
+     * @param slots the poller's slots, including its wake-up slot
+     * @throws IoException if kqueue() fails
+     */
+    public KqueueBackend(Arena arena, int slots) throws IoException {
+        super(arena, eventCapacity(slots));
+        eventCapacity = ready.capacity();
+        changes = arena.allocate(KEVENT_SIZE * MAX_CHANGES, 8);
+        events = arena.allocate(KEVENT_SIZE * eventCapacity, 8);
+        timeout = arena.allocate(TIMESPEC_SIZE, 8);
+        zeroTimeout = arena.allocate(TIMESPEC_SIZE, 8);
+        knotes = new byte[slots];
+        enabled = new byte[slots];
+        seenWait = new int[slots];
+        seenIndex = new int[slots];
+        failedErrno = new int[slots];
+        failedGeneration = new int[slots];
+        int fd;
+        try {
+            fd = (int) KQUEUE.invokeExact(errno);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (fd < 0) {
+            throw new IoException("kqueue", null, -1, lastErrno());
+        }
+        kq = fd;
+    }
+
+    /** Room for every change of a full changelist to come back as an error, beside events. */
+    private static int eventCapacity(int slots) {
+        return Math.max(2 * MAX_CHANGES, Math.min(2 * slots, MAX_BATCH));
+    }
+
+    @Override
+    public String name() {
+        return "kqueue";
+    }
+
+    private static long token(int slot, int generation, int op) {
+        return ((long) generation << 32) | ((long) op << 30) | slot;
+    }
+
+    @Override
+    public void register(int fd, int slot, int generation, int interest) throws IoException {
+        long token = token(slot, generation, OP_WATCH);
+        if (nchanges + 2 > MAX_CHANGES) {
+            flush(NOBODY);
+        }
+        append(fd, EVFILT_READ, EV_ADD | EV_CLEAR | ((interest & READ) != 0 ? EV_ENABLE : EV_DISABLE), token);
+        if ((interest & WRITE) != 0) {
+            append(fd, EVFILT_WRITE, EV_ADD | EV_CLEAR | EV_ENABLE, token);
+        }
+        int error = flush(token);
+        if (error != 0) {
+            // Undo the half that may have succeeded; failures here (ENOENT) are expected.
+            long undo = token(slot, 0, OP_DELETE);
+            append(fd, EVFILT_READ, EV_DELETE, undo);
+            append(fd, EVFILT_WRITE, EV_DELETE, undo);
+            flush(NOBODY);
+            throw new IoException("kevent", "EV_ADD", fd, error);
+        }
+        knotes[slot] = (byte) (K_READ | ((interest & WRITE) != 0 ? K_WRITE : 0));
+        enabled[slot] = (byte) interest;
+        clearFailure(slot);
+    }
+
+    @Override
+    public void modify(int fd, int slot, int generation, int interest) throws IoException {
+        long token = token(slot, generation, OP_WATCH);
+        int changed = enabled[slot] ^ interest;
+        if ((changed & READ) != 0) {
+            append(fd, EVFILT_READ, (interest & READ) != 0 ? EV_ADD | EV_CLEAR | EV_ENABLE : EV_DISABLE, token);
+        }
+        if ((changed & WRITE) != 0) {
+            // Turning a filter on re-adds it, which makes the kernel look at the fd again: a
+            // condition that already holds is reported, as epoll does on EPOLL_CTL_MOD.
+            append(fd, EVFILT_WRITE, (interest & WRITE) != 0 ? EV_ADD | EV_CLEAR | EV_ENABLE : EV_DISABLE, token);
+            if ((interest & WRITE) != 0) {
+                knotes[slot] |= K_WRITE;
+            }
+        }
+        enabled[slot] = (byte) interest;
+    }
+
+    @Override
+    public void deregister(int fd, int slot) throws IoException {
+        int k = knotes[slot];
+        knotes[slot] = 0;
+        enabled[slot] = 0;
+        clearFailure(slot);
+        long token = token(slot, 0, OP_DELETE);
+        if ((k & K_READ) != 0) {
+            append(fd, EVFILT_READ, EV_DELETE, token);
+        }
+        if ((k & K_WRITE) != 0) {
+            append(fd, EVFILT_WRITE, EV_DELETE, token);
+        }
+    }
+
+    /** Adds one change to the changelist, flushing it first when full. */
+    private void append(int fd, short filter, int flags, long udata) throws IoException {
+        if (nchanges == MAX_CHANGES) {
+            flush(NOBODY);
+        }
+        long base = nchanges * KEVENT_SIZE;
+        changes.set(ValueLayout.JAVA_LONG, base + IDENT, fd);
+        changes.set(ValueLayout.JAVA_SHORT, base + FILTER, filter);
+        changes.set(ValueLayout.JAVA_SHORT, base + FLAGS, (short) flags);
+        changes.set(ValueLayout.JAVA_INT, base + FFLAGS, 0);
+        changes.set(ValueLayout.JAVA_LONG, base + DATA, 0L);
+        changes.set(ValueLayout.JAVA_LONG, base + UDATA, udata);
+        nchanges++;
+    }
+
+    /**
+     * Submits the changelist now, each change with EV_RECEIPT, without waiting and without
+     * consuming events. Failures of changes whose udata is {@code mine} are returned (the first
+     * errno); others are recorded for their slot and reported by the next wait.
+     *
+     * @param mine the token of the caller's own changes, or {@link #NOBODY}
+     * @return the first errno of the caller's changes, or 0
+     */
+    private int flush(long mine) throws IoException {
+        int n = nchanges;
+        if (n == 0) {
+            return 0;
+        }
+        for (int i = 0; i < n; i++) {
+            long at = i * KEVENT_SIZE + FLAGS;
+            changes.set(ValueLayout.JAVA_SHORT, at, (short) (changes.get(ValueLayout.JAVA_SHORT, at) | EV_RECEIPT));
+        }
+        nchanges = 0;
+        int r = kevent(n, events, n, zeroTimeout);
+        if (r < 0) {
+            throw new IoException("kevent", "changes", kq, lastErrno());
+        }
+        int result = 0;
+        for (int i = 0; i < r; i++) {
+            long base = i * KEVENT_SIZE;
+            int flags = events.get(ValueLayout.JAVA_SHORT, base + FLAGS) & 0xFFFF;
+            int error = (int) events.get(ValueLayout.JAVA_LONG, base + DATA);
+            if ((flags & EV_ERROR) == 0 || error == 0) {
+                continue;
+            }
+            long udata = events.get(ValueLayout.JAVA_LONG, base + UDATA);
+            if (udata == mine) {
+                if (result == 0) {
+                    result = error;
+                }
+            } else {
+                changeFailed(base, udata, error, false);
+            }
+        }
+        return result;
+    }
+
+    /** A change that is not the caller's own failed: report it to its fd's atom, or ignore it. */
+    private void changeFailed(long base, long udata, int error, boolean inWait) {
+        int slot = (int) udata & SLOT_MASK;
+        int generation = (int) (udata >>> 32);
+        int op = (int) (udata >>> 30) & 3;
+        if (op == OP_DELETE) {
+            if (error != ENOENT && error != EBADF) {
+                int fd = (int) events.get(ValueLayout.JAVA_LONG, base + IDENT);
+                LOG.log(System.Logger.Level.WARNING, "removing fd " + fd + " from kqueue failed",
+                        new IoException("kevent", "EV_DELETE", fd, error));
+            }
+            return;
+        }
+        if (slot >= knotes.length) {
+            return;
+        }
+        if (inWait) {
+            merge(slot, generation, ERROR);
+        } else {
+            if (failedErrno[slot] == 0) {
+                failedCount++;
+            }
+            failedErrno[slot] = error;
+            failedGeneration[slot] = generation;
+        }
+    }
+
+    private void clearFailure(int slot) {
+        if (failedErrno[slot] != 0) {
+            failedErrno[slot] = 0;
+            failedCount--;
+        }
+    }
+
+    @Override
+    public void await(int timeoutMillis) throws IoException {
+        if (++wait == 0) {
+            Arrays.fill(seenWait, 0);
+            wait = 1;
+        }
+        int room = eventCapacity;
+        if (failedCount > 0) {
+            reportFailures(eventCapacity - MAX_CHANGES);
+            room -= ready.count;
+            if (ready.count > 0) {
+                timeoutMillis = 0;
+            }
+        }
+        MemorySegment ts = MemorySegment.NULL;
+        if (timeoutMillis >= 0) {
+            timeout.set(ValueLayout.JAVA_LONG, TV_SEC, timeoutMillis / 1000);
+            timeout.set(ValueLayout.JAVA_LONG, TV_NSEC, (timeoutMillis % 1000) * 1_000_000L);
+            ts = timeout;
+        }
+        int n = nchanges;
+        nchanges = 0;
+        int got = kevent(n, events, room, ts);
+        if (got < 0) {
+            if (lastErrno() == EINTR) {
+                return;
+            }
+            throw new IoException("kevent", null, kq, lastErrno());
+        }
+        if (gather(got) && ready.count == 0) {
+            // The kernel returned change errors only and skipped the wait: wait now.
+            got = kevent(0, events, room, ts);
+            if (got < 0) {
+                if (lastErrno() == EINTR) {
+                    return;
+                }
+                throw new IoException("kevent", null, kq, lastErrno());
+            }
+            gather(got);
+        }
+    }
+
+    /** Reads {@code got} entries of the eventlist into the ready batch; true if any was a change error. */
+    private boolean gather(int got) {
+        boolean changeErrors = false;
+        for (int i = 0; i < got; i++) {
+            long base = i * KEVENT_SIZE;
+            int flags = events.get(ValueLayout.JAVA_SHORT, base + FLAGS) & 0xFFFF;
+            long udata = events.get(ValueLayout.JAVA_LONG, base + UDATA);
+            if ((flags & EV_ERROR) != 0) {
+                int error = (int) events.get(ValueLayout.JAVA_LONG, base + DATA);
+                if (error != 0) {
+                    changeErrors = true;
+                    changeFailed(base, udata, error, true);
+                }
+                continue;
+            }
+            short filter = events.get(ValueLayout.JAVA_SHORT, base + FILTER);
+            int ev = filter == EVFILT_READ ? READ : filter == EVFILT_WRITE ? WRITE : 0;
+            if ((flags & EV_EOF) != 0) {
+                ev |= HUP;
+                if (events.get(ValueLayout.JAVA_INT, base + FFLAGS) != 0) {
+                    ev |= ERROR; // a socket error, in fflags with EV_EOF
+                }
+            }
+            merge((int) udata & SLOT_MASK, (int) (udata >>> 32), ev);
+        }
+        return changeErrors;
+    }
+
+    /** Adds events for a slot to the batch, or to the slot's entry if this wait already has one. */
+    private void merge(int slot, int generation, int ev) {
+        if (seenWait[slot] == wait && ready.generations[seenIndex[slot]] == generation) {
+            ready.events[seenIndex[slot]] |= ev;
+        } else if (!ready.full()) {
+            seenWait[slot] = wait;
+            seenIndex[slot] = ready.count;
+            ready.add(slot, generation, ev);
+        }
+    }
+
+    /** Moves deferred-change failures recorded by flushes into the batch as ERROR events. */
+    private void reportFailures(int limit) {
+        for (int slot = 0; slot < failedErrno.length && failedCount > 0 && ready.count < limit; slot++) {
+            if (failedErrno[slot] != 0) {
+                merge(slot, failedGeneration[slot], ERROR);
+                failedErrno[slot] = 0;
+                failedCount--;
+            }
+        }
+    }
+
+    private int kevent(int nchanges, MemorySegment eventlist, int nevents, MemorySegment ts) {
+        try {
+            return (int) KEVENT.invokeExact(errno, kq, changes, nchanges, eventlist, nevents, ts);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            int rc = (int) CLOSE.invokeExact(errno, kq);
+            if (rc < 0) {
+                LOG.log(System.Logger.Level.DEBUG, "closing kqueue fd " + kq + " failed: errno " + lastErrno());
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** As {@code Sys.rethrow}, which this class must not touch: Sys holds Linux bindings only. */
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            throw r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        throw new AssertionError("unexpected checked exception from a downcall", t);
+    }
+}

@@ -1,0 +1,100 @@
+package org.ioatom.samples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.ioatom.PollerKind;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Once warm, the servers' event loop threads allocate nothing while serving: the loop thread's
+ * allocated-bytes counter must stand still over a window of {@value #WINDOW} request batches.
+ * How long the JIT takes to get there depends on the machine (about 20 000 batches on a busy
+ * 2-core box), so windows are measured one after another until one allocates nothing, within a
+ * time budget; the test fails if none does, and reports every window's count.
+ */
+@Timeout(180)
+class ServingAllocationTest {
+    private static final int WINDOW = 500;
+    private static final long BUDGET_NANOS = 50_000_000_000L;
+
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    @FunctionalInterface
+    interface Batch {
+        void run() throws IOException;
+    }
+
+    private static void assertEventuallyAllocatesNothing(SampleServer server, Batch batch) throws IOException {
+        List<Long> windows = new ArrayList<>();
+        long deadline = System.nanoTime() + BUDGET_NANOS;
+        while (System.nanoTime() < deadline) {
+            long before = THREADS.getThreadAllocatedBytes(server.loopThreadId());
+            for (int i = 0; i < WINDOW; i++) {
+                batch.run();
+            }
+            long allocated = THREADS.getThreadAllocatedBytes(server.loopThreadId()) - before;
+            windows.add(allocated);
+            if (allocated == 0) {
+                return;
+            }
+        }
+        assertEquals(0, windows.get(windows.size() - 1), server.name() + ": bytes allocated by the loop thread per window of "
+                + WINDOW + " batches, window after window: " + windows);
+    }
+
+    @Test
+    void echoServingAllocatesNothing() throws IOException {
+        SampleServer s = new EchoServer(SampleServer.Settings.loopback(PollerKind.ANY, 0)).start();
+        try (RawClient c = new RawClient(s.port())) {
+            byte[] data = "0123456789abcdef".repeat(256).getBytes(StandardCharsets.ISO_8859_1); // 4 KiB
+            assertEventuallyAllocatesNothing(s, () -> {
+                c.send(data);
+                c.bytes(data.length);
+            });
+        } finally {
+            s.stop();
+        }
+    }
+
+    @Test
+    void respServingAllocatesNothing() throws IOException {
+        SampleServer s = new RespServer(SampleServer.Settings.loopback(PollerKind.ANY, 0), 1000).start();
+        try (RawClient c = new RawClient(s.port())) {
+            byte[] batch = (RespServerTest.command("SET", "key", "value") + RespServerTest.command("GET", "key")
+                    + RespServerTest.command("DEL", "other") + RespServerTest.command("INCR", "n") + "PING\r\n")
+                    .repeat(10).getBytes(StandardCharsets.ISO_8859_1);
+            assertEventuallyAllocatesNothing(s, () -> {
+                c.send(batch);
+                for (int i = 0; i < 50; i++) {
+                    RespServerTest.reply(c);
+                }
+            });
+        } finally {
+            s.stop();
+        }
+    }
+
+    @Test
+    void httpServingAllocatesNothing() throws IOException {
+        SampleServer s = new HttpServer(SampleServer.Settings.loopback(PollerKind.ANY, 0)).start();
+        try (RawClient c = new RawClient(s.port())) {
+            byte[] batch = ("GET / HTTP/1.1\r\nHost: test\r\nUser-Agent: allocation-test\r\n\r\n"
+                    + "GET /missing HTTP/1.1\r\nHost: test\r\n\r\n").repeat(10).getBytes(StandardCharsets.ISO_8859_1);
+            assertEventuallyAllocatesNothing(s, () -> {
+                c.send(batch);
+                for (int i = 0; i < 20; i++) {
+                    HttpServerTest.response(c);
+                }
+            });
+        } finally {
+            s.stop();
+        }
+    }
+}

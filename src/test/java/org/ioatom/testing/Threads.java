@@ -1,0 +1,102 @@
+package org.ioatom.testing;
+
+import java.io.IOException;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Linux thread helpers for the fault tests, bound through the C library with FFM: the kernel
+ * id of the calling thread, directed signals, and /proc views of threads and descriptors.
+ */
+public final class Threads {
+    private Threads() {}
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final MethodHandle GETTID = LINKER.downcallHandle(
+            LINKER.defaultLookup().find("gettid").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT));
+    private static final MethodHandle TGKILL = LINKER.downcallHandle(
+            LINKER.defaultLookup().find("tgkill").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+
+    /** SIGPIPE on Linux (x86_64 and aarch64). */
+    public static final int SIGPIPE = 13;
+
+    /** @return the kernel thread id of the calling thread */
+    public static int gettid() {
+        try {
+            return (int) GETTID.invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Sends {@code sig} to thread {@code tid} of this process; returns tgkill's result. */
+    public static int tgkill(int tid, int sig) {
+        try {
+            return (int) TGKILL.invokeExact((int) ProcessHandle.current().pid(), tid, sig);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** @return whether this process has a handler installed for {@code sig} (SigCgt in /proc/self/status) */
+    public static boolean handlerInstalled(int sig) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("SigCgt:")) {
+                long mask = Long.parseUnsignedLong(line.substring(7).trim(), 16);
+                return (mask & (1L << (sig - 1))) != 0;
+            }
+        }
+        return false;
+    }
+
+    /** @return the state letter of thread {@code tid} (R, S, D, ...), or '?' if it is gone */
+    public static char state(int tid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/task/" + tid + "/stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2);
+        } catch (IOException e) {
+            return '?';
+        }
+    }
+
+    /** Waits (at most 5 s) until thread {@code tid} sleeps in the kernel, then a little longer. */
+    public static void awaitSleeping(int tid) throws InterruptedException {
+        long end = System.nanoTime() + 5_000_000_000L;
+        while (state(tid) != 'S' && System.nanoTime() < end) {
+            Thread.sleep(1);
+        }
+        Thread.sleep(20);
+    }
+
+    /** @return this process's open descriptors and what each points to */
+    public static Map<Integer, String> openFds() {
+        Map<Integer, String> out = new TreeMap<>();
+        try (var dir = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path p : (Iterable<Path>) dir::iterator) {
+                try {
+                    out.put(Integer.parseInt(p.getFileName().toString()), Files.readSymbolicLink(p).toString());
+                } catch (IOException | NumberFormatException e) {
+                    // closed while listing (e.g. the directory's own fd)
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return out;
+    }
+
+    /** @return the descriptors in {@code after} that were not in {@code before} (same number and target) */
+    public static Map<Integer, String> added(Map<Integer, String> before, Map<Integer, String> after) {
+        Map<Integer, String> out = new HashMap<>(after);
+        before.forEach((fd, target) -> out.remove(fd, target));
+        return out;
+    }
+}
