@@ -76,9 +76,9 @@ public final class DispatchRun {
                                 .param("registered", Integer.toString(n))
                                 .forks(1)
                                 .warmupIterations(quick ? 2 : 3)
-                                .warmupTime(TimeValue.milliseconds(quick ? 500 : 1000))
+                                .warmupTime(TimeValue.milliseconds(quick ? 400 : 1000))
                                 .measurementIterations(quick ? 3 : 5)
-                                .measurementTime(TimeValue.milliseconds(quick ? 500 : 1000))
+                                .measurementTime(TimeValue.milliseconds(quick ? 400 : 1000))
                                 .timeout(TimeValue.seconds(60))
                                 .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "-Xmx1g", "-XX:+UseParallelGC",
                                         "-Dioatom.perf.allocFile=" + allocFile)
