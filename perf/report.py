@@ -221,6 +221,16 @@ if os.path.exists(srv):
 else:
     L.append("**Not run.** " + (open(os.path.join(out, "servers-skipped.txt")).read().strip()
                                 if os.path.exists(os.path.join(out, "servers-skipped.txt")) else "") + ".")
+eb = os.path.join(out, "echo-buffers.tsv")
+if os.path.exists(eb):
+    L.append("")
+    L.append("### Echo buffer-size check (`echo-buffers.tsv`: C server with 64 KiB vs 16 KiB buffers vs the ioatom sample, depth 8)")
+    L.append("")
+    rows = list(csv.reader(open(eb), delimiter="\t"))
+    L.append("| " + " | ".join(rows[0]) + " |")
+    L.append("|" + "---|" * len(rows[0]))
+    for r in rows[1:]:
+        L.append("| " + " | ".join(r) + " |")
 L.append("")
 L.append("## Commands")
 L.append("")
@@ -234,6 +244,10 @@ L.append("     org.ioatom.perf.DispatchRun perf/out/<stamp>/dispatch-jmh.tsv" + 
 L.append("     # = JMH DispatchBenchmark.{ioatom,nioIter,nioConsumer} -p impl=.. -p ready=R -p registered=N -f 1 -prof gc,")
 L.append("     #   " + ("-wi 2 -w 400ms -i 3 -r 400ms" if quick else "-wi 3 -w 1s -i 5 -r 1s, three rounds")
          + ", JVM args --enable-native-access=ALL-UNNAMED -Xmx1g -XX:+UseParallelGC")
+L.append("perf/servers OUTDIR [--quick]   # echo (perf/c/echo_load, echo-client), RESP (redis-benchmark), HTTP (wrk)")
+L.append("perf/out/<stamp>/bin/echo_load PORT CONNS SIZE DEPTH SECONDS COUNT WARMUP SERVER_PID")
+L.append("redis-benchmark -h 127.0.0.1 -p P -t ping,set,get -c 50 -P 1|16 -n " + ("50000" if quick else "300000") + " --csv")
+L.append("wrk -t1 -c50 -d" + ("3s" if quick else "10s") + " --latency http://127.0.0.1:P/")
 L.append("java ... org.openjdk.jmh.Main 'DispatchBenchmark\\.ioatom$' -p impl=ioatom-epoll -p ready=64 -p registered=1024 \\")
 L.append("     -jvmArgsAppend -XX:StartFlightRecording=filename=X.jfr,settings=profile   # then:")
 L.append("jfr print --events jdk.ObjectAllocationSample,jdk.ObjectAllocationInNewTLAB,jdk.ObjectAllocationOutsideTLAB \\")
