@@ -242,7 +242,7 @@ L.append("perf/out/<stamp>/bin/dispatch MODE FDTYPE R N SECONDS REPS   # MODE ep
 L.append("java --enable-native-access=ALL-UNNAMED -cp target/test-classes:target/classes:$(cat target/test-classpath.txt) \\")
 L.append("     org.ioatom.perf.DispatchRun perf/out/<stamp>/dispatch-jmh.tsv" + (" --quick" if quick else ""))
 L.append("     # = JMH DispatchBenchmark.{ioatom,nioIter,nioConsumer} -p impl=.. -p ready=R -p registered=N -f 1 -prof gc,")
-L.append("     #   " + ("-wi 2 -w 400ms -i 3 -r 400ms" if quick else "-wi 3 -w 1s -i 5 -r 1s, three rounds")
+L.append("     #   " + ("-wi 2 -w 400ms -i 3 -r 400ms" if quick else "-wi 3 -w 1s -i 4 -r 1s, three rounds")
          + ", JVM args --enable-native-access=ALL-UNNAMED -Xmx1g -XX:+UseParallelGC")
 L.append("perf/servers OUTDIR [--quick]   # echo (perf/c/echo_load, echo-client), RESP (redis-benchmark), HTTP (wrk)")
 L.append("perf/out/<stamp>/bin/echo_load PORT CONNS SIZE DEPTH SECONDS COUNT WARMUP SERVER_PID")

@@ -77,7 +77,7 @@ public final class DispatchRun {
                                 .forks(1)
                                 .warmupIterations(quick ? 2 : 3)
                                 .warmupTime(TimeValue.milliseconds(quick ? 400 : 1000))
-                                .measurementIterations(quick ? 3 : 5)
+                                .measurementIterations(quick ? 3 : 4)
                                 .measurementTime(TimeValue.milliseconds(quick ? 400 : 1000))
                                 .timeout(TimeValue.seconds(60))
                                 .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "-Xmx1g", "-XX:+UseParallelGC",
