@@ -61,7 +61,7 @@ public final class EpollBackend extends Backend {
         try {
             fd = (int) EPOLL_CREATE1.invokeExact(errno, EPOLL_CLOEXEC);
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Natives.rethrow(t);
         }
         if (fd < 0) {
             throw new IoException("epoll_create1", null, -1, lastErrno());
@@ -112,7 +112,7 @@ public final class EpollBackend extends Backend {
         try {
             return (int) EPOLL_CTL.invokeExact(errno, epfd, op, fd, ctlEvent);
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 
@@ -126,7 +126,7 @@ public final class EpollBackend extends Backend {
                 n = (int) EPOLL_WAIT_ERRNO.invokeExact(errno, epfd, eventArray, batch, 0);
             }
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Natives.rethrow(t);
         }
         if (n < 0) {
             if (lastErrno() == Sys.EINTR) {

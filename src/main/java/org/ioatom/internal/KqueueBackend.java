@@ -146,7 +146,7 @@ public final class KqueueBackend extends Backend {
         try {
             fd = (int) KQUEUE.invokeExact(errno);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Natives.rethrow(t);
         }
         if (fd < 0) {
             throw new IoException("kqueue", null, -1, lastErrno());
@@ -412,7 +412,7 @@ public final class KqueueBackend extends Backend {
         try {
             return (int) KEVENT.invokeExact(errno, kq, changes, nchanges, eventlist, nevents, ts);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 
@@ -424,18 +424,8 @@ public final class KqueueBackend extends Backend {
                 LOG.log(System.Logger.Level.DEBUG, "closing kqueue fd " + kq + " failed: errno " + lastErrno());
             }
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 
-    /** As {@code Sys.rethrow}, which this class must not touch: Sys holds Linux bindings only. */
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            throw r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        throw new AssertionError("unexpected checked exception from a downcall", t);
-    }
 }

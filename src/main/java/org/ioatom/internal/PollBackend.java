@@ -121,7 +121,7 @@ public final class PollBackend extends Backend {
                 n = (int) POLL_ERRNO.invokeExact(errno, pollfds, (long) count, 0);
             }
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Natives.rethrow(t);
         }
         if (n < 0) {
             if (lastErrno() == Sys.EINTR) {

@@ -125,7 +125,7 @@ public final class SelectBackend extends Backend {
                 n = (int) SELECT_ERRNO.invokeExact(errno, nfds, readySetRead, readySetWrite, MemorySegment.NULL, timeval);
             }
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Natives.rethrow(t);
         }
         if (n < 0) {
             if (lastErrno() == Sys.EINTR) {

@@ -144,7 +144,7 @@ public final class Waker {
             try {
                 return (int) PIPE.invokeExact(errno, fds);
             } catch (Throwable t) {
-                throw rethrow(t);
+                throw Natives.rethrow(t);
             }
         }
 
@@ -152,7 +152,7 @@ public final class Waker {
             try {
                 return (long) READ.invokeExact(errno, fd, buf, count);
             } catch (Throwable t) {
-                throw rethrow(t);
+                throw Natives.rethrow(t);
             }
         }
 
@@ -160,7 +160,7 @@ public final class Waker {
             try {
                 return (long) WRITE.invokeExact(errno, fd, buf, count);
             } catch (Throwable t) {
-                throw rethrow(t);
+                throw Natives.rethrow(t);
             }
         }
 
@@ -168,19 +168,9 @@ public final class Waker {
             try {
                 return (int) CLOSE.invokeExact(errno, fd);
             } catch (Throwable t) {
-                throw rethrow(t);
+                throw Natives.rethrow(t);
             }
         }
 
-        /** As {@code Sys.rethrow}, which this path must not touch: Sys holds Linux bindings only. */
-        private static RuntimeException rethrow(Throwable t) {
-            if (t instanceof RuntimeException r) {
-                throw r;
-            }
-            if (t instanceof Error e) {
-                throw e;
-            }
-            throw new AssertionError("unexpected checked exception from a downcall", t);
-        }
     }
 }

@@ -54,4 +54,21 @@ public final class Natives {
     public static int errno(MemorySegment capture) {
         return capture.get(ValueLayout.JAVA_INT, ERRNO_OFFSET);
     }
+
+    /**
+     * Lets runtime exceptions from a downcall (closed or foreign-thread segments) through as
+     * they are; a checked throwable cannot come from a downcall handle.
+     *
+     * @param t what the handle threw
+     * @return never returns normally
+     */
+    public static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            throw r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        throw new AssertionError("unexpected checked exception from a downcall", t);
+    }
 }

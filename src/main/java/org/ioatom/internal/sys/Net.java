@@ -139,7 +139,7 @@ public final class Net {
         try {
             return (int) SOCKET.invokeExact(s.errno, domain, type, 0);
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 
@@ -148,7 +148,7 @@ public final class Net {
         try {
             return (int) BIND.invokeExact(s.errno, fd, s.addr, len);
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 
@@ -157,7 +157,7 @@ public final class Net {
         try {
             return (int) LISTEN.invokeExact(s.errno, fd, backlog);
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 
@@ -166,7 +166,7 @@ public final class Net {
         try {
             return (int) ACCEPT4.invokeExact(s.errno, fd, MemorySegment.NULL, MemorySegment.NULL, flags);
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 
@@ -175,7 +175,7 @@ public final class Net {
         try {
             return (int) CONNECT.invokeExact(s.errno, fd, s.addr, len);
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 
@@ -185,7 +185,7 @@ public final class Net {
         try {
             return (int) SETSOCKOPT.invokeExact(s.errno, fd, level, name, s.intValue, 4);
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 
@@ -195,7 +195,7 @@ public final class Net {
         try {
             return (int) GETSOCKOPT.invokeExact(s.errno, fd, level, name, s.intValue, s.len);
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 
@@ -207,7 +207,7 @@ public final class Net {
                     ? (int) GETPEERNAME.invokeExact(s.errno, fd, s.addr, s.len)
                     : (int) GETSOCKNAME.invokeExact(s.errno, fd, s.addr, s.len);
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 
@@ -216,7 +216,7 @@ public final class Net {
         try {
             return (int) SHUTDOWN.invokeExact(s.errno, fd, how);
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 
@@ -225,7 +225,7 @@ public final class Net {
         try {
             return (long) SEND.invokeExact(s.errno, fd, buf, len, flags);
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 
@@ -234,7 +234,7 @@ public final class Net {
         try {
             return (long) READV.invokeExact(s.errno, fd, iov, count);
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 
@@ -262,7 +262,7 @@ public final class Net {
         try {
             return (long) SENDMSG.invokeExact(s.errno, fd, m, flags);
         } catch (Throwable t) {
-            throw Sys.rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 }

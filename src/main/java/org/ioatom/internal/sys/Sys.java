@@ -65,7 +65,7 @@ public final class Sys {
         try {
             return (int) CLOSE.invokeExact(errno, fd);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 
@@ -82,7 +82,7 @@ public final class Sys {
         try {
             return (long) READ.invokeExact(errno, fd, buf, count);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 
@@ -99,7 +99,7 @@ public final class Sys {
         try {
             return (long) WRITE.invokeExact(errno, fd, buf, count);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 
@@ -115,7 +115,7 @@ public final class Sys {
         try {
             return (int) EVENTFD.invokeExact(errno, initval, flags);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 
@@ -131,24 +131,8 @@ public final class Sys {
         try {
             return (int) PIPE2.invokeExact(errno, fds, flags);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Natives.rethrow(t);
         }
     }
 
-    /**
-     * Lets runtime exceptions from a downcall (closed or foreign-thread segments) through as
-     * they are; a checked throwable cannot come from a downcall handle.
-     *
-     * @param t what the handle threw
-     * @return never returns normally
-     */
-    public static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            throw r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        throw new AssertionError("unexpected checked exception from a downcall", t);
-    }
 }
