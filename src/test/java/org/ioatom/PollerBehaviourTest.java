@@ -19,6 +19,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.TestPipe;
+import org.ioatom.testing.TestResources;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,27 +28,20 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The poller contract, run against every backend this machine has. */
 @Timeout(30)
 class PollerBehaviourTest {
-    private final Arena arena = Arena.ofShared();
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final TestResources resources = new TestResources();
+    private final Arena arena = resources.arena;
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
-        arena.close();
+        resources.close();
     }
 
     private Poller open(PollerKind kind) throws IOException {
-        Poller p = Poller.open(kind, 64);
-        closeables.add(p);
-        return p;
+        return resources.poller(kind, 64);
     }
 
     private TestPipe pipe() throws IOException {
-        TestPipe p = new TestPipe(arena);
-        closeables.add(p);
-        return p;
+        return resources.pipe();
     }
 
     private static final IoHandler RECORD = (owner, events) -> AppStruct.record(owner, events);
@@ -391,7 +385,7 @@ class PollerBehaviourTest {
     void manyAtomsAllDeliverTheirEvents(PollerKind kind) throws IOException {
         int n = kind == PollerKind.SELECT ? 200 : 2000;
         Poller poller = Poller.open(kind, n);
-        closeables.add(poller);
+        resources.add(poller);
         List<TestPipe> pipes = new ArrayList<>();
         List<MemorySegment> structs = new ArrayList<>();
         IoHandler drain = (owner, events) -> {

@@ -18,6 +18,7 @@ import org.ioatom.internal.sys.Sys;
 import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.Kinds;
 import org.ioatom.testing.TestPipe;
+import org.ioatom.testing.TestResources;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,16 +26,13 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Misuse gets a clear exception and leaves the poller usable: every backend. */
 class PollerMisuseTest {
-    private final Arena arena = Arena.ofShared();
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final TestResources resources = new TestResources();
+    private final Arena arena = resources.arena;
     private static final IoHandler NOTHING = (owner, events) -> { };
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
-        arena.close();
+        resources.close();
     }
 
     static java.util.stream.Stream<PollerKind> kinds() {
@@ -42,15 +40,11 @@ class PollerMisuseTest {
     }
 
     private Poller open(PollerKind kind) throws IOException {
-        Poller p = Poller.open(kind, 8);
-        closeables.add(p);
-        return p;
+        return resources.poller(kind, 8);
     }
 
     private TestPipe pipe() throws IOException {
-        TestPipe p = new TestPipe(arena);
-        closeables.add(p);
-        return p;
+        return resources.pipe();
     }
 
     /** Asserts the poller still works: a fresh atom gets its event. */
@@ -212,7 +206,7 @@ class PollerMisuseTest {
     @MethodSource("kinds")
     void exceedingCapacityIsAClearException(PollerKind kind) throws IOException {
         Poller poller = Poller.open(kind, 2);
-        closeables.add(poller);
+        resources.add(poller);
         poller.add(AppStruct.allocate(arena, 1, pipe().readFd()), AppStruct.IO, READ, NOTHING);
         poller.add(AppStruct.allocate(arena, 2, pipe().readFd()), AppStruct.IO, READ, NOTHING);
         var e = assertThrows(IllegalStateException.class,

@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.Kinds;
 import org.ioatom.testing.TestPipe;
+import org.ioatom.testing.TestResources;
 import org.ioatom.testing.Threads;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
@@ -36,15 +37,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @Timeout(60)
 class PollerStaleStateTest {
-    private final Arena arena = Arena.ofShared();
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final TestResources resources = new TestResources();
+    private final Arena arena = resources.arena;
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
-        arena.close();
+        resources.close();
     }
 
     static java.util.stream.Stream<PollerKind> kinds() {
@@ -52,15 +50,11 @@ class PollerStaleStateTest {
     }
 
     private Poller open(PollerKind kind) throws IOException {
-        Poller p = Poller.open(kind, 16);
-        closeables.add(p);
-        return p;
+        return resources.poller(kind, 16);
     }
 
     private TestPipe pipe() throws IOException {
-        TestPipe p = new TestPipe(arena);
-        closeables.add(p);
-        return p;
+        return resources.pipe();
     }
 
     private static int id(MemorySegment owner) {

@@ -1,0 +1,39 @@
+package org.ioatom.testing;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import org.ioatom.Poller;
+import org.ioatom.PollerKind;
+
+/** What one test opens, closed in reverse order after it: pollers, pipes, and a shared arena. */
+public final class TestResources implements AutoCloseable {
+    /** Memory for the test's structs; shared so that helper threads may touch it. */
+    public final Arena arena = Arena.ofShared();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    /** Opens a poller that is closed after the test. */
+    public Poller poller(PollerKind kind, int capacity) throws IOException {
+        return add(Poller.open(kind, capacity));
+    }
+
+    /** Opens a non-blocking pipe that is closed after the test. */
+    public TestPipe pipe() throws IOException {
+        return add(new TestPipe(arena));
+    }
+
+    /** Closes {@code c} after the test, before anything opened earlier. */
+    public <T extends AutoCloseable> T add(T c) {
+        closeables.add(c);
+        return c;
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+        arena.close();
+    }
+}
