@@ -242,6 +242,8 @@ class AdversarialPeersTest {
                 }
                 Thread.sleep(1000);
                 long allocated = threads.getThreadAllocatedBytes(server.loopThreadId()) - allocated0;
+                System.out.printf("%s: non-reading peer stalled after %d bytes; loop thread allocated %d bytes meanwhile%n",
+                        kind, written, allocated);
                 assertTrue(allocated < 64 * 1024, "loop thread allocated " + allocated + " bytes while a peer stalled");
                 // Now read everything back: every byte, in order.
                 hog.configureBlocking(true);
