@@ -35,6 +35,12 @@ class AcceptEmfileProcessTest {
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
+    static long openFds(long pid) throws IOException {
+        try (var s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            return s.count();
+        }
+    }
+
     @Test
     void outOfDescriptorsOnAcceptPausesTheListenerWithoutSpinningAndAcceptsAgainWhenFdsFreeUp() throws Exception {
         String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
@@ -50,6 +56,7 @@ class AcceptEmfileProcessTest {
             BlockingQueue<String> out = SockTestProcessTest.lines(p);
             Matcher listening = SockTestProcessTest.expect(out, "Listening on port (\\d+)", seen);
             int port = Integer.parseInt(listening.group(1));
+            long baseline = openFds(p.pid());
             // More connections than descriptors: the kernel completes them all (backlog), the server runs out.
             for (int i = 0; i < CLIENTS; i++) {
                 clients.add(new RawClient(port));
@@ -85,6 +92,15 @@ class AcceptEmfileProcessTest {
                 assertEquals(msg, c.text(msg.length()), "client " + i);
             }
             assertTrue(p.isAlive(), "the server died: " + seen);
+            for (RawClient c : clients) {
+                c.close();
+            }
+            long fds = openFds(p.pid());
+            for (int i = 0; i < 500 && fds > baseline; i++) {
+                Thread.sleep(10);
+                fds = openFds(p.pid());
+            }
+            assertTrue(fds <= baseline, "the server has " + fds + " fds open, " + baseline + " when it started");
         } finally {
             for (RawClient c : clients) {
                 try {
