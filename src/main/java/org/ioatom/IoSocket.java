@@ -162,22 +162,11 @@ public final class IoSocket {
      */
     public static long read(int fd, MemorySegment buf) throws IoException {
         Net.Scratch s = Net.scratch();
-        while (true) {
-            long n = Sys.read(s.errno, fd, buf, buf.byteSize());
-            if (n > 0 || (n == 0 && buf.byteSize() == 0)) {
-                return n;
-            }
-            if (n == 0) {
-                return EOF;
-            }
-            int errno = Natives.errno(s.errno);
-            if (Sys.wouldBlock(errno)) {
-                return WOULD_BLOCK;
-            }
-            if (errno != Sys.EINTR) {
-                throw new IoException("read", null, fd, errno);
-            }
-        }
+        long r;
+        do {
+            r = received(Sys.read(s.errno, fd, buf, buf.byteSize()), buf.byteSize() == 0, s, "read", fd);
+        } while (r == RETRY);
+        return r;
     }
 
     /**
@@ -190,19 +179,11 @@ public final class IoSocket {
      */
     public static long write(int fd, MemorySegment buf) throws IoException {
         Net.Scratch s = Net.scratch();
-        while (true) {
-            long n = Net.send(s, fd, buf, buf.byteSize(), Net.MSG_NOSIGNAL);
-            if (n >= 0) {
-                return n;
-            }
-            int errno = Natives.errno(s.errno);
-            if (Sys.wouldBlock(errno)) {
-                return WOULD_BLOCK;
-            }
-            if (errno != Sys.EINTR) {
-                throw new IoException("send", null, fd, errno);
-            }
-        }
+        long r;
+        do {
+            r = sent(Net.send(s, fd, buf, buf.byteSize(), Net.MSG_NOSIGNAL), s, "send", fd);
+        } while (r == RETRY);
+        return r;
     }
 
     /**
@@ -225,22 +206,11 @@ public final class IoSocket {
         }
         long address = rangeAddress(buf, offset, length);
         Net.Scratch s = Net.scratch();
-        while (true) {
-            long n = Net.readv(s, fd, Net.rangeIovec(s, address, length), 1);
-            if (n > 0 || (n == 0 && length == 0)) {
-                return n;
-            }
-            if (n == 0) {
-                return EOF;
-            }
-            int errno = Natives.errno(s.errno);
-            if (Sys.wouldBlock(errno)) {
-                return WOULD_BLOCK;
-            }
-            if (errno != Sys.EINTR) {
-                throw new IoException("read", null, fd, errno);
-            }
-        }
+        long r;
+        do {
+            r = received(Net.readv(s, fd, Net.rangeIovec(s, address, length), 1), length == 0, s, "read", fd);
+        } while (r == RETRY);
+        return r;
     }
 
     /**
@@ -260,19 +230,42 @@ public final class IoSocket {
     public static long write(int fd, MemorySegment buf, long offset, long length) throws IoException {
         long address = rangeAddress(buf, offset, length);
         Net.Scratch s = Net.scratch();
-        while (true) {
-            long n = Net.sendmsg(s, fd, Net.rangeIovec(s, address, length), 1, Net.MSG_NOSIGNAL);
-            if (n >= 0) {
-                return n;
-            }
-            int errno = Natives.errno(s.errno);
-            if (Sys.wouldBlock(errno)) {
-                return WOULD_BLOCK;
-            }
-            if (errno != Sys.EINTR) {
-                throw new IoException("send", null, fd, errno);
-            }
+        long r;
+        do {
+            r = sent(Net.sendmsg(s, fd, Net.rangeIovec(s, address, length), 1, Net.MSG_NOSIGNAL), s, "send", fd);
+        } while (r == RETRY);
+        return r;
+    }
+
+    /** Internal: the call was interrupted (EINTR) and is to be made again. */
+    private static final long RETRY = -3;
+
+    /** The result of a read call: bytes, EOF when nothing came back for a non-empty request, or a failure. */
+    private static long received(long n, boolean emptyRequest, Net.Scratch s, String call, int fd) throws IoException {
+        if (n > 0) {
+            return n;
         }
+        if (n == 0) {
+            return emptyRequest ? 0 : EOF;
+        }
+        return failure(s, call, fd);
+    }
+
+    /** The result of a write call: bytes, or a failure. */
+    private static long sent(long n, Net.Scratch s, String call, int fd) throws IoException {
+        return n >= 0 ? n : failure(s, call, fd);
+    }
+
+    /** A failed data call: WOULD_BLOCK, RETRY on EINTR (only then), or the exception naming call, fd and errno. */
+    private static long failure(Net.Scratch s, String call, int fd) throws IoException {
+        int errno = Natives.errno(s.errno);
+        if (Sys.wouldBlock(errno)) {
+            return WOULD_BLOCK;
+        }
+        if (errno == Sys.EINTR) {
+            return RETRY;
+        }
+        throw new IoException(call, null, fd, errno);
     }
 
     /** The address of a checked range of native memory (allocates nothing on success). */
@@ -298,22 +291,11 @@ public final class IoSocket {
      */
     public static long readv(int fd, MemorySegment iov, int count) throws IoException {
         Net.Scratch s = Net.scratch();
-        while (true) {
-            long n = Net.readv(s, fd, iov, count);
-            if (n > 0) {
-                return n;
-            }
-            if (n == 0) {
-                return count == 0 ? 0 : EOF;
-            }
-            int errno = Natives.errno(s.errno);
-            if (Sys.wouldBlock(errno)) {
-                return WOULD_BLOCK;
-            }
-            if (errno != Sys.EINTR) {
-                throw new IoException("readv", null, fd, errno);
-            }
-        }
+        long r;
+        do {
+            r = received(Net.readv(s, fd, iov, count), count == 0, s, "readv", fd);
+        } while (r == RETRY);
+        return r;
     }
 
     /**
@@ -327,19 +309,11 @@ public final class IoSocket {
      */
     public static long writev(int fd, MemorySegment iov, int count) throws IoException {
         Net.Scratch s = Net.scratch();
-        while (true) {
-            long n = Net.sendmsg(s, fd, iov, count, Net.MSG_NOSIGNAL);
-            if (n >= 0) {
-                return n;
-            }
-            int errno = Natives.errno(s.errno);
-            if (Sys.wouldBlock(errno)) {
-                return WOULD_BLOCK;
-            }
-            if (errno != Sys.EINTR) {
-                throw new IoException("sendmsg", null, fd, errno);
-            }
-        }
+        long r;
+        do {
+            r = sent(Net.sendmsg(s, fd, iov, count, Net.MSG_NOSIGNAL), s, "sendmsg", fd);
+        } while (r == RETRY);
+        return r;
     }
 
     /**
