@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Set;
 import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.Kinds;
+import org.ioatom.testing.TestResources;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -38,23 +39,12 @@ class IoSocketTest {
     private static final long WAIT_MS = 5000;
     private static final MemorySegment SPARE = Arena.global().allocate(128);
 
-    private final Arena arena = Arena.ofShared();
-    private final List<Integer> fds = new ArrayList<>();
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final TestResources resources = new TestResources();
+    private final Arena arena = resources.arena;
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
-        for (int fd : fds) {
-            try {
-                IoSocket.close(fd);
-            } catch (IoException e) {
-                // already closed by the test
-            }
-        }
-        arena.close();
+        resources.close();
     }
 
     static java.util.stream.Stream<PollerKind> kinds() {
@@ -62,12 +52,11 @@ class IoSocketTest {
     }
 
     private int track(int fd) {
-        fds.add(fd);
-        return fd;
+        return resources.socket(fd);
     }
 
     private void forget(int fd) {
-        fds.remove(Integer.valueOf(fd));
+        resources.forget(fd);
     }
 
     private MemorySegment bytes(String text) {

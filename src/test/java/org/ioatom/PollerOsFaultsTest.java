@@ -26,6 +26,7 @@ import org.ioatom.internal.sys.Sys;
 import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.Kinds;
 import org.ioatom.testing.TestPipe;
+import org.ioatom.testing.TestResources;
 import org.ioatom.testing.Threads;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -48,23 +49,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @Timeout(60)
 class PollerOsFaultsTest {
-    private final Arena arena = Arena.ofShared();
-    private final List<AutoCloseable> closeables = new ArrayList<>();
-    private final List<Integer> fds = new ArrayList<>();
+    private final TestResources resources = new TestResources();
+    private final Arena arena = resources.arena;
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
-        for (int fd : fds) {
-            try {
-                IoSocket.close(fd);
-            } catch (IoException e) {
-                // already closed by the test
-            }
-        }
-        arena.close();
+        resources.close();
     }
 
     static java.util.stream.Stream<PollerKind> kinds() {
@@ -73,7 +63,7 @@ class PollerOsFaultsTest {
 
     private Poller open(PollerKind kind) throws IOException {
         Poller p = Poller.open(kind, 16);
-        closeables.add(p);
+        resources.add(p);
         return p;
     }
 
@@ -86,7 +76,7 @@ class PollerOsFaultsTest {
                 "the JVM has no SIGPIPE handler here (-Xrs?): no safe signal interrupts a wait");
         Poller poller = open(kind);
         TestPipe pipe = new TestPipe(arena);
-        closeables.add(pipe);
+        resources.add(pipe);
         AtomicInteger received = new AtomicInteger();
         AtomicInteger zeroReturns = new AtomicInteger();
         poller.add(AppStruct.allocate(arena, 1, pipe.readFd()), AppStruct.IO, READ,
@@ -173,16 +163,16 @@ class PollerOsFaultsTest {
     /** A connected loopback pair: [client, server side], both non-blocking. */
     private int[] connectedPair() throws Exception {
         int listener = IoSocket.listen("127.0.0.1:0");
-        fds.add(listener);
+        resources.socket(listener);
         int client = IoSocket.connect("127.0.0.1:" + IoSocket.localPort(listener));
-        fds.add(client);
+        resources.socket(client);
         int server = IoSocket.NO_MORE;
         long end = System.nanoTime() + 5_000_000_000L;
         while ((server = IoSocket.accept(listener)) == IoSocket.NO_MORE && System.nanoTime() < end) {
             Thread.sleep(1);
         }
         assertTrue(server >= 0, "accepted");
-        fds.add(server);
+        resources.socket(server);
         return new int[] {client, server};
     }
 
@@ -229,7 +219,7 @@ class PollerOsFaultsTest {
         });
         lingerZero(client);
         IoSocket.close(client);
-        fds.remove((Integer) client);
+        resources.forget(client);
         loopUntil(poller, () -> poller.size() == 0);
         assertEquals(List.of("ECONNRESET"), outcomes, "the read after a reset fails with ECONNRESET");
         assertTrue((seen[0] & READ) != 0);
@@ -251,7 +241,7 @@ class PollerOsFaultsTest {
         int client = pair[0];
         int server = pair[1];
         IoSocket.close(server);
-        fds.remove((Integer) server);
+        resources.forget(server);
         MemorySegment chunk = arena.allocate(1024);
         List<String> failures = new ArrayList<>();
         int[] seen = {0};
@@ -334,7 +324,7 @@ class PollerOsFaultsTest {
                 // The client only shut down its output: it still reads.
                 assertEquals(5, IoSocket.write(server, small.asSlice(0, 5)));
                 IoSocket.close(server);
-                fds.remove((Integer) server);
+                resources.forget(server);
             }
         });
         loopUntil(poller, () -> serverEof[0] && clientEof[0]);

@@ -4,14 +4,20 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
+import org.ioatom.IoException;
+import org.ioatom.IoSocket;
 import org.ioatom.Poller;
 import org.ioatom.PollerKind;
 
-/** What one test opens, closed in reverse order after it: pollers, pipes, and a shared arena. */
+/**
+ * What one test opens, closed after it: pollers and pipes in reverse order, then socket fds, then
+ * the shared arena.
+ */
 public final class TestResources implements AutoCloseable {
     /** Memory for the test's structs; shared so that helper threads may touch it. */
     public final Arena arena = Arena.ofShared();
     private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final List<Integer> fds = new ArrayList<>();
 
     /** Opens a poller that is closed after the test. */
     public Poller poller(PollerKind kind, int capacity) throws IOException {
@@ -29,10 +35,28 @@ public final class TestResources implements AutoCloseable {
         return c;
     }
 
+    /** Closes socket {@code fd} after the test (unless {@link #forget forgotten}); returns it. */
+    public int socket(int fd) {
+        fds.add(fd);
+        return fd;
+    }
+
+    /** The test closed {@code fd} itself: do not close it (or a reuse of its number) again. */
+    public void forget(int fd) {
+        fds.remove(Integer.valueOf(fd));
+    }
+
     @Override
     public void close() throws Exception {
         for (int i = closeables.size() - 1; i >= 0; i--) {
             closeables.get(i).close();
+        }
+        for (int fd : fds) {
+            try {
+                IoSocket.close(fd);
+            } catch (IoException e) {
+                // already closed by the test
+            }
         }
         arena.close();
     }
