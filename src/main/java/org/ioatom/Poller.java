@@ -656,6 +656,11 @@ public final class Poller implements AutoCloseable {
      */
     private boolean claim(String call) {
         Thread me = Thread.currentThread();
+        if (busy == me) {
+            // Called from a handler (the common case in a server): only this thread can change
+            // that, so a plain read answers it without the locked compare-and-set.
+            return false;
+        }
         while (true) {
             if (BUSY.compareAndSet(this, (Thread) null, me)) {
                 return true;
