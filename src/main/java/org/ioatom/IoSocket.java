@@ -208,7 +208,7 @@ public final class IoSocket {
         Net.Scratch s = Net.scratch();
         long r;
         do {
-            r = received(Net.readv(s, fd, Net.rangeIovec(s, address, length), 1), length == 0, s, "read", fd);
+            r = received(Net.readAt(s, fd, address, length), length == 0, s, "read", fd);
         } while (r == RETRY);
         return r;
     }
@@ -232,7 +232,7 @@ public final class IoSocket {
         Net.Scratch s = Net.scratch();
         long r;
         do {
-            r = sent(Net.sendmsg(s, fd, Net.rangeIovec(s, address, length), 1, Net.MSG_NOSIGNAL), s, "send", fd);
+            r = sent(Net.sendAt(s, fd, address, length, Net.MSG_NOSIGNAL), s, "send", fd);
         } while (r == RETRY);
         return r;
     }

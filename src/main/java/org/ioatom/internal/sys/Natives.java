@@ -1,5 +1,6 @@
 package org.ioatom.internal.sys;
 
+import java.lang.foreign.AddressLayout;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
@@ -8,6 +9,8 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The thin hand-written layer over the generated bindings: downcall handles that capture
@@ -37,6 +40,26 @@ public final class Natives {
     /** A downcall to {@code name} in the C library, with the signature the bindings give. */
     public static MethodHandle libc(Bindings bindings, String name, boolean captureErrno) {
         return downcall(LIBC, bindings.descriptor(name), name, captureErrno);
+    }
+
+    /**
+     * A downcall to {@code name} in the C library whose pointer argument at {@code argIndex} is
+     * declared as a plain 64-bit address ({@code long}) instead of a segment. Both are passed
+     * alike on the 64-bit ABIs ioatom supports; the point is that a range inside a segment can then
+     * be passed as {@code segment.address() + offset}, with no slice object and no session
+     * acquire per call. The caller checks the range and the segment's liveness first.
+     */
+    public static MethodHandle libcWithRawPointer(Bindings bindings, String name, int argIndex, boolean captureErrno) {
+        FunctionDescriptor d = bindings.descriptor(name);
+        List<MemoryLayout> args = new ArrayList<>(d.argumentLayouts());
+        if (!(args.get(argIndex) instanceof AddressLayout a) || a.byteSize() != Long.BYTES) {
+            throw new IllegalArgumentException(name + ": argument " + argIndex + " is not a 64-bit pointer: " + d);
+        }
+        args.set(argIndex, ValueLayout.JAVA_LONG);
+        FunctionDescriptor raw = d.returnLayout()
+                .map(r -> FunctionDescriptor.of(r, args.toArray(MemoryLayout[]::new)))
+                .orElseGet(() -> FunctionDescriptor.ofVoid(args.toArray(MemoryLayout[]::new)));
+        return downcall(LIBC, raw, name, captureErrno);
     }
 
     /** A downcall to {@code name} found through {@code lookup}. */

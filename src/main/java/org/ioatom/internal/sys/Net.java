@@ -97,6 +97,9 @@ public final class Net {
     private static final MethodHandle SEND = Natives.libc(B, "send", true);
     private static final MethodHandle READV = Natives.libc(B, "readv", true);
     private static final MethodHandle SENDMSG = Natives.libc(B, "sendmsg", true);
+    /** read(2) and send(2) taking the buffer as an address: ranges of a segment without a slice. */
+    private static final MethodHandle READ_AT = Natives.libcWithRawPointer(B, "read", 1, true);
+    private static final MethodHandle SEND_AT = Natives.libcWithRawPointer(B, "send", 1, true);
 
     /** Per-thread scratch memory for socket calls; allocated once per thread. */
     public static final class Scratch {
@@ -110,8 +113,6 @@ public final class Net {
         public final MemorySegment intValue;
         /** A msghdr for sendmsg. */
         public final MemorySegment msghdr;
-        /** One struct iovec, for the calls that move a range of a buffer. */
-        public final MemorySegment iov;
 
         Scratch(Arena arena) {
             errno = arena.allocate(Natives.CAPTURE_LAYOUT);
@@ -119,7 +120,6 @@ public final class Net {
             len = arena.allocate(ValueLayout.JAVA_INT);
             intValue = arena.allocate(ValueLayout.JAVA_INT);
             msghdr = arena.allocate(MSGHDR_SIZE, 8);
-            iov = arena.allocate(IOVEC_SIZE, 8);
         }
     }
 
@@ -239,18 +239,38 @@ public final class Net {
     }
 
     /**
-     * Points the scratch iovec at {@code length} bytes of native memory at {@code address}.
+     * read(2) into native memory at {@code address}, which the caller checked.
      *
      * @param s       scratch
+     * @param fd      descriptor
      * @param address start of the range
      * @param length  bytes
-     * @return {@code s.iov}
+     * @return bytes read, 0 at end of stream, or -1
      */
-    public static MemorySegment rangeIovec(Scratch s, long address, long length) {
-        MemorySegment iov = s.iov;
-        iov.set(ValueLayout.JAVA_LONG, IOV_BASE, address);
-        iov.set(ValueLayout.JAVA_LONG, IOV_LEN, length);
-        return iov;
+    public static long readAt(Scratch s, int fd, long address, long length) {
+        try {
+            return (long) READ_AT.invokeExact(s.errno, fd, address, length);
+        } catch (Throwable t) {
+            throw Natives.rethrow(t);
+        }
+    }
+
+    /**
+     * send(2) from native memory at {@code address}, which the caller checked.
+     *
+     * @param s       scratch
+     * @param fd      socket
+     * @param address start of the range
+     * @param length  bytes
+     * @param flags   MSG_*
+     * @return bytes sent or -1
+     */
+    public static long sendAt(Scratch s, int fd, long address, long length, int flags) {
+        try {
+            return (long) SEND_AT.invokeExact(s.errno, fd, address, length, flags);
+        } catch (Throwable t) {
+            throw Natives.rethrow(t);
+        }
     }
 
     /** sendmsg(2) of an iovec array, no address. @param s scratch @param fd socket @param iov iovec array @param count entries @param flags MSG_* @return bytes or -1 */
