@@ -163,14 +163,21 @@ final class RespServer extends SampleServer {
         if (Ascii.get(in, p) != '*') {
             return parseInline(p, end);
         }
-        long lf = Ascii.indexOf(in, p + 1, end, (byte) '\n');
-        if (lf < 0) {
-            return end - p > 24 ? malformed(ERR_MULTIBULK) : INCOMPLETE;
+        long n;
+        long lf;
+        if (digitsLine(in, p + 1, end)) {
+            n = digitsValue;
+            lf = digitsEnd + 1;
+        } else {
+            lf = Ascii.indexOf(in, p + 1, end, (byte) '\n');
+            if (lf < 0) {
+                return end - p > 24 ? malformed(ERR_MULTIBULK) : INCOMPLETE;
+            }
+            if (Ascii.get(in, lf - 1) != '\r') {
+                return malformed(ERR_LINE);
+            }
+            n = Ascii.parseLong(in, p + 1, lf - 1 - (p + 1));
         }
-        if (Ascii.get(in, lf - 1) != '\r') {
-            return malformed(ERR_LINE);
-        }
-        long n = Ascii.parseLong(in, p + 1, lf - 1 - (p + 1));
         if (n == Ascii.NOT_A_NUMBER || n > MAX_ARGS) {
             return malformed(n > MAX_ARGS ? ERR_TOO_MANY : ERR_MULTIBULK);
         }
@@ -182,14 +189,20 @@ final class RespServer extends SampleServer {
             if (Ascii.get(in, q) != '$') {
                 return malformed(ERR_DOLLAR);
             }
-            lf = Ascii.indexOf(in, q + 1, end, (byte) '\n');
-            if (lf < 0) {
-                return end - q > 24 ? malformed(ERR_BULK) : INCOMPLETE;
+            long length;
+            if (digitsLine(in, q + 1, end)) {
+                length = digitsValue;
+                lf = digitsEnd + 1;
+            } else {
+                lf = Ascii.indexOf(in, q + 1, end, (byte) '\n');
+                if (lf < 0) {
+                    return end - q > 24 ? malformed(ERR_BULK) : INCOMPLETE;
+                }
+                if (Ascii.get(in, lf - 1) != '\r') {
+                    return malformed(ERR_LINE);
+                }
+                length = Ascii.parseLong(in, q + 1, lf - 1 - (q + 1));
             }
-            if (Ascii.get(in, lf - 1) != '\r') {
-                return malformed(ERR_LINE);
-            }
-            long length = Ascii.parseLong(in, q + 1, lf - 1 - (q + 1));
             if (length == Ascii.NOT_A_NUMBER || length < 0 || length > MAX_REQUEST) {
                 return malformed(ERR_BULK);
             }
@@ -209,6 +222,39 @@ final class RespServer extends SampleServer {
         }
         argc = (int) Math.max(0, n);
         return q;
+    }
+
+    // What digitsLine found.
+    private long digitsValue;
+    private long digitsEnd;
+
+    /**
+     * The common case in one pass: 1 to 9 decimal digits and CR LF, all before {@code end}.
+     * Anything else (signs, more digits, other bytes, a line not yet complete) returns false
+     * and is left to the general path, which also tells errors from incomplete input.
+     *
+     * @return whether it matched; then {@link #digitsValue} is the number and {@link #digitsEnd}
+     *         the position of the CR
+     */
+    private boolean digitsLine(MemorySegment in, long from, long end) {
+        long v = 0;
+        long i = from;
+        long limit = Math.min(end, from + 9);
+        while (i < limit) {
+            int d = in.get(ValueLayout.JAVA_BYTE, i) - '0';
+            if (d < 0 || d > 9) {
+                break;
+            }
+            v = v * 10 + d;
+            i++;
+        }
+        if (i == from || i + 1 >= end || in.get(ValueLayout.JAVA_BYTE, i) != '\r'
+                || in.get(ValueLayout.JAVA_BYTE, i + 1) != '\n') {
+            return false;
+        }
+        digitsValue = v;
+        digitsEnd = i;
+        return true;
     }
 
     private long parseInline(long p, long end) {

@@ -28,9 +28,9 @@ import org.ioatom.PollerKind;
  * and its replies are assembled in the output buffer and written at once (or, for an echo,
  * written straight from the read buffer). A connection keeps bytes of its own only for what is
  * left over: the unprocessed end of its input (an incomplete request, or requests that waited
- * for output room) and the output its socket did not take. Those live in {@value #CHUNK}-byte
- * chunks from a pool that grows to the largest number in use at once and is reused after that;
- * an idle connection holds none.
+ * for output room) and the output its socket did not take. Those live in chunks of
+ * {@value #SMALL_CHUNK} bytes (when they fit) or {@value #CHUNK} bytes, from pools that grow to
+ * the largest number in use at once and are reused after that; an idle connection holds none.
  *
  * <h2>The connection struct</h2>
  * <pre>
@@ -51,7 +51,7 @@ import org.ioatom.PollerKind;
  * <h2>Back-pressure</h2>
  * A connection with unsent output is not read from (READ interest off, WRITE on) until that
  * output is gone; the protocol consumes input only while replies can be sent. So a peer that
- * does not read costs at most one chunk of output and one chunk of input, the server stops
+ * does not read costs at most one chunk of output and one chunk of input (64 KiB each), the server stops
  * reading from it, and nothing is dropped. WRITE interest is on only while output is pending.
  *
  * <p>Structs and chunks are allocated on first use and then recycled: after warm-up, serving
@@ -72,8 +72,10 @@ abstract class SampleServer {
     private static final long DEADLINE = 64;
     private static final long STRUCT_SIZE = 72;
 
-    /** Size of the shared read and output buffers and of each connection's leftover chunks. */
+    /** Size of the shared read and output buffers and of the large leftover chunks. */
     static final int CHUNK = 64 * 1024;
+    /** Size of the small leftover chunks, for the common short leftover (the start of a request). */
+    static final int SMALL_CHUNK = 2 * 1024;
 
     private static final int OPEN = 1;
     private static final int PEER_EOF = 2;
@@ -133,11 +135,15 @@ abstract class SampleServer {
     /** The shared output buffer: replies of the connection being processed, {@code [0, outLength)}. */
     private MemorySegment outBuffer;
     private int outLength;
-    /** Leftover chunks, allocated on first need; free ones are on the stack {@code freeChunks[0, freeChunkTop)}. */
-    private MemorySegment[] chunks;
-    private int chunkCount;
-    private int[] freeChunks;
-    private int freeChunkTop;
+    /**
+     * Leftover chunks by size class (0: {@value #CHUNK} bytes, 1: {@value #SMALL_CHUNK} bytes),
+     * allocated on first need; the free ones of class k are on the stack
+     * {@code freeChunks[k][0, freeChunkTop[k])}. A chunk id is {@code index << 1 | class}.
+     */
+    private final MemorySegment[][] chunks = new MemorySegment[2][];
+    private final int[] chunkCount = new int[2];
+    private final int[][] freeChunks = new int[2][];
+    private final int[] freeChunkTop = new int[2];
     /** Slots of connections that yielded, to be serviced again before the next wait. */
     private int[] runQueue;
     private int queued;
@@ -152,6 +158,8 @@ abstract class SampleServer {
     private Thread thread;
     private volatile boolean stopping;
     private volatile int openConnections;
+    private volatile int chunksInUse;
+    private volatile int chunksAllocated;
     private volatile long acceptedConnections;
     private volatile int port = -1;
     private volatile String pollerName;
@@ -177,9 +185,14 @@ abstract class SampleServer {
         return STRUCT_SIZE;
     }
 
-    /** @return how many leftover chunks of {@value #CHUNK} bytes exist (in use or free); loop thread or after stop */
-    final int chunkCount() {
-        return chunkCount;
+    /** @return how many leftover chunks (of either size) connections hold now */
+    final int chunksInUse() {
+        return chunksInUse;
+    }
+
+    /** @return how many leftover chunks (of either size) were ever allocated (the pools' size; they are reused) */
+    final int chunksAllocated() {
+        return chunksAllocated;
     }
 
     // ---- life cycle ----
@@ -293,8 +306,10 @@ abstract class SampleServer {
             readBuffer = arena.allocate(CHUNK, 64);
             outBuffer = arena.allocate(CHUNK, 64);
             // Each connection holds at most one input and one output chunk.
-            chunks = new MemorySegment[2 * settings.maxConnections()];
-            freeChunks = new int[chunks.length];
+            for (int k = 0; k < 2; k++) {
+                chunks[k] = new MemorySegment[2 * settings.maxConnections()];
+                freeChunks[k] = new int[2 * settings.maxConnections()];
+            }
             // Pending entries are at most one per connection; during a pass the processed ones stay until its end.
             runQueue = new int[2 * settings.maxConnections()];
             opened(arena);
@@ -504,23 +519,34 @@ abstract class SampleServer {
     }
 
     private void keepOutput(MemorySegment c, MemorySegment src, long offset, int length) {
-        int chunk = takeChunk();
-        MemorySegment.copy(src, offset, chunks[chunk], 0, length);
+        int chunk = takeChunk(length);
+        MemorySegment.copy(src, offset, chunk(chunk), 0, length);
         c.set(ValueLayout.JAVA_INT, OUT_CHUNK, chunk);
         c.set(ValueLayout.JAVA_INT, OUT_START, 0);
         c.set(ValueLayout.JAVA_INT, OUT_END, length);
     }
 
-    private int takeChunk() {
-        if (freeChunkTop > 0) {
-            return freeChunks[--freeChunkTop];
+    /** @return the id of a free chunk that holds {@code length} bytes, the smallest such */
+    private int takeChunk(int length) {
+        chunksInUse++;
+        int k = length <= SMALL_CHUNK ? 1 : 0;
+        if (freeChunkTop[k] > 0) {
+            return freeChunks[k][--freeChunkTop[k]];
         }
-        chunks[chunkCount] = arena.allocate(CHUNK, 64);
-        return chunkCount++;
+        int index = chunkCount[k]++;
+        chunks[k][index] = arena.allocate(k == 0 ? CHUNK : SMALL_CHUNK, 64);
+        chunksAllocated++;
+        return index << 1 | k;
     }
 
-    private void releaseChunk(int chunk) {
-        freeChunks[freeChunkTop++] = chunk;
+    private MemorySegment chunk(int id) {
+        return chunks[id & 1][id >>> 1];
+    }
+
+    private void releaseChunk(int id) {
+        chunksInUse--;
+        int k = id & 1;
+        freeChunks[k][freeChunkTop[k]++] = id;
     }
 
     /** @return whether the connection closes once its output is sent */
@@ -733,7 +759,7 @@ abstract class SampleServer {
         int kept = c.get(ValueLayout.JAVA_INT, IN_LENGTH);
         if (kept > 0) {
             int chunk = c.get(ValueLayout.JAVA_INT, IN_CHUNK);
-            MemorySegment.copy(chunks[chunk], 0, readBuffer, 0, kept);
+            MemorySegment.copy(chunk(chunk), 0, readBuffer, 0, kept);
             releaseChunk(chunk);
             c.set(ValueLayout.JAVA_INT, IN_CHUNK, -1);
             c.set(ValueLayout.JAVA_INT, IN_LENGTH, 0);
@@ -754,8 +780,8 @@ abstract class SampleServer {
             closeAfterReply(c);
             return;
         }
-        int chunk = takeChunk();
-        MemorySegment.copy(readBuffer, consumed, chunks[chunk], 0, end - consumed);
+        int chunk = takeChunk(end - consumed);
+        MemorySegment.copy(readBuffer, consumed, chunk(chunk), 0, end - consumed);
         c.set(ValueLayout.JAVA_INT, IN_CHUNK, chunk);
         c.set(ValueLayout.JAVA_INT, IN_LENGTH, end - consumed);
         if (sent) {
@@ -768,7 +794,7 @@ abstract class SampleServer {
         int chunk = c.get(ValueLayout.JAVA_INT, OUT_CHUNK);
         int start = c.get(ValueLayout.JAVA_INT, OUT_START);
         int end = c.get(ValueLayout.JAVA_INT, OUT_END);
-        long n = IoSocket.write(fd, chunks[chunk], start, end - start);
+        long n = IoSocket.write(fd, chunk(chunk), start, end - start);
         if (n > 0) {
             start += (int) n;
         }
