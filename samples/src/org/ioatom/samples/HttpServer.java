@@ -7,7 +7,7 @@ import org.ioatom.IoException;
 /**
  * A minimal HTTP/1.1 server: {@code GET /} answers {@code 200 Hello, World!}, any other path
  * 404; persistent connections and pipelining; HTTP/1.0 closes unless it asks for keep-alive;
- * {@code Connection: close} is honoured. Requests are parsed in the connection's native input
+ * {@code Connection: close} is honoured. Requests are parsed in the loop's shared native read
  * buffer and responses assembled from native constants, so serving allocates nothing.
  *
  * <p>Limits and answers: the request line plus headers must fit in {@value #MAX_HEAD} bytes,

@@ -9,8 +9,8 @@ import org.ioatom.IoException;
  * A minimal Redis-protocol (RESP2) server: inline and multibulk requests, pipelining, and
  * PING, ECHO, SET, GET, DEL, EXISTS, INCR, COMMAND, CONFIG GET (a stub), QUIT. Keys and values
  * live in a {@link KeyValueStore} in native memory; requests are parsed where they arrived, in
- * the connection's input buffer, and replies are written into its output buffer, so serving a
- * request allocates nothing.
+ * the loop's shared read buffer, and replies are written into the shared output buffer, so
+ * serving a request allocates nothing.
  *
  * <p>Limits: a request (command with all its arguments, as sent) of at most {@value #MAX_REQUEST}
  * bytes, at most {@value #MAX_ARGS} arguments, keys of {@value KeyValueStore#KEY_MAX} bytes and

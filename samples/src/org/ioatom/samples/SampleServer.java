@@ -305,10 +305,11 @@ abstract class SampleServer {
             freeTop = freeSlots.length;
             readBuffer = arena.allocate(CHUNK, 64);
             outBuffer = arena.allocate(CHUNK, 64);
-            // Each connection holds at most one input and one output chunk.
+            // Each connection holds at most one input and one output chunk; the tables grow (by
+            // doubling, up to that bound) only when the pool does.
             for (int k = 0; k < 2; k++) {
-                chunks[k] = new MemorySegment[2 * settings.maxConnections()];
-                freeChunks[k] = new int[2 * settings.maxConnections()];
+                chunks[k] = new MemorySegment[Math.min(64, 2 * settings.maxConnections())];
+                freeChunks[k] = new int[chunks[k].length];
             }
             // Pending entries are at most one per connection; during a pass the processed ones stay until its end.
             runQueue = new int[2 * settings.maxConnections()];
@@ -534,6 +535,11 @@ abstract class SampleServer {
             return freeChunks[k][--freeChunkTop[k]];
         }
         int index = chunkCount[k]++;
+        if (index == chunks[k].length) {
+            int size = Math.min(2 * index, 2 * settings.maxConnections());
+            chunks[k] = java.util.Arrays.copyOf(chunks[k], size);
+            freeChunks[k] = java.util.Arrays.copyOf(freeChunks[k], size);
+        }
         chunks[k][index] = arena.allocate(k == 0 ? CHUNK : SMALL_CHUNK, 64);
         chunksAllocated++;
         return index << 1 | k;
