@@ -1,20 +1,20 @@
 package org.ioatom.samples;
 
 import java.lang.foreign.MemorySegment;
+import org.ioatom.IoException;
 
 /**
- * Echoes every byte back. Each connection is a native struct with a 16 KiB input and a
- * 16 KiB output buffer; a peer that sends without reading is stopped (no more reads from it)
- * once both are full, and resumed as its echoes drain.
+ * Echoes every byte back. Up to 64 KiB are read at a time into the loop's shared read buffer
+ * and written back from there, without a copy; only what the socket does not take is copied
+ * into a chunk of the connection's own, and the connection is not read from until that is sent.
  *
  * <pre>samples/run [-Dioatom.poller=KIND] echo-server [--port 7007] [--host 127.0.0.1] [--max-connections 1024]</pre>
  */
 class EchoServer extends SampleServer {
     static final int DEFAULT_PORT = 7007;
-    static final int BUFFER = 16 * 1024;
 
     EchoServer(String name, Settings settings) {
-        super(name, settings, BUFFER, BUFFER);
+        super(name, settings, CHUNK / 2); // every byte is consumed at once: no request limit applies
     }
 
     EchoServer(Settings settings) {
@@ -22,18 +22,8 @@ class EchoServer extends SampleServer {
     }
 
     @Override
-    void process(MemorySegment c) {
-        int start = inStart(c);
-        int available = inEnd(c) - start;
-        int room = outCapacity - outEnd(c);
-        if (room < available && reserve(c, available)) {
-            room = available;
-        }
-        int n = Math.min(available, room);
-        if (n > 0) {
-            append(c, c, IN + start, n);
-            consume(c, start + n);
-        }
+    int process(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
+        return emit(c, in, start, end - start) ? end : start;
     }
 
     public static void main(String[] args) {

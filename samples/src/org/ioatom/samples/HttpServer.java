@@ -2,11 +2,12 @@ package org.ioatom.samples;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import org.ioatom.IoException;
 
 /**
  * A minimal HTTP/1.1 server: {@code GET /} answers {@code 200 Hello, World!}, any other path
  * 404; persistent connections and pipelining; HTTP/1.0 closes unless it asks for keep-alive;
- * {@code Connection: close} is honoured. Requests are parsed in the connection's native input
+ * {@code Connection: close} is honoured. Requests are parsed in the loop's shared native read
  * buffer and responses assembled from native constants, so serving allocates nothing.
  *
  * <p>Limits and answers: the request line plus headers must fit in {@value #MAX_HEAD} bytes,
@@ -18,7 +19,6 @@ import java.lang.foreign.ValueLayout;
 final class HttpServer extends SampleServer {
     static final int DEFAULT_PORT = 8080;
     static final int MAX_HEAD = 8 * 1024;
-    private static final int OUTPUT = 16 * 1024;
     /** Upper bound of any response this server sends. */
     private static final int MAX_RESPONSE = 512;
     /** Bytes of the protocol's state in the connection struct: the request body still to skip. */
@@ -60,6 +60,9 @@ final class HttpServer extends SampleServer {
 
     private final HttpDate date = new HttpDate();
 
+    /** The input of the request being handled. */
+    private MemorySegment in;
+
     // What parsing one request found (the loop handles one request at a time).
     private boolean http10;
     private boolean wantsClose;
@@ -68,50 +71,56 @@ final class HttpServer extends SampleServer {
     private long contentLength;
 
     HttpServer(Settings settings) {
-        super("http-server", settings, MAX_HEAD, OUTPUT);
+        super("http-server", settings, MAX_HEAD);
     }
 
     @Override
-    void inputOverflow(MemorySegment c) {
-        // The buffer is full and holds no complete head: too large. 414 if not even the request line ended.
-        long start = IN + inStart(c);
-        boolean lineEnded = Ascii.indexOf(c, start, IN + inEnd(c), (byte) '\n') >= 0;
-        respond(c, lineEnded ? TOO_LARGE : URI_TOO_LONG, false, false);
+    void inputOverflow(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
+        // No complete head within the limit: too large. 414 if not even the request line ended.
+        boolean lineEnded = Ascii.indexOf(in, start, Math.min(end, start + MAX_HEAD), (byte) '\n') >= 0;
+        if (reserve(c, MAX_RESPONSE)) {
+            this.in = in;
+            respond(c, lineEnded ? TOO_LARGE : URI_TOO_LONG, false, false);
+            this.in = null;
+        }
+        closeAfterReply(c);
     }
 
     @Override
-    void process(MemorySegment c) {
-        long p = IN + inStart(c);
-        long end = IN + inEnd(c);
+    int process(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
+        this.in = in;
+        long p = start;
         while (p < end) {
             long bodyLeft = c.get(ValueLayout.JAVA_LONG, BODY_LEFT);
             if (bodyLeft > 0) {
                 long skip = Math.min(bodyLeft, end - p);
                 p += skip;
                 c.set(ValueLayout.JAVA_LONG, BODY_LEFT, bodyLeft - skip);
-                consume(c, (int) (p - IN));
                 continue;
             }
-            byte first = Ascii.get(c, p);
+            byte first = Ascii.get(in, p);
             if (first == '\r' || first == '\n') {
                 p++; // empty lines before a request are ignored (RFC 9112, 2.2)
-                consume(c, (int) (p - IN));
                 continue;
             }
             if (!reserve(c, MAX_RESPONSE)) {
-                return; // wait until output drains
+                break; // the socket is full: the rest waits until it drained
             }
             long next = request(c, p, end);
             if (next < 0) {
-                return; // incomplete, or answered with an error and closing
+                if (isClosing(c)) {
+                    p = end; // answered with an error: the rest is dropped
+                }
+                break; // incomplete, or closing
             }
             p = next;
-            consume(c, (int) (p - IN));
             c.set(ValueLayout.JAVA_LONG, BODY_LEFT, contentLength);
             if (isClosing(c)) {
-                return;
+                break;
             }
         }
+        this.in = null;
+        return (int) p;
     }
 
     /**
@@ -120,39 +129,43 @@ final class HttpServer extends SampleServer {
      * @return the end of its head, or -1 if incomplete or answered with an error (closing)
      */
     private long request(MemorySegment c, long p, long end) {
-        long lf = Ascii.indexOf(c, p, end, (byte) '\n');
+        MemorySegment in = this.in;
+        long lf = Ascii.indexOf(in, p, end, (byte) '\n');
         if (lf < 0) {
             return -1;
         }
+        if (lf + 1 - p > MAX_HEAD) {
+            return fail(c, URI_TOO_LONG); // the request line alone exceeds the limit
+        }
         // Request line: method SP target SP version
-        long lineEnd = lineEnd(c, p, lf);
+        long lineEnd = lineEnd(in, p, lf);
         long sp1 = p;
-        while (sp1 < lineEnd && isTokenChar(Ascii.get(c, sp1))) {
+        while (sp1 < lineEnd && isTokenChar(Ascii.get(in, sp1))) {
             sp1++;
         }
-        if (sp1 == p || sp1 >= lineEnd || Ascii.get(c, sp1) != ' ') {
+        if (sp1 == p || sp1 >= lineEnd || Ascii.get(in, sp1) != ' ') {
             return fail(c, BAD_REQUEST);
         }
         long target = sp1 + 1;
         long sp2 = target;
-        while (sp2 < lineEnd && Ascii.get(c, sp2) > ' ' && Ascii.get(c, sp2) != 0x7F) {
+        while (sp2 < lineEnd && Ascii.get(in, sp2) > ' ' && Ascii.get(in, sp2) != 0x7F) {
             sp2++;
         }
-        if (sp2 == target || sp2 >= lineEnd || Ascii.get(c, sp2) != ' ') {
+        if (sp2 == target || sp2 >= lineEnd || Ascii.get(in, sp2) != ' ') {
             return fail(c, BAD_REQUEST);
         }
         long version = sp2 + 1;
         long versionLength = lineEnd - version;
-        if (versionLength != 8 || !Ascii.startsWithIgnoreCase(c, version, versionLength, HTTP_)) {
+        if (versionLength != 8 || !Ascii.startsWithIgnoreCase(in, version, versionLength, HTTP_)) {
             return fail(c, BAD_REQUEST);
         }
-        byte major = Ascii.get(c, version + 5);
-        byte dot = Ascii.get(c, version + 6);
-        byte minor = Ascii.get(c, version + 7);
+        byte major = Ascii.get(in, version + 5);
+        byte dot = Ascii.get(in, version + 6);
+        byte minor = Ascii.get(in, version + 7);
         if (!isDigit(major) || dot != '.' || !isDigit(minor)) {
             return fail(c, BAD_REQUEST);
         }
-        if (!Ascii.startsWithIgnoreCase(c, version, versionLength, HTTP_1_) || minor > '1') {
+        if (!Ascii.startsWithIgnoreCase(in, version, versionLength, HTTP_1_) || minor > '1') {
             return fail(c, BAD_VERSION);
         }
         http10 = minor == '0';
@@ -164,46 +177,49 @@ final class HttpServer extends SampleServer {
         // Header fields until an empty line.
         long line = lf + 1;
         while (true) {
-            lf = Ascii.indexOf(c, line, end, (byte) '\n');
+            lf = Ascii.indexOf(in, line, end, (byte) '\n');
             if (lf < 0) {
                 return -1;
             }
-            long le = lineEnd(c, line, lf);
+            if (lf + 1 - p > MAX_HEAD) {
+                return fail(c, TOO_LARGE);
+            }
+            long le = lineEnd(in, line, lf);
             if (le == line) {
                 break;
             }
-            byte b = Ascii.get(c, line);
+            byte b = Ascii.get(in, line);
             if (b == ' ' || b == '\t') {
                 return fail(c, BAD_REQUEST); // obsolete line folding
             }
             long colon = line;
-            while (colon < le && isTokenChar(Ascii.get(c, colon))) {
+            while (colon < le && isTokenChar(Ascii.get(in, colon))) {
                 colon++;
             }
-            if (colon == line || colon >= le || Ascii.get(c, colon) != ':') {
+            if (colon == line || colon >= le || Ascii.get(in, colon) != ':') {
                 return fail(c, BAD_REQUEST);
             }
             long v = colon + 1;
             long ve = le;
-            while (v < ve && (Ascii.get(c, v) == ' ' || Ascii.get(c, v) == '\t')) {
+            while (v < ve && (Ascii.get(in, v) == ' ' || Ascii.get(in, v) == '\t')) {
                 v++;
             }
-            while (ve > v && (Ascii.get(c, ve - 1) == ' ' || Ascii.get(c, ve - 1) == '\t')) {
+            while (ve > v && (Ascii.get(in, ve - 1) == ' ' || Ascii.get(in, ve - 1) == '\t')) {
                 ve--;
             }
             long nameLength = colon - line;
-            if (Ascii.equalsIgnoreCase(c, line, nameLength, CONNECTION)) {
-                connectionTokens(c, v, ve);
-            } else if (Ascii.equalsIgnoreCase(c, line, nameLength, CONTENT_LENGTH)) {
-                long n = Ascii.parseLong(c, v, ve - v);
-                if (n < 0 || !isDigit(Ascii.get(c, v)) || (sawLength && n != contentLength)) {
+            if (Ascii.equalsIgnoreCase(in, line, nameLength, CONNECTION)) {
+                connectionTokens(v, ve);
+            } else if (Ascii.equalsIgnoreCase(in, line, nameLength, CONTENT_LENGTH)) {
+                long n = Ascii.parseLong(in, v, ve - v);
+                if (n < 0 || !isDigit(Ascii.get(in, v)) || (sawLength && n != contentLength)) {
                     return fail(c, BAD_REQUEST);
                 }
                 sawLength = true;
                 contentLength = n;
-            } else if (Ascii.equalsIgnoreCase(c, line, nameLength, TRANSFER_ENCODING)) {
+            } else if (Ascii.equalsIgnoreCase(in, line, nameLength, TRANSFER_ENCODING)) {
                 return fail(c, NOT_IMPLEMENTED);
-            } else if (Ascii.equalsIgnoreCase(c, line, nameLength, HOST)) {
+            } else if (Ascii.equalsIgnoreCase(in, line, nameLength, HOST)) {
                 if (hasHost) {
                     return fail(c, BAD_REQUEST);
                 }
@@ -215,13 +231,13 @@ final class HttpServer extends SampleServer {
             return fail(c, BAD_REQUEST); // RFC 9112 3.2: an HTTP/1.1 request without Host
         }
         boolean close = http10 ? !wantsKeepAlive : wantsClose;
-        boolean head = Ascii.equalsIgnoreCase(c, p, sp1 - p, HEAD);
+        boolean head = Ascii.equalsIgnoreCase(in, p, sp1 - p, HEAD);
         Status status;
-        if (!head && !Ascii.equalsIgnoreCase(c, p, sp1 - p, GET)) {
+        if (!head && !Ascii.equalsIgnoreCase(in, p, sp1 - p, GET)) {
             status = NOT_ALLOWED;
         } else {
             long targetLength = sp2 - target;
-            boolean root = Ascii.get(c, target) == '/' && (targetLength == 1 || Ascii.get(c, target + 1) == '?');
+            boolean root = Ascii.get(in, target) == '/' && (targetLength == 1 || Ascii.get(in, target + 1) == '?');
             status = root ? OK : NOT_FOUND;
         }
         respond(c, status, head, close);
@@ -235,45 +251,45 @@ final class HttpServer extends SampleServer {
     private long fail(MemorySegment c, Status status) {
         respond(c, status, false, true);
         contentLength = 0;
-        consume(c, inEnd(c));
         closeAfterReply(c);
         return -1;
     }
 
+    /** Appends a response (room for {@link #MAX_RESPONSE} bytes was reserved). */
     private void respond(MemorySegment c, Status status, boolean head, boolean close) {
-        reserve(c, MAX_RESPONSE);
-        append(c, status.line());
-        append(c, HEADERS);
-        append(c, date.now(), 0, HttpDate.LENGTH);
-        append(c, CONTENT_LENGTH_HEADER);
-        appendDecimal(c, status.body().byteSize());
-        append(c, CRLF);
-        append(c, status.extra());
+        append(status.line());
+        append(HEADERS);
+        append(date.now(), 0, HttpDate.LENGTH);
+        append(CONTENT_LENGTH_HEADER);
+        appendDecimal(status.body().byteSize());
+        append(CRLF);
+        append(status.extra());
         if (close || status.closes()) {
-            append(c, CONNECTION_CLOSE);
+            append(CONNECTION_CLOSE);
             closeAfterReply(c);
         } else if (http10) {
-            append(c, CONNECTION_KEEP_ALIVE);
+            append(CONNECTION_KEEP_ALIVE);
         }
-        append(c, CRLF);
+        append(CRLF);
         if (!head) {
-            append(c, status.body());
+            append(status.body());
         }
     }
 
-    private void connectionTokens(MemorySegment c, long v, long ve) {
+    private void connectionTokens(long v, long ve) {
+        MemorySegment in = this.in;
         long i = v;
         while (i < ve) {
-            while (i < ve && (Ascii.get(c, i) == ' ' || Ascii.get(c, i) == '\t' || Ascii.get(c, i) == ',')) {
+            while (i < ve && (Ascii.get(in, i) == ' ' || Ascii.get(in, i) == '\t' || Ascii.get(in, i) == ',')) {
                 i++;
             }
             long start = i;
-            while (i < ve && Ascii.get(c, i) != ',' && Ascii.get(c, i) != ' ' && Ascii.get(c, i) != '\t') {
+            while (i < ve && Ascii.get(in, i) != ',' && Ascii.get(in, i) != ' ' && Ascii.get(in, i) != '\t') {
                 i++;
             }
-            if (Ascii.equalsIgnoreCase(c, start, i - start, CLOSE)) {
+            if (Ascii.equalsIgnoreCase(in, start, i - start, CLOSE)) {
                 wantsClose = true;
-            } else if (Ascii.equalsIgnoreCase(c, start, i - start, KEEP_ALIVE)) {
+            } else if (Ascii.equalsIgnoreCase(in, start, i - start, KEEP_ALIVE)) {
                 wantsKeepAlive = true;
             }
         }

@@ -3,13 +3,14 @@ package org.ioatom.samples;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import org.ioatom.IoException;
 
 /**
  * A minimal Redis-protocol (RESP2) server: inline and multibulk requests, pipelining, and
  * PING, ECHO, SET, GET, DEL, EXISTS, INCR, COMMAND, CONFIG GET (a stub), QUIT. Keys and values
  * live in a {@link KeyValueStore} in native memory; requests are parsed where they arrived, in
- * the connection's input buffer, and replies are written into its output buffer, so serving a
- * request allocates nothing.
+ * the loop's shared read buffer, and replies are written into the shared output buffer, so
+ * serving a request allocates nothing.
  *
  * <p>Limits: a request (command with all its arguments, as sent) of at most {@value #MAX_REQUEST}
  * bytes, at most {@value #MAX_ARGS} arguments, keys of {@value KeyValueStore#KEY_MAX} bytes and
@@ -25,8 +26,6 @@ final class RespServer extends SampleServer {
     static final int MAX_REQUEST = 16 * 1024;
     static final int MAX_ARGS = 1024;
     static final int DEFAULT_MAX_KEYS = 40_000;
-    /** Room for the largest reply: an ECHO of an argument as large as a request. */
-    private static final int OUTPUT = MAX_REQUEST + 1024;
 
     private static final byte[] PING = Ascii.keyword("ping");
     private static final byte[] ECHO = Ascii.keyword("echo");
@@ -73,14 +72,28 @@ final class RespServer extends SampleServer {
 
     private final int maxKeys;
     private KeyValueStore store;
-    // The arguments of the request being handled (absolute offsets in the connection struct).
+    // The request being handled: its input segment and its arguments (offsets in it).
+    private MemorySegment in;
     private final long[] argAt = new long[MAX_ARGS];
     private final int[] argLength = new int[MAX_ARGS];
     private int argc;
     private MemorySegment malformed;
 
+    // Commands, as found by command() from the first argument.
+    private static final int UNKNOWN = 0;
+    private static final int CMD_GET = 1;
+    private static final int CMD_SET = 2;
+    private static final int CMD_PING = 3;
+    private static final int CMD_INCR = 4;
+    private static final int CMD_DEL = 5;
+    private static final int CMD_EXISTS = 6;
+    private static final int CMD_ECHO = 7;
+    private static final int CMD_COMMAND = 8;
+    private static final int CMD_CONFIG = 9;
+    private static final int CMD_QUIT = 10;
+
     RespServer(Settings settings, int maxKeys) {
-        super("resp-server", settings, MAX_REQUEST, OUTPUT);
+        super("resp-server", settings, MAX_REQUEST);
         this.maxKeys = maxKeys;
     }
 
@@ -95,46 +108,46 @@ final class RespServer extends SampleServer {
     }
 
     @Override
-    void inputOverflow(MemorySegment c) {
-        reserve(c, (int) ERR_TOO_LARGE.byteSize());
-        append(c, ERR_TOO_LARGE);
+    void inputOverflow(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
+        if (reserve(c, (int) ERR_TOO_LARGE.byteSize())) {
+            append(ERR_TOO_LARGE);
+        }
         closeAfterReply(c);
     }
 
     @Override
-    void process(MemorySegment c) {
-        long p = IN + inStart(c);
-        long end = IN + inEnd(c);
+    int process(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
+        this.in = in;
+        long p = start;
         while (p < end) {
-            long next = parse(c, p, end);
+            long next = parse(p, end);
             if (next == INCOMPLETE) {
-                return;
+                break;
             }
             if (next == MALFORMED) {
                 if (!reserve(c, (int) malformed.byteSize())) {
-                    return; // answer once the output has room
+                    break; // answer once the output has room
                 }
-                append(c, malformed);
-                consume(c, inEnd(c));
+                append(malformed);
                 closeAfterReply(c);
-                return;
+                return end;
             }
             if (argc > 0) {
-                if (!reserve(c, replyBound(c))) {
-                    return; // the reply would not fit: wait until output drains
+                int command = command();
+                if (!reserve(c, replyBound(command))) {
+                    break; // the socket is full: the rest waits until it drained
                 }
-                boolean quit = execute(c);
                 p = next;
-                consume(c, (int) (p - IN));
-                if (quit) {
+                if (execute(c, command)) {
                     closeAfterReply(c);
-                    return;
+                    break;
                 }
             } else {
                 p = next;
-                consume(c, (int) (p - IN));
             }
         }
+        this.in = null;
+        return (int) p;
     }
 
     // ---- parsing ----
@@ -144,19 +157,27 @@ final class RespServer extends SampleServer {
      *
      * @return the position after it, {@link #INCOMPLETE}, or {@link #MALFORMED} (with {@link #malformed} set)
      */
-    private long parse(MemorySegment c, long p, long end) {
+    private long parse(long p, long end) {
+        MemorySegment in = this.in;
         argc = 0;
-        if (Ascii.get(c, p) != '*') {
-            return parseInline(c, p, end);
+        if (Ascii.get(in, p) != '*') {
+            return parseInline(p, end);
         }
-        long lf = Ascii.indexOf(c, p + 1, end, (byte) '\n');
-        if (lf < 0) {
-            return end - p > 24 ? malformed(ERR_MULTIBULK) : INCOMPLETE;
+        long n;
+        long lf;
+        if (digitsLine(in, p + 1, end)) {
+            n = digitsValue;
+            lf = digitsEnd + 1;
+        } else {
+            lf = Ascii.indexOf(in, p + 1, end, (byte) '\n');
+            if (lf < 0) {
+                return end - p > 24 ? malformed(ERR_MULTIBULK) : INCOMPLETE;
+            }
+            if (Ascii.get(in, lf - 1) != '\r') {
+                return malformed(ERR_LINE);
+            }
+            n = Ascii.parseLong(in, p + 1, lf - 1 - (p + 1));
         }
-        if (Ascii.get(c, lf - 1) != '\r') {
-            return malformed(ERR_LINE);
-        }
-        long n = Ascii.parseLong(c, p + 1, lf - 1 - (p + 1));
         if (n == Ascii.NOT_A_NUMBER || n > MAX_ARGS) {
             return malformed(n > MAX_ARGS ? ERR_TOO_MANY : ERR_MULTIBULK);
         }
@@ -165,17 +186,23 @@ final class RespServer extends SampleServer {
             if (q >= end) {
                 return INCOMPLETE;
             }
-            if (Ascii.get(c, q) != '$') {
+            if (Ascii.get(in, q) != '$') {
                 return malformed(ERR_DOLLAR);
             }
-            lf = Ascii.indexOf(c, q + 1, end, (byte) '\n');
-            if (lf < 0) {
-                return end - q > 24 ? malformed(ERR_BULK) : INCOMPLETE;
+            long length;
+            if (digitsLine(in, q + 1, end)) {
+                length = digitsValue;
+                lf = digitsEnd + 1;
+            } else {
+                lf = Ascii.indexOf(in, q + 1, end, (byte) '\n');
+                if (lf < 0) {
+                    return end - q > 24 ? malformed(ERR_BULK) : INCOMPLETE;
+                }
+                if (Ascii.get(in, lf - 1) != '\r') {
+                    return malformed(ERR_LINE);
+                }
+                length = Ascii.parseLong(in, q + 1, lf - 1 - (q + 1));
             }
-            if (Ascii.get(c, lf - 1) != '\r') {
-                return malformed(ERR_LINE);
-            }
-            long length = Ascii.parseLong(c, q + 1, lf - 1 - (q + 1));
             if (length == Ascii.NOT_A_NUMBER || length < 0 || length > MAX_REQUEST) {
                 return malformed(ERR_BULK);
             }
@@ -183,32 +210,72 @@ final class RespServer extends SampleServer {
             if (data + length + 2 > end) {
                 return INCOMPLETE;
             }
-            if (Ascii.get(c, data + length) != '\r' || Ascii.get(c, data + length + 1) != '\n') {
+            if (Ascii.get(in, data + length) != '\r' || Ascii.get(in, data + length + 1) != '\n') {
                 return malformed(ERR_LINE);
             }
             argAt[i] = data;
             argLength[i] = (int) length;
             q = data + length + 2;
         }
+        if (q - p > MAX_REQUEST) {
+            return malformed(ERR_TOO_LARGE);
+        }
         argc = (int) Math.max(0, n);
         return q;
     }
 
-    private long parseInline(MemorySegment c, long p, long end) {
-        long lf = Ascii.indexOf(c, p, end, (byte) '\n');
+    // What digitsLine found.
+    private long digitsValue;
+    private long digitsEnd;
+
+    /**
+     * The common case in one pass: 1 to 9 decimal digits and CR LF, all before {@code end}.
+     * Anything else (signs, more digits, other bytes, a line not yet complete) returns false
+     * and is left to the general path, which also tells errors from incomplete input.
+     *
+     * @return whether it matched; then {@link #digitsValue} is the number and {@link #digitsEnd}
+     *         the position of the CR
+     */
+    private boolean digitsLine(MemorySegment in, long from, long end) {
+        long v = 0;
+        long i = from;
+        long limit = Math.min(end, from + 9);
+        while (i < limit) {
+            int d = in.get(ValueLayout.JAVA_BYTE, i) - '0';
+            if (d < 0 || d > 9) {
+                break;
+            }
+            v = v * 10 + d;
+            i++;
+        }
+        if (i == from || i + 1 >= end || in.get(ValueLayout.JAVA_BYTE, i) != '\r'
+                || in.get(ValueLayout.JAVA_BYTE, i + 1) != '\n') {
+            return false;
+        }
+        digitsValue = v;
+        digitsEnd = i;
+        return true;
+    }
+
+    private long parseInline(long p, long end) {
+        MemorySegment in = this.in;
+        long lf = Ascii.indexOf(in, p, end, (byte) '\n');
         if (lf < 0) {
             return INCOMPLETE;
         }
-        long lineEnd = lf > p && Ascii.get(c, lf - 1) == '\r' ? lf - 1 : lf;
+        if (lf + 1 - p > MAX_REQUEST) {
+            return malformed(ERR_TOO_LARGE);
+        }
+        long lineEnd = lf > p && Ascii.get(in, lf - 1) == '\r' ? lf - 1 : lf;
         long i = p;
         while (i < lineEnd) {
-            byte b = Ascii.get(c, i);
+            byte b = Ascii.get(in, i);
             if (b == ' ' || b == '\t') {
                 i++;
                 continue;
             }
             long start = i;
-            while (i < lineEnd && Ascii.get(c, i) != ' ' && Ascii.get(c, i) != '\t') {
+            while (i < lineEnd && Ascii.get(in, i) != ' ' && Ascii.get(in, i) != '\t') {
                 i++;
             }
             if (argc == MAX_ARGS) {
@@ -230,176 +297,199 @@ final class RespServer extends SampleServer {
 
     // ---- commands ----
 
-    private boolean is(MemorySegment c, byte[] keyword) {
-        return Ascii.equalsIgnoreCase(c, argAt[0], argLength[0], keyword);
+    private boolean is(byte[] keyword) {
+        return Ascii.equalsIgnoreCase(in, argAt[0], argLength[0], keyword);
+    }
+
+    /** Which command the first argument names: one comparison for most, chosen by its length. */
+    private int command() {
+        switch (argLength[0]) {
+            case 3:
+                return is(GET) ? CMD_GET : is(SET) ? CMD_SET : is(DEL) ? CMD_DEL : UNKNOWN;
+            case 4:
+                return is(PING) ? CMD_PING : is(INCR) ? CMD_INCR : is(ECHO) ? CMD_ECHO : is(QUIT) ? CMD_QUIT : UNKNOWN;
+            case 6:
+                return is(EXISTS) ? CMD_EXISTS : is(CONFIG) ? CMD_CONFIG : UNKNOWN;
+            case 7:
+                return is(COMMAND) ? CMD_COMMAND : UNKNOWN;
+            default:
+                return UNKNOWN;
+        }
     }
 
     /** The most bytes the reply to the parsed request can take. */
-    private int replyBound(MemorySegment c) {
+    private int replyBound(int command) {
         int bound = 128 + Math.min(argLength[0], 64);
-        if (is(c, GET)) {
+        if (command == CMD_GET) {
             bound += KeyValueStore.VALUE_MAX;
-        } else if ((is(c, ECHO) || is(c, PING)) && argc >= 2) {
+        } else if ((command == CMD_ECHO || command == CMD_PING) && argc >= 2) {
             bound += argLength[1];
-        } else if (is(c, CONFIG) && argc >= 2) {
+        } else if (command == CMD_CONFIG && argc >= 2) {
             bound += argLength[argc - 1];
         }
-        // At most 128 + 64 + MAX_REQUEST: always below the output capacity, so an empty output fits any reply.
+        // At most 128 + 64 + MAX_REQUEST: always below the output buffer's size, so an empty output fits any reply.
         return bound;
     }
 
     /** Executes the parsed request, appending its reply. @return whether the connection is to close */
-    private boolean execute(MemorySegment c) {
-        if (is(c, GET)) {
-            if (argc != 2) {
-                return arity(c);
-            }
-            int slot = store.find(c, argAt[1], argLength[1]);
-            if (slot < 0) {
-                append(c, NIL);
-            } else {
-                bulk(c, store.memory(), store.valueOffset(slot), store.valueLength(slot));
-            }
-        } else if (is(c, SET)) {
-            if (argc < 3) {
-                return arity(c);
-            }
-            if (argc > 3) {
-                append(c, ERR_SYNTAX);
-            } else if (argLength[1] > KeyValueStore.KEY_MAX) {
-                append(c, ERR_KEY_TOO_LONG);
-            } else if (argLength[2] > KeyValueStore.VALUE_MAX) {
-                append(c, ERR_VALUE_TOO_LONG);
-            } else {
-                int slot = store.findOrAdd(c, argAt[1], argLength[1]);
+    private boolean execute(MemorySegment c, int command) {
+        MemorySegment in = this.in;
+        switch (command) {
+            case CMD_GET -> {
+                if (argc != 2) {
+                    return arity();
+                }
+                int slot = store.find(in, argAt[1], argLength[1]);
                 if (slot < 0) {
-                    append(c, ERR_FULL);
+                    append(NIL);
                 } else {
-                    store.setValue(slot, c, argAt[2], argLength[2]);
-                    append(c, OK);
+                    bulk(store.memory(), store.valueOffset(slot), store.valueLength(slot));
                 }
             }
-        } else if (is(c, PING)) {
-            if (argc > 2) {
-                return arity(c);
-            }
-            if (argc == 1) {
-                append(c, PONG);
-            } else {
-                bulk(c, c, argAt[1], argLength[1]);
-            }
-        } else if (is(c, INCR)) {
-            if (argc != 2) {
-                return arity(c);
-            }
-            incr(c);
-        } else if (is(c, DEL) || is(c, EXISTS)) {
-            if (argc < 2) {
-                return arity(c);
-            }
-            boolean delete = is(c, DEL);
-            long count = 0;
-            for (int i = 1; i < argc; i++) {
-                if (delete ? store.delete(c, argAt[i], argLength[i]) : store.find(c, argAt[i], argLength[i]) >= 0) {
-                    count++;
+            case CMD_SET -> {
+                if (argc < 3) {
+                    return arity();
+                }
+                if (argc > 3) {
+                    append(ERR_SYNTAX);
+                } else if (argLength[1] > KeyValueStore.KEY_MAX) {
+                    append(ERR_KEY_TOO_LONG);
+                } else if (argLength[2] > KeyValueStore.VALUE_MAX) {
+                    append(ERR_VALUE_TOO_LONG);
+                } else {
+                    int slot = store.findOrAdd(in, argAt[1], argLength[1]);
+                    if (slot < 0) {
+                        append(ERR_FULL);
+                    } else {
+                        store.setValue(slot, in, argAt[2], argLength[2]);
+                        append(OK);
+                    }
                 }
             }
-            integer(c, count);
-        } else if (is(c, ECHO)) {
-            if (argc != 2) {
-                return arity(c);
+            case CMD_PING -> {
+                if (argc > 2) {
+                    return arity();
+                }
+                if (argc == 1) {
+                    append(PONG);
+                } else {
+                    bulk(in, argAt[1], argLength[1]);
+                }
             }
-            bulk(c, c, argAt[1], argLength[1]);
-        } else if (is(c, COMMAND)) {
-            // No command table: an empty array satisfies redis-cli and redis-benchmark.
-            append(c, EMPTY_ARRAY);
-        } else if (is(c, CONFIG)) {
-            configGet(c);
-        } else if (is(c, QUIT)) {
-            append(c, OK);
-            return true;
-        } else {
-            append(c, ERR_UNKNOWN);
-            name(c, argAt[0], argLength[0]);
-            append(c, QUOTE_END);
+            case CMD_INCR -> {
+                if (argc != 2) {
+                    return arity();
+                }
+                incr();
+            }
+            case CMD_DEL, CMD_EXISTS -> {
+                if (argc < 2) {
+                    return arity();
+                }
+                boolean delete = command == CMD_DEL;
+                long count = 0;
+                for (int i = 1; i < argc; i++) {
+                    if (delete ? store.delete(in, argAt[i], argLength[i]) : store.find(in, argAt[i], argLength[i]) >= 0) {
+                        count++;
+                    }
+                }
+                integer(count);
+            }
+            case CMD_ECHO -> {
+                if (argc != 2) {
+                    return arity();
+                }
+                bulk(in, argAt[1], argLength[1]);
+            }
+            case CMD_COMMAND -> append(EMPTY_ARRAY); // no command table: enough for redis-cli and redis-benchmark
+            case CMD_CONFIG -> configGet();
+            case CMD_QUIT -> {
+                append(OK);
+                return true;
+            }
+            default -> {
+                append(ERR_UNKNOWN);
+                name(argAt[0], argLength[0]);
+                append(QUOTE_END);
+            }
         }
         return false;
     }
 
-    private void incr(MemorySegment c) {
+    private void incr() {
         if (argLength[1] > KeyValueStore.KEY_MAX) {
-            append(c, ERR_KEY_TOO_LONG);
+            append(ERR_KEY_TOO_LONG);
             return;
         }
-        int slot = store.find(c, argAt[1], argLength[1]);
+        int slot = store.find(in, argAt[1], argLength[1]);
         long value = 0;
         if (slot >= 0) {
             value = Ascii.parseLong(store.memory(), store.valueOffset(slot), store.valueLength(slot));
             if (value == Ascii.NOT_A_NUMBER) {
-                append(c, ERR_NOT_INTEGER);
+                append(ERR_NOT_INTEGER);
                 return;
             }
             if (value == Long.MAX_VALUE) {
-                append(c, ERR_OVERFLOW);
+                append(ERR_OVERFLOW);
                 return;
             }
         } else {
-            slot = store.findOrAdd(c, argAt[1], argLength[1]);
+            slot = store.findOrAdd(in, argAt[1], argLength[1]);
             if (slot < 0) {
-                append(c, ERR_FULL);
+                append(ERR_FULL);
                 return;
             }
         }
         value++;
         store.setDecimal(slot, value);
-        integer(c, value);
+        integer(value);
     }
 
     /** CONFIG GET name: a stub that reports {@code appendonly no} and an empty value for anything else. */
-    private void configGet(MemorySegment c) {
-        if (argc != 3 || !Ascii.equalsIgnoreCase(c, argAt[1], argLength[1], GET)) {
-            append(c, EMPTY_ARRAY);
+    private void configGet() {
+        if (argc != 3 || !Ascii.equalsIgnoreCase(in, argAt[1], argLength[1], GET)) {
+            append(EMPTY_ARRAY);
             return;
         }
-        appendByte(c, '*');
-        appendDecimal(c, 2);
-        append(c, CRLF);
-        bulk(c, c, argAt[2], argLength[2]);
-        if (Ascii.equalsIgnoreCase(c, argAt[2], argLength[2], APPENDONLY)) {
-            bulk(c, NO, 0, NO.byteSize());
+        appendByte('*');
+        appendDecimal(2);
+        append(CRLF);
+        bulk(in, argAt[2], argLength[2]);
+        if (Ascii.equalsIgnoreCase(in, argAt[2], argLength[2], APPENDONLY)) {
+            bulk(NO, 0, NO.byteSize());
         } else {
-            bulk(c, NO, 0, 0);
+            bulk(NO, 0, 0);
         }
     }
 
-    private boolean arity(MemorySegment c) {
-        append(c, ERR_ARITY);
-        name(c, argAt[0], argLength[0]);
-        append(c, ERR_ARITY_END);
+    private boolean arity() {
+        append(ERR_ARITY);
+        name(argAt[0], argLength[0]);
+        append(ERR_ARITY_END);
         return false;
     }
 
     /** The command's name, lower case, at most 64 bytes, control bytes shown as '?'. */
-    private void name(MemorySegment c, long at, int length) {
+    private void name(long at, int length) {
         int n = Math.min(length, 64);
         for (int i = 0; i < n; i++) {
-            byte b = c.get(ValueLayout.JAVA_BYTE, at + i);
-            appendByte(c, b >= 'A' && b <= 'Z' ? b + 32 : (b < 0x20 || b == 0x7F || b == '\'') ? '?' : b);
+            byte b = in.get(ValueLayout.JAVA_BYTE, at + i);
+            appendByte(b >= 'A' && b <= 'Z' ? b + 32 : (b < 0x20 || b == 0x7F || b == '\'') ? '?' : b);
         }
     }
 
-    private void bulk(MemorySegment c, MemorySegment src, long at, long length) {
-        appendByte(c, '$');
-        appendDecimal(c, length);
-        append(c, CRLF);
-        append(c, src, at, length);
-        append(c, CRLF);
+    private void bulk(MemorySegment src, long at, long length) {
+        appendByte('$');
+        appendDecimal(length);
+        append(CRLF);
+        append(src, at, length);
+        append(CRLF);
     }
 
-    private void integer(MemorySegment c, long v) {
-        appendByte(c, ':');
-        appendDecimal(c, v);
-        append(c, CRLF);
+    private void integer(long v) {
+        appendByte(':');
+        appendDecimal(v);
+        append(CRLF);
     }
 
     @Override

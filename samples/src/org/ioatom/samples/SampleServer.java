@@ -19,49 +19,63 @@ import org.ioatom.PollerKind;
 
 /**
  * What every sample server shares: one poller loop on its own thread, a listener, and a pool of
- * connection structs in native memory, each embedding an {@link IoAtom} and fixed input and
- * output buffers. A subclass supplies the protocol: {@link #process} turns bytes of input into
- * bytes of output.
+ * small connection structs in native memory, each embedding an {@link IoAtom}. A subclass
+ * supplies the protocol: {@link #process} turns bytes of input into bytes of output.
+ *
+ * <h2>Buffers</h2>
+ * The loop owns one {@value #CHUNK}-byte read buffer and one {@value #CHUNK}-byte output buffer,
+ * shared by all connections: a connection's data is read into the read buffer, processed there,
+ * and its replies are assembled in the output buffer and written at once (or, for an echo,
+ * written straight from the read buffer). A connection keeps bytes of its own only for what is
+ * left over: the unprocessed end of its input (an incomplete request, or requests that waited
+ * for output room) and the output its socket did not take. Those live in chunks of
+ * {@value #SMALL_CHUNK} bytes (when they fit) or {@value #CHUNK} bytes, from pools that grow to
+ * the largest number in use at once and are reused after that; an idle connection holds none.
  *
  * <h2>The connection struct</h2>
  * <pre>
  *   0  io        IoAtom (16 bytes)
  *  16  slot      int: index in the pool
- *  20  flags     int: OPEN, PEER_EOF, CLOSING, LINGER
- *  24  inStart   int: first unprocessed input byte
- *  28  inEnd     int: end of input read so far
- *  32  outStart  int: first unsent output byte
- *  36  outEnd    int: end of output queued
- *  40  deadline  long: when a lingering close gives up (ms)
+ *  20  flags     int: OPEN, PEER_EOF, CLOSING, LINGER, QUEUED, PARTIAL
+ *  24  inChunk   int: chunk holding unprocessed input, or -1
+ *  28  inLength  int: bytes of unprocessed input at the start of that chunk
+ *  32  outChunk  int: chunk holding unsent output, or -1
+ *  36  outStart  int: first unsent byte in it
+ *  40  outEnd    int: end of the unsent bytes
+ *  44  (unused)
  *  48  user      16 bytes for the protocol
- *  64  in        byte[inCapacity]
- *  ..  out       byte[outCapacity]
+ *  64  deadline  long: when a lingering close gives up (ms)
+ *  72
  * </pre>
  *
  * <h2>Back-pressure</h2>
- * Input is read only while the input buffer has room; the protocol consumes input only while
- * the output buffer has room for the reply; output is written until the socket would block.
- * So a peer that does not read fills its output buffer, then its input buffer, and then the
- * server stops reading from it (READ interest off) until its output drains: nothing is dropped
- * and nothing grows. WRITE interest is on only while output is pending.
+ * A connection with unsent output is not read from (READ interest off, WRITE on) until that
+ * output is gone; the protocol consumes input only while replies can be sent. So a peer that
+ * does not read costs at most one chunk of output and one chunk of input (64 KiB each), the server stops
+ * reading from it, and nothing is dropped. WRITE interest is on only while output is pending.
  *
- * <p>Structs are allocated on first use and then recycled: after warm-up, serving requests
- * allocates nothing on the Java heap.
+ * <p>Structs and chunks are allocated on first use and then recycled: after warm-up, serving
+ * requests allocates nothing on the Java heap.
  */
 abstract class SampleServer {
     /** Where things are in a connection struct. */
     static final long IO = 0;
     private static final long SLOT = 16;
     private static final long FLAGS = 20;
-    private static final long IN_START = 24;
-    private static final long IN_END = 28;
-    private static final long OUT_START = 32;
-    private static final long OUT_END = 36;
-    private static final long DEADLINE = 40;
+    private static final long IN_CHUNK = 24;
+    private static final long IN_LENGTH = 28;
+    private static final long OUT_CHUNK = 32;
+    private static final long OUT_START = 36;
+    private static final long OUT_END = 40;
     /** 16 bytes the protocol may use; zero when a connection opens. */
     static final long USER = 48;
-    /** Offset of the input buffer. */
-    static final long IN = 64;
+    private static final long DEADLINE = 64;
+    private static final long STRUCT_SIZE = 72;
+
+    /** Size of the shared read and output buffers and of the large leftover chunks. */
+    static final int CHUNK = 64 * 1024;
+    /** Size of the small leftover chunks, for the common short leftover (the start of a request). */
+    static final int SMALL_CHUNK = 2 * 1024;
 
     private static final int OPEN = 1;
     private static final int PEER_EOF = 2;
@@ -69,6 +83,8 @@ abstract class SampleServer {
     private static final int LINGER = 8;
     /** On the run queue: it used up its rounds and continues after the current batch. */
     private static final int QUEUED = 16;
+    /** The unprocessed input is an incomplete request: only more input can make it useful. */
+    private static final int PARTIAL = 32;
 
     /** Loop turns between looks at the clock and at stop requests. */
     private static final int TICK_MS = 500;
@@ -100,13 +116,8 @@ abstract class SampleServer {
 
     private final String name;
     private final Settings settings;
-    /** Capacity of each connection's input buffer. */
-    final int inCapacity;
-    /** Capacity of each connection's output buffer. */
-    final int outCapacity;
-    /** Offset of the output buffer in a connection struct. */
-    final long out;
-    private final long structSize;
+    /** The largest incomplete request a connection may hold; more gets {@link #inputOverflow}. */
+    private final int requestLimit;
     private final IoHandler connectionHandler = this::service;
     private final IoHandler listenerHandler = this::accept;
 
@@ -119,6 +130,20 @@ abstract class SampleServer {
     private int[] freeSlots;
     private int freeTop;
     private int highWater;
+    /** The shared read buffer: the input being processed is in it. */
+    private MemorySegment readBuffer;
+    /** The shared output buffer: replies of the connection being processed, {@code [0, outLength)}. */
+    private MemorySegment outBuffer;
+    private int outLength;
+    /**
+     * Leftover chunks by size class (0: {@value #CHUNK} bytes, 1: {@value #SMALL_CHUNK} bytes),
+     * allocated on first need; the free ones of class k are on the stack
+     * {@code freeChunks[k][0, freeChunkTop[k])}. A chunk id is {@code index << 1 | class}.
+     */
+    private final MemorySegment[][] chunks = new MemorySegment[2][];
+    private final int[] chunkCount = new int[2];
+    private final int[][] freeChunks = new int[2][];
+    private final int[] freeChunkTop = new int[2];
     /** Slots of connections that yielded, to be serviced again before the next wait. */
     private int[] runQueue;
     private int queued;
@@ -133,6 +158,8 @@ abstract class SampleServer {
     private Thread thread;
     private volatile boolean stopping;
     private volatile int openConnections;
+    private volatile int chunksInUse;
+    private volatile int chunksAllocated;
     private volatile long acceptedConnections;
     private volatile int port = -1;
     private volatile String pollerName;
@@ -140,13 +167,32 @@ abstract class SampleServer {
     private final CountDownLatch ready = new CountDownLatch(1);
     private final CountDownLatch done = new CountDownLatch(1);
 
-    SampleServer(String name, Settings settings, int inCapacity, int outCapacity) {
+    /**
+     * @param requestLimit the largest incomplete request a connection may keep (at most
+     *                     {@value #CHUNK} / 2); a longer one gets {@link #inputOverflow}
+     */
+    SampleServer(String name, Settings settings, int requestLimit) {
+        if (requestLimit < 1 || requestLimit > CHUNK / 2) {
+            throw new IllegalArgumentException("request limit " + requestLimit + " not in 1.." + CHUNK / 2);
+        }
         this.name = name;
         this.settings = settings;
-        this.inCapacity = inCapacity;
-        this.outCapacity = outCapacity;
-        this.out = IN + inCapacity;
-        this.structSize = (out + outCapacity + 7) & ~7L;
+        this.requestLimit = requestLimit;
+    }
+
+    /** @return bytes of native memory of one connection struct (leftover chunks not counted) */
+    static long connectionStructBytes() {
+        return STRUCT_SIZE;
+    }
+
+    /** @return how many leftover chunks (of either size) connections hold now */
+    final int chunksInUse() {
+        return chunksInUse;
+    }
+
+    /** @return how many leftover chunks (of either size) were ever allocated (the pools' size; they are reused) */
+    final int chunksAllocated() {
+        return chunksAllocated;
     }
 
     // ---- life cycle ----
@@ -257,6 +303,14 @@ abstract class SampleServer {
                 freeSlots[i] = freeSlots.length - 1 - i;
             }
             freeTop = freeSlots.length;
+            readBuffer = arena.allocate(CHUNK, 64);
+            outBuffer = arena.allocate(CHUNK, 64);
+            // Each connection holds at most one input and one output chunk; the tables grow (by
+            // doubling, up to that bound) only when the pool does.
+            for (int k = 0; k < 2; k++) {
+                chunks[k] = new MemorySegment[Math.min(64, 2 * settings.maxConnections())];
+                freeChunks[k] = new int[chunks[k].length];
+            }
             // Pending entries are at most one per connection; during a pass the processed ones stay until its end.
             runQueue = new int[2 * settings.maxConnections()];
             opened(arena);
@@ -353,23 +407,26 @@ abstract class SampleServer {
     void connectionFailed(MemorySegment c, int fd, IoException e) {}
 
     /**
-     * Consumes complete requests from the input, {@code [inStart(c), inEnd(c))}, and appends
-     * their replies to the output; stops at an incomplete request or when the output has no
-     * room for the next reply (it is called again once output drained). Advances the input
-     * with {@link #consume}.
+     * Consumes complete requests from {@code in[start, end)} (the shared read buffer, which holds
+     * the connection's leftover input followed by what was just read) and queues their replies
+     * with {@link #reserve} and the {@code append} methods (or {@link #emit}). Stops at an
+     * incomplete request, when {@link #reserve} or {@link #emit} refuses (the socket is full: the
+     * rest waits until it drained), or after {@link #closeAfterReply}.
+     *
+     * @return the end of the input consumed; what follows is kept for the next call
      */
-    abstract void process(MemorySegment c);
+    abstract int process(MemorySegment c, MemorySegment in, int start, int end) throws IoException;
 
     /**
-     * The input buffer is full, holds no complete request, and there is no output to wait for:
-     * the request is larger than this server accepts. Reply (the output is empty) and
+     * The connection holds an incomplete request of at least the request limit, {@code in[start,
+     * end)}, and no output is pending: the request is larger than this server accepts. Reply and
      * {@link #closeAfterReply}; the default just closes.
      */
-    void inputOverflow(MemorySegment c) {
+    void inputOverflow(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
         closeAfterReply(c);
     }
 
-    // ---- buffers, for the protocols ----
+    // ---- output, for the protocols ----
 
     static int flags(MemorySegment c) {
         return c.get(ValueLayout.JAVA_INT, FLAGS);
@@ -379,68 +436,123 @@ abstract class SampleServer {
         c.set(ValueLayout.JAVA_INT, FLAGS, flags);
     }
 
-    static int inStart(MemorySegment c) {
-        return c.get(ValueLayout.JAVA_INT, IN_START);
-    }
-
-    static int inEnd(MemorySegment c) {
-        return c.get(ValueLayout.JAVA_INT, IN_END);
-    }
-
-    /** Marks input up to {@code newStart} (an index into the input buffer) as processed. */
-    static void consume(MemorySegment c, int newStart) {
-        c.set(ValueLayout.JAVA_INT, IN_START, newStart);
-    }
-
-    static int outStart(MemorySegment c) {
-        return c.get(ValueLayout.JAVA_INT, OUT_START);
-    }
-
-    static int outEnd(MemorySegment c) {
-        return c.get(ValueLayout.JAVA_INT, OUT_END);
+    private static boolean hasPendingOutput(MemorySegment c) {
+        return c.get(ValueLayout.JAVA_INT, OUT_CHUNK) >= 0;
     }
 
     /**
-     * Makes room for {@code bytes} more output, moving unsent output to the front if that helps.
+     * Makes room for {@code bytes} (at most {@value #CHUNK}) more output in the shared output
+     * buffer, writing what it holds to the socket if needed.
      *
-     * @return whether there is room now
+     * @return whether there is room now; false when the socket did not take everything (then
+     *         stop: the rest is kept and sent before this connection is read again)
      */
-    final boolean reserve(MemorySegment c, int bytes) {
-        int end = outEnd(c);
-        if (outCapacity - end >= bytes) {
+    final boolean reserve(MemorySegment c, int bytes) throws IoException {
+        if (hasPendingOutput(c)) {
+            return false;
+        }
+        if (CHUNK - outLength >= bytes) {
             return true;
         }
-        int start = outStart(c);
-        if (start > 0 && outCapacity - (end - start) >= bytes) {
-            MemorySegment.copy(c, out + start, c, out, end - start);
-            c.set(ValueLayout.JAVA_INT, OUT_START, 0);
-            c.set(ValueLayout.JAVA_INT, OUT_END, end - start);
-            return true;
-        }
-        return false;
+        return flush(c) && CHUNK - outLength >= bytes;
     }
 
     /** Appends bytes (room must have been reserved). */
-    final void append(MemorySegment c, MemorySegment src, long offset, long length) {
-        int end = outEnd(c);
-        MemorySegment.copy(src, offset, c, out + end, length);
-        c.set(ValueLayout.JAVA_INT, OUT_END, end + (int) length);
+    final void append(MemorySegment src, long offset, long length) {
+        MemorySegment.copy(src, offset, outBuffer, outLength, length);
+        outLength += (int) length;
     }
 
-    final void append(MemorySegment c, MemorySegment constant) {
-        append(c, constant, 0, constant.byteSize());
+    final void append(MemorySegment constant) {
+        append(constant, 0, constant.byteSize());
     }
 
-    final void appendByte(MemorySegment c, int b) {
-        int end = outEnd(c);
-        c.set(ValueLayout.JAVA_BYTE, out + end, (byte) b);
-        c.set(ValueLayout.JAVA_INT, OUT_END, end + 1);
+    final void appendByte(int b) {
+        outBuffer.set(ValueLayout.JAVA_BYTE, outLength, (byte) b);
+        outLength++;
     }
 
-    final void appendDecimal(MemorySegment c, long v) {
-        int end = outEnd(c);
-        int n = Ascii.putLong(c, out + end, v);
-        c.set(ValueLayout.JAVA_INT, OUT_END, end + n);
+    final void appendDecimal(long v) {
+        outLength += Ascii.putLong(outBuffer, outLength, v);
+    }
+
+    /**
+     * Sends {@code length} (at most {@value #CHUNK}) bytes of {@code src} after the output
+     * queued so far, without copying them into the output buffer; what the socket does not take
+     * is kept.
+     *
+     * @return whether the bytes were taken; false if earlier output is still pending (then stop)
+     */
+    final boolean emit(MemorySegment c, MemorySegment src, long offset, int length) throws IoException {
+        if (!flush(c)) {
+            return false;
+        }
+        long n = IoSocket.write(IoAtom.fd(c, IO), src, offset, length);
+        int sent = n > 0 ? (int) n : 0;
+        if (sent < length) {
+            keepOutput(c, src, offset + sent, length - sent);
+        }
+        return true;
+    }
+
+    /**
+     * Writes the output buffer to the socket; what the socket does not take moves to the
+     * connection's output chunk.
+     *
+     * @return whether everything was sent (or nothing was queued) and no output is pending
+     */
+    private boolean flush(MemorySegment c) throws IoException {
+        if (hasPendingOutput(c)) {
+            return false;
+        }
+        int length = outLength;
+        if (length == 0) {
+            return true;
+        }
+        long n = IoSocket.write(IoAtom.fd(c, IO), outBuffer, 0, length);
+        int sent = n > 0 ? (int) n : 0;
+        outLength = 0;
+        if (sent == length) {
+            return true;
+        }
+        keepOutput(c, outBuffer, sent, length - sent);
+        return false;
+    }
+
+    private void keepOutput(MemorySegment c, MemorySegment src, long offset, int length) {
+        int chunk = takeChunk(length);
+        MemorySegment.copy(src, offset, chunk(chunk), 0, length);
+        c.set(ValueLayout.JAVA_INT, OUT_CHUNK, chunk);
+        c.set(ValueLayout.JAVA_INT, OUT_START, 0);
+        c.set(ValueLayout.JAVA_INT, OUT_END, length);
+    }
+
+    /** @return the id of a free chunk that holds {@code length} bytes, the smallest such */
+    private int takeChunk(int length) {
+        chunksInUse++;
+        int k = length <= SMALL_CHUNK ? 1 : 0;
+        if (freeChunkTop[k] > 0) {
+            return freeChunks[k][--freeChunkTop[k]];
+        }
+        int index = chunkCount[k]++;
+        if (index == chunks[k].length) {
+            int size = Math.min(2 * index, 2 * settings.maxConnections());
+            chunks[k] = java.util.Arrays.copyOf(chunks[k], size);
+            freeChunks[k] = java.util.Arrays.copyOf(freeChunks[k], size);
+        }
+        chunks[k][index] = arena.allocate(k == 0 ? CHUNK : SMALL_CHUNK, 64);
+        chunksAllocated++;
+        return index << 1 | k;
+    }
+
+    private MemorySegment chunk(int id) {
+        return chunks[id & 1][id >>> 1];
+    }
+
+    private void releaseChunk(int id) {
+        chunksInUse--;
+        int k = id & 1;
+        freeChunks[k][freeChunkTop[k]++] = id;
     }
 
     /** @return whether the connection closes once its output is sent */
@@ -479,14 +591,15 @@ abstract class SampleServer {
             int slot = freeSlots[--freeTop];
             MemorySegment c = connections[slot];
             if (c == null) {
-                c = arena.allocate(structSize, 8);
+                c = arena.allocate(STRUCT_SIZE, 8);
                 connections[slot] = c;
                 highWater = Math.max(highWater, slot + 1);
             }
             c.set(ValueLayout.JAVA_INT, SLOT, slot);
             setFlags(c, OPEN);
-            c.set(ValueLayout.JAVA_INT, IN_START, 0);
-            c.set(ValueLayout.JAVA_INT, IN_END, 0);
+            c.set(ValueLayout.JAVA_INT, IN_CHUNK, -1);
+            c.set(ValueLayout.JAVA_INT, IN_LENGTH, 0);
+            c.set(ValueLayout.JAVA_INT, OUT_CHUNK, -1);
             c.set(ValueLayout.JAVA_INT, OUT_START, 0);
             c.set(ValueLayout.JAVA_INT, OUT_END, 0);
             c.set(ValueLayout.JAVA_LONG, DEADLINE, 0);
@@ -580,95 +693,51 @@ abstract class SampleServer {
                 discard(c, fd);
                 return;
             }
+            // A read that returns less than it asked for emptied the socket at that moment, and
+            // the poller reports any later arrival as a new READ event. That holds only when this
+            // call is for a READ event that did not also report the peer's end of stream (a FIN
+            // already queued behind the data would bring no new event): then one short read
+            // ends the round, else reading goes on until WOULD_BLOCK.
+            boolean shortReadEnds = (events & (IoAtom.READ | IoAtom.HUP)) == IoAtom.READ;
             boolean yielded = false;
             for (int rounds = 0; ; rounds++) {
                 if (rounds == MAX_ROUNDS) {
                     yielded = true;
                     break;
                 }
-                boolean progress = false;
-                // 1. Send what is queued.
-                int os = outStart(c);
-                int oe = outEnd(c);
-                if (oe > os) {
-                    long n = IoSocket.write(fd, c, out + os, oe - os);
-                    if (n > 0) {
-                        progress = true;
-                        os += (int) n;
-                        if (os == oe) {
-                            os = 0;
-                            oe = 0;
-                            c.set(ValueLayout.JAVA_INT, OUT_END, 0);
-                        }
-                        c.set(ValueLayout.JAVA_INT, OUT_START, os);
-                    }
+                // 1. Send what the socket refused before; nothing else happens until it is gone.
+                if (hasPendingOutput(c) && !sendPending(c, fd)) {
+                    break; // wait for WRITE
                 }
                 int flags = flags(c);
                 if ((flags & CLOSING) != 0) {
-                    if (oe == 0) {
-                        finish(c, fd);
-                        return;
-                    }
-                    if (progress) {
-                        continue;
-                    }
-                    break; // wait for WRITE
+                    finish(c, fd);
+                    return;
                 }
-                // 2. Turn input into output.
-                boolean processed = false;
-                int is = inStart(c);
-                int ie = inEnd(c);
-                if (ie > is) {
-                    int outBefore = outEnd(c);
-                    process(c);
-                    int isAfter = inStart(c);
-                    processed = isAfter != is || outEnd(c) != outBefore;
-                    if (isAfter == ie) {
-                        consume(c, 0);
-                        c.set(ValueLayout.JAVA_INT, IN_END, 0);
-                    }
-                    if (processed) {
-                        continue; // send it (or close) before reading more
-                    }
+                // 2. Input left over while output was blocked may hold complete requests.
+                int kept = c.get(ValueLayout.JAVA_INT, IN_LENGTH);
+                if (kept > 0 && (flags & PARTIAL) == 0) {
+                    handle(c, 0);
+                    continue;
                 }
-                boolean outputIdle = outEnd(c) == 0;
-                // 3. Read more, if there is room.
-                flags = flags(c);
                 if ((flags & PEER_EOF) != 0) {
-                    if (outputIdle || inEnd(c) == inStart(c)) {
-                        // Nothing more will come and nothing more can be made of what is here.
-                        closeAfterReply(c);
-                        continue;
-                    }
-                } else {
-                    is = inStart(c);
-                    ie = inEnd(c);
-                    if (ie == inCapacity && is > 0) {
-                        MemorySegment.copy(c, IN + is, c, IN, ie - is);
-                        ie -= is;
-                        is = 0;
-                        consume(c, 0);
-                        c.set(ValueLayout.JAVA_INT, IN_END, ie);
-                    }
-                    if (ie < inCapacity) {
-                        long n = IoSocket.read(fd, c, IN + ie, inCapacity - ie);
-                        if (n > 0) {
-                            c.set(ValueLayout.JAVA_INT, IN_END, ie + (int) n);
-                            progress = true;
-                        } else if (n == IoSocket.EOF) {
-                            setFlags(c, flags | PEER_EOF);
-                            peerClosed(c, fd);
-                            progress = true;
-                        }
-                    } else if (outputIdle) {
-                        inputOverflow(c);
-                        if ((flags(c) & CLOSING) == 0) {
-                            closeAfterReply(c);
-                        }
-                        progress = true;
-                    }
+                    // Nothing more will come and nothing more can be made of what is here.
+                    closeAfterReply(c);
+                    continue;
                 }
-                if (!progress) {
+                // 3. Read after the kept input (an incomplete request, shorter than the limit).
+                int room = CHUNK - kept;
+                long n = IoSocket.read(fd, readBuffer, kept, room);
+                if (n == IoSocket.WOULD_BLOCK) {
+                    break;
+                }
+                if (n == IoSocket.EOF) {
+                    setFlags(c, flags | PEER_EOF);
+                    peerClosed(c, fd);
+                    continue;
+                }
+                handle(c, (int) n);
+                if (n < room && shortReadEnds && (flags(c) & CLOSING) == 0) {
                     break;
                 }
             }
@@ -688,21 +757,78 @@ abstract class SampleServer {
         }
     }
 
-    /** Sets the interest the connection's state calls for: READ while there is room for input and more can come, WRITE while output is pending. */
-    private void watch(MemorySegment c) throws IOException {
-        int flags = flags(c);
-        int want = 0;
-        if ((flags & (PEER_EOF | CLOSING)) == 0 && inEnd(c) < inCapacity) {
-            want |= READ;
+    /**
+     * Processes the kept input followed by {@code n} bytes just read into the read buffer after
+     * it, sends the replies, and keeps what was not consumed.
+     */
+    private void handle(MemorySegment c, int n) throws IoException {
+        int kept = c.get(ValueLayout.JAVA_INT, IN_LENGTH);
+        if (kept > 0) {
+            int chunk = c.get(ValueLayout.JAVA_INT, IN_CHUNK);
+            MemorySegment.copy(chunk(chunk), 0, readBuffer, 0, kept);
+            releaseChunk(chunk);
+            c.set(ValueLayout.JAVA_INT, IN_CHUNK, -1);
+            c.set(ValueLayout.JAVA_INT, IN_LENGTH, 0);
         }
-        if (outEnd(c) > outStart(c)) {
-            want |= WRITE;
+        int end = kept + n;
+        outLength = 0;
+        int consumed = process(c, readBuffer, 0, end);
+        boolean sent = flush(c);
+        int flags = flags(c) & ~PARTIAL;
+        setFlags(c, flags);
+        if ((flags & CLOSING) != 0 || consumed == end) {
+            return; // a closing connection drops the rest of its input
+        }
+        if (sent && end - consumed >= requestLimit) {
+            // An incomplete request that long will never be accepted.
+            inputOverflow(c, readBuffer, consumed, end);
+            flush(c);
+            closeAfterReply(c);
+            return;
+        }
+        int chunk = takeChunk(end - consumed);
+        MemorySegment.copy(readBuffer, consumed, chunk(chunk), 0, end - consumed);
+        c.set(ValueLayout.JAVA_INT, IN_CHUNK, chunk);
+        c.set(ValueLayout.JAVA_INT, IN_LENGTH, end - consumed);
+        if (sent) {
+            setFlags(c, flags | PARTIAL); // stopped at an incomplete request, not for want of output room
+        }
+    }
+
+    /** Writes the connection's kept output. @return whether all of it is gone */
+    private boolean sendPending(MemorySegment c, int fd) throws IoException {
+        int chunk = c.get(ValueLayout.JAVA_INT, OUT_CHUNK);
+        int start = c.get(ValueLayout.JAVA_INT, OUT_START);
+        int end = c.get(ValueLayout.JAVA_INT, OUT_END);
+        long n = IoSocket.write(fd, chunk(chunk), start, end - start);
+        if (n > 0) {
+            start += (int) n;
+        }
+        if (start == end) {
+            releaseChunk(chunk);
+            c.set(ValueLayout.JAVA_INT, OUT_CHUNK, -1);
+            return true;
+        }
+        c.set(ValueLayout.JAVA_INT, OUT_START, start);
+        return false;
+    }
+
+    /** Sets the interest the connection's state calls for: WRITE while output is pending, else READ while more can come. */
+    private void watch(MemorySegment c) throws IOException {
+        int want;
+        if (hasPendingOutput(c)) {
+            want = WRITE;
+        } else if ((flags(c) & (PEER_EOF | CLOSING)) == 0) {
+            want = READ;
+        } else {
+            want = 0;
         }
         poller.set(c, IO, want);
     }
 
     /** All output is sent and the connection is to close. */
     private void finish(MemorySegment c, int fd) throws IOException {
+        dropInput(c);
         if ((flags(c) & PEER_EOF) != 0) {
             close(c);
             return;
@@ -713,15 +839,22 @@ abstract class SampleServer {
         IoSocket.shutdownOutput(fd);
         setFlags(c, flags(c) | LINGER);
         c.set(ValueLayout.JAVA_LONG, DEADLINE, System.currentTimeMillis() + LINGER_MS);
-        consume(c, 0);
-        c.set(ValueLayout.JAVA_INT, IN_END, 0);
         poller.set(c, IO, READ);
         discard(c, fd);
     }
 
+    private void dropInput(MemorySegment c) {
+        int chunk = c.get(ValueLayout.JAVA_INT, IN_CHUNK);
+        if (chunk >= 0) {
+            releaseChunk(chunk);
+            c.set(ValueLayout.JAVA_INT, IN_CHUNK, -1);
+            c.set(ValueLayout.JAVA_INT, IN_LENGTH, 0);
+        }
+    }
+
     private void discard(MemorySegment c, int fd) throws IOException {
         for (int i = 0; i < 64; i++) {
-            long n = IoSocket.read(fd, c, IN, inCapacity);
+            long n = IoSocket.read(fd, readBuffer, 0, CHUNK);
             if (n == IoSocket.WOULD_BLOCK) {
                 return;
             }
@@ -738,7 +871,7 @@ abstract class SampleServer {
         close(c);
     }
 
-    /** Closes a connection now and recycles its struct. */
+    /** Closes a connection now and recycles its struct and chunks. */
     final void close(MemorySegment c) {
         int fd = IoAtom.fd(c, IO);
         try {
@@ -752,6 +885,12 @@ abstract class SampleServer {
         int slot = c.get(ValueLayout.JAVA_INT, SLOT);
         if ((flags(c) & QUEUED) != 0) {
             dequeue(slot);
+        }
+        dropInput(c);
+        int out = c.get(ValueLayout.JAVA_INT, OUT_CHUNK);
+        if (out >= 0) {
+            releaseChunk(out);
+            c.set(ValueLayout.JAVA_INT, OUT_CHUNK, -1);
         }
         setFlags(c, 0);
         freeSlots[freeTop++] = slot;

@@ -231,8 +231,11 @@ class AdversarialPeersTest {
                         Thread.sleep(10);
                     }
                 }
-                // Bounded: the socket buffers of both directions plus the server's 2 × 16 KiB (loopback autotuning allows a few MiB).
+                // Bounded: the socket buffers of both directions plus one 64 KiB chunk of unsent echo
+                // (loopback autotuning allows a few MiB).
                 assertTrue(written < 64L << 20, "the server took " + written + " bytes from a peer that never reads");
+                assertTrue(server.chunksInUse() <= 1, "an echo connection keeps at most one chunk, of output; in use: "
+                        + server.chunksInUse());
                 // While it is stalled the others are served, and the loop allocates (next to) nothing.
                 long allocated0 = threads.getThreadAllocatedBytes(server.loopThreadId());
                 for (int i = 0; i < 200; i++) {
@@ -267,6 +270,7 @@ class AdversarialPeersTest {
             }
             assertEchoServes(server.port());
             awaitSocketsBackTo(before);
+            assertEquals(0, server.chunksInUse(), "chunks still held after every connection closed");
         } finally {
             server.stop();
         }
@@ -303,6 +307,9 @@ class AdversarialPeersTest {
                     assertEquals(0x5EED_0000_0000L + i, ByteBuffer.wrap(got).getLong(), "connection " + i);
                 }
                 assertEquals(count, server.openConnections());
+                assertEquals(0, server.chunksInUse(), "idle connections hold no buffer chunks");
+                System.out.printf("%s: %d connections served with %d leftover chunks ever allocated%n",
+                        kind, count, server.chunksAllocated());
             } finally {
                 for (SocketChannel c : clients) {
                     c.close();

@@ -7,24 +7,32 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.ioatom.PollerKind;
-import org.junit.jupiter.api.Test;
+import org.ioatom.testing.Kinds;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Once warm, the servers' event loop threads allocate nothing while serving: the loop thread's
  * allocated-bytes counter must stand still over a window of {@value #WINDOW} request batches.
  * How long the JIT takes to get there depends on the machine (about 20 000 batches on a busy
  * 2-core box), so windows are measured one after another until one allocates nothing, within a
- * time budget; the test fails if none does, and reports every window's count.
+ * time budget; the test fails if none does, and reports every window's count. Every backend
+ * available here is checked (the serving code is the same on all of them).
  */
-@Timeout(180)
+@Timeout(240)
 class ServingAllocationTest {
     private static final int WINDOW = 500;
     private static final long BUDGET_NANOS = 50_000_000_000L;
 
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    static Stream<PollerKind> kinds() {
+        return Kinds.available();
+    }
 
     @FunctionalInterface
     interface Batch {
@@ -49,9 +57,10 @@ class ServingAllocationTest {
                 + WINDOW + " batches, window after window: " + windows);
     }
 
-    @Test
-    void echoServingAllocatesNothing() throws IOException {
-        SampleServer s = new EchoServer(SampleServer.Settings.loopback(PollerKind.ANY, 0)).start();
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void echoServingAllocatesNothing(PollerKind kind) throws IOException {
+        SampleServer s = new EchoServer(SampleServer.Settings.loopback(kind, 0)).start();
         try (RawClient c = new RawClient(s.port())) {
             byte[] data = "0123456789abcdef".repeat(256).getBytes(StandardCharsets.ISO_8859_1); // 4 KiB
             assertEventuallyAllocatesNothing(s, () -> {
@@ -63,9 +72,10 @@ class ServingAllocationTest {
         }
     }
 
-    @Test
-    void respServingAllocatesNothing() throws IOException {
-        SampleServer s = new RespServer(SampleServer.Settings.loopback(PollerKind.ANY, 0), 1000).start();
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void respServingAllocatesNothing(PollerKind kind) throws IOException {
+        SampleServer s = new RespServer(SampleServer.Settings.loopback(kind, 0), 1000).start();
         try (RawClient c = new RawClient(s.port())) {
             byte[] batch = (RespServerTest.command("SET", "key", "value") + RespServerTest.command("GET", "key")
                     + RespServerTest.command("DEL", "other") + RespServerTest.command("INCR", "n") + "PING\r\n")
@@ -81,9 +91,10 @@ class ServingAllocationTest {
         }
     }
 
-    @Test
-    void httpServingAllocatesNothing() throws IOException {
-        SampleServer s = new HttpServer(SampleServer.Settings.loopback(PollerKind.ANY, 0)).start();
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void httpServingAllocatesNothing(PollerKind kind) throws IOException {
+        SampleServer s = new HttpServer(SampleServer.Settings.loopback(kind, 0)).start();
         try (RawClient c = new RawClient(s.port())) {
             byte[] batch = ("GET / HTTP/1.1\r\nHost: test\r\nUser-Agent: allocation-test\r\n\r\n"
                     + "GET /missing HTTP/1.1\r\nHost: test\r\n\r\n").repeat(10).getBytes(StandardCharsets.ISO_8859_1);
