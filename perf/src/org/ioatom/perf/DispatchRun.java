@@ -21,7 +21,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * Runs {@link DispatchBenchmark} over the valid (impl, R, N) combinations, competitors
  * interleaved: each round runs every impl for one case before the next case, and the impl order
  * rotates from case to case and reverses from round to round; then the scale case (R=64 with
- * 100 vs 10 000 idle atoms, ioatom epoll and poll). Two rounds (--quick: one, a subset of the
+ * 100 vs 10 000 idle atoms, ioatom epoll and poll). Three rounds (--quick: one, a subset of the
  * cases, shorter iterations). Writes one TSV line per run.
  *
  * <p>Usage: {@code DispatchRun OUT.tsv [--quick]}
@@ -61,7 +61,7 @@ public final class DispatchRun {
         Path allocFile = Path.of(args[0].replaceAll("\\.tsv$", "") + "-thread-alloc.tsv").toAbsolutePath();
         Files.deleteIfExists(allocFile);
         boolean quick = args.length > 1 && args[1].equals("--quick");
-        int rounds = quick ? 1 : 2;
+        int rounds = quick ? 1 : 3;
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out))) {
             w.println("round\timpl\tready\tregistered\tns_op\tns_op_err\tns_event\tbytes_op");
             for (int round = 0; round < rounds; round++) {
