@@ -124,9 +124,10 @@ L.append("")
 L.append("The machine has 2 cores shared with other engineers' builds (Maven/javac running in other "
          "worktrees at the same time); the load averages above show how busy it was. Single runs can be "
          "off by tens of percent: competitors are therefore interleaved (every implementation of one case "
-         "runs before the next case; the order rotates per case and reverses per round), every figure below is "
+         "runs before the next case; the order rotates per case and reverses per round), every dispatch figure below is "
          "the lowest of the rounds (JMH) or passes (C), the same rule for both sides, and competitors are compared "
-         "as ratios from the same run. Per-round figures with JMH's error bars are in `dispatch-jmh.tsv`.")
+         "as ratios from the same run. Per-round figures with JMH's error bars are in `dispatch-jmh.tsv`. The RESP and HTTP "
+         "comparisons run in interleaved rounds too and report per-round ratios with their median (section 2).")
 L.append("")
 L.append("## 1. Dispatch: wait + dispatch cost per ready event")
 L.append("")
