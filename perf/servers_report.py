@@ -2,19 +2,22 @@
 """Tables for the echo / RESP / HTTP comparisons of one perf/servers run (stdout, Markdown).
 
 usage: servers_report.py OUTDIR HAVE_SAMPLES(0|1)
+
+Also imported by report.py (targets table, chart data): load_echo, resp_summary, http_summary.
 """
 import csv
 import os
+import statistics
 import sys
+from collections import defaultdict
 
-out, have = sys.argv[1], sys.argv[2] == "1"
 
-
-def rows(name):
+def rows(out, name):
     p = os.path.join(out, name)
     if not os.path.exists(p):
         return []
-    return list(csv.reader(open(p), delimiter="\t"))[1:]
+    with open(p) as f:
+        return list(csv.DictReader(f, delimiter="\t"))
 
 
 def num(x):
@@ -24,58 +27,196 @@ def num(x):
         return None
 
 
-L = []
-if not have:
-    L.append("**The ioatom samples (echo-server, echo-client, resp-server, http-server) were not in this tree**, so "
-             "only the competitors ran: these rows are the baselines the ioatom samples will be compared with. "
-             "The ioatom columns appear once `main` (with the samples) is merged into `perf` and `perf/run` is rerun.")
+def dur_us(x):
+    """wrk duration text (e.g. 345.85us, 0.87ms, 1.2s) -> microseconds."""
+    if not x or x == "NA":
+        return None
+    for suf, mul in (("us", 1), ("ms", 1e3), ("s", 1e6), ("m", 6e7)):
+        if x.endswith(suf):
+            v = num(x[: -len(suf)])
+            return None if v is None else v * mul
+    return num(x)
+
+
+def med(v):
+    v = [x for x in v if x is not None]
+    return statistics.median(v) if v else None
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def fx(x, d=0):
+    return "–" if x is None else f"{x:,.{d}f}"
+
+
+def fr(x):
+    return "–" if x is None else f"{x:.2f}×"
+
+
+# ---- echo ----
+def load_echo(out):
+    """{(conns, size): {server: row}} with numeric fields; skipped/failed rows keep a 'note'."""
+    res = defaultdict(dict)
+    for r in rows(out, "echo.tsv"):
+        key = (int(r["conns"]), int(r["size"]))
+        if num(r.get("msgs_per_s")) is None:
+            res[key][r["server"]] = {"note": r.get("msgs") or r.get("depth") or "failed"}
+            continue
+        res[key][r["server"]] = {
+            "msgs_per_s": num(r["msgs_per_s"]), "p50": num(r["p50_us"]), "p99": num(r["p99_us"]),
+            "p999": num(r.get("p999_us")), "cpu": num(r["server_cpu_ns_per_msg"]), "gc": r.get("gc_pauses", "–")}
+    return res
+
+
+def load_echo_raw(out):
+    """Echo rows as written (skipped rows have their note in the fields after depth)."""
+    p = os.path.join(out, "echo.tsv")
+    if not os.path.exists(p):
+        return [], {}
+    lines = [line.rstrip("\n").split("\t") for line in open(p)]
+    return lines[1:], {h: i for i, h in enumerate(lines[0])}
+
+
+# ---- RESP and HTTP: per-round figures, both sides summarised the same way ----
+def resp_summary(out):
+    """{(P, test): {server: {"rps": [per round], "p50": [...], "p99": [...], "p999": [...], "gc": [...], ...}}}"""
+    res = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    for r in rows(out, "resp.tsv"):
+        if num(r.get("requests_per_s")) is None:
+            continue
+        d = res[(int(r["pipeline"]), r["test"])][r["server"]]
+        d["round"].append(int(r["round"]))
+        d["rps"].append(num(r["requests_per_s"]))
+        for k in ("p50_ms", "p99_ms", "p999_ms", "max_ms", "server_cpu_ns_per_req"):
+            d[k].append(num(r.get(k)))
+        d["gc_measured"].append(r.get("gc_measured", "NA"))
+        d["gc_total"].append(r.get("gc_total", "NA"))
+    return res
+
+
+def http_summary(out):
+    res = defaultdict(lambda: defaultdict(list))
+    for r in rows(out, "http.tsv"):
+        if num(r.get("requests_per_s")) is None:
+            continue
+        d = res[r["server"]]
+        d["round"].append(int(r["round"]))
+        d["rps"].append(num(r["requests_per_s"]))
+        d["p50"].append(num(r.get("p50_us")) or dur_us(r.get("latency_p50")))
+        d["p99"].append(num(r.get("p99_us")) or dur_us(r.get("latency_p99")))
+        d["p999"].append(num(r.get("p999_us")))
+        d["cpu"].append(num(r.get("server_cpu_ns_per_req")))
+        d["gc_measured"].append(r.get("gc_measured", "NA"))
+        d["gc_total"].append(r.get("gc_total", "NA"))
+    return res
+
+
+def per_round_ratios(a, b):
+    """Ratios a/b of requests/s for the rounds both sides have."""
+    ra = dict(zip(a.get("round", []), a.get("rps", [])))
+    rb = dict(zip(b.get("round", []), b.get("rps", [])))
+    return [ratio(ra[k], rb[k]) for k in sorted(ra) if k in rb]
+
+
+def gc_text(d):
+    if not d or not d.get("gc_measured"):
+        return "–"
+    m, t = d["gc_measured"], d["gc_total"]
+    if all(x == "NA" for x in m):
+        return "n/a (not a JVM)"
+    return " / ".join(f"{a} ({b})" for a, b in zip(m, t))
+
+
+def main():
+    out, have = sys.argv[1], sys.argv[2] == "1"
+    L = []
+    if not have:
+        L.append("**The ioatom samples (echo-server, echo-client, resp-server, http-server) were not in this tree**, so "
+                 "only the competitors ran.")
+        L.append("")
+    L.append("### Echo (perf/c/echo_load: pipelined fixed-size messages, depth 8 per connection)")
     L.append("")
-L.append("### Echo (perf/c/echo_load: pipelined fixed-size messages, depth 8 per connection)")
-L.append("")
-L.append("Server CPU per message = (utime + stime of the server process from /proc/PID/stat over the measured "
-         "window) ÷ messages echoed; /proc ticks are 10 ms, so short runs carry ±10 ms of CPU. "
-         "The load generator runs on the same 2 cores as the server (and as other engineers' builds), "
-         "so msgs/s is bounded by both; CPU per message is the fairer comparison. GC pauses: `-Xlog:gc` "
-         "lines with \"Pause\" over the server's whole life (including warm-up).")
-L.append("")
-L.append("| connections | size | server | msgs/s | p50 µs | p99 µs | server CPU ns/msg | CPU/msg ÷ C | GC pauses |")
-L.append("|---:|---:|---|---:|---:|---:|---:|---:|---:|")
-echo = rows("echo.tsv")
-base = {}
-for r in echo:
-    if r[0] == "c-epoll" and len(r) >= 11 and num(r[10]):
-        base[(r[1], r[2])] = num(r[10])
-for r in sorted(echo, key=lambda r: (int(r[1]), int(r[2]), r[0])):
-    if len(r) < 11:
-        L.append(f"| {r[1]} | {r[2]} | {r[0]} | " + (r[4] if len(r) > 4 else "failed") + " | | | | | |")
-        continue
-    cpu = num(r[10])
-    b = base.get((r[1], r[2]))
-    ratio = f"{cpu / b:.2f}×" if cpu and b and cpu > 0 else "–"
-    gc = r[11] if len(r) > 11 else "–"
-    L.append(f"| {r[1]} | {r[2]} | {r[0]} | {num(r[6]):,.0f} | {r[7]} | {r[8]} | {r[10]} | {ratio} | {gc} |")
-L.append("")
-ec = os.path.join(out, "echo-client.txt")
-if os.path.exists(ec):
-    L.append("### Echo with the ioatom echo-client sample as load generator (50 connections, 64 B, pipeline 8)")
+    L.append("Server CPU per message = (utime + stime of the server process from /proc/PID/stat over the measured "
+             "window) ÷ messages echoed; /proc ticks are 10 ms, so short runs carry ±10 ms of CPU. "
+             "The load generator runs on the same 2 cores as the server (and as other engineers' builds), "
+             "so msgs/s is bounded by both; CPU per message is the fairer comparison. Each server runs a warm-up "
+             "(echo_load's WARMUP seconds, same connections) before the measured window, so the JVM servers are "
+             "JIT-compiled when measured. One run per server and configuration, order rotating per configuration. "
+             "Latency: round trip per message, from queueing it to its last byte back (p99.9: the 99.9th "
+             "percentile of all messages of the window). GC pauses: `-Xlog:gc` lines with \"Pause\" over the "
+             "server's whole life (warm-up included).")
     L.append("")
-    L.append("```")
-    L.extend(open(ec).read().rstrip().splitlines()[:80])
-    L.append("```")
+    L.append("| connections | size | server | msgs/s | p50 µs | p99 µs | p99.9 µs | server CPU ns/msg | CPU/msg ÷ C | GC pauses |")
+    L.append("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    raw, h = load_echo_raw(out)
+    echo = load_echo(out)
+    for r in sorted(raw, key=lambda r: (int(r[1]), int(r[2]), r[0])):
+        key = (int(r[1]), int(r[2]))
+        d = echo[key].get(r[0], {})
+        if "note" in d or not d:
+            L.append(f"| {r[1]} | {r[2]} | {r[0]} | " + (r[4] if len(r) > 4 else "failed") + " | | | | | | |")
+            continue
+        b = echo[key].get("c-epoll", {}).get("cpu")
+        L.append(f"| {r[1]} | {r[2]} | {r[0]} | {fx(d['msgs_per_s'])} | {fx(d['p50'], 1)} | {fx(d['p99'], 1)} | "
+                 f"{fx(d['p999'], 1)} | {fx(d['cpu'])} | {fr(ratio(d['cpu'], b))} | {d['gc']} |")
     L.append("")
-L.append("### RESP (`redis-benchmark -t ping,set,get -c 50 -P 1|16`)")
-L.append("")
-L.append("| -P | test | server | requests/s | p50 ms | server CPU ns/req (all tests) |")
-L.append("|---:|---|---|---:|---:|---:|")
-for r in rows("resp.tsv"):
-    if len(r) >= 6:
-        L.append(f"| {r[1]} | {r[2]} | {r[0]} | {r[3]} | {r[4]} | {r[5]} |")
-L.append("")
-L.append("### HTTP (`wrk -t1 -c50 --latency`, fixed 14-byte body; nginx: 1 worker, config generated into perf/out)")
-L.append("")
-L.append("| server | requests/s | latency avg | p50 | p99 | server CPU ns/req |")
-L.append("|---|---:|---:|---:|---:|---:|")
-for r in rows("http.tsv"):
-    if len(r) >= 6:
-        L.append(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} |")
-print("\n".join(L))
+    ec = os.path.join(out, "echo-client.txt")
+    if os.path.exists(ec):
+        L.append("### Echo with the ioatom echo-client sample as load generator (50 connections, 64 B, pipeline 8)")
+        L.append("")
+        L.append("```")
+        L.extend(open(ec).read().rstrip().splitlines()[:80])
+        L.append("```")
+        L.append("")
+
+    resp = resp_summary(out)
+    nr = max((len(d["rps"]) for v in resp.values() for d in v.values()), default=0)
+    L.append("### RESP (`redis-benchmark -t ping,set,get -c 50 -P 1|16`), redis-server vs ioatom resp-server")
+    L.append("")
+    L.append(f"{nr} interleaved round(s): each round runs both servers for -P 1 and -P 16, the order alternating "
+             "from round to round; each server process first gets an unmeasured warm-up run (a quarter of the "
+             "requests), then the measured one. Both sides are summarised the same way: the median and the best "
+             "of the rounds' requests/s, the per-round ratio (resp-server ÷ redis, same round) and its median. "
+             "Latencies (ms, median over rounds) are redis-benchmark's; its p99.9 is the first line at or above "
+             "99.9 % of its percentile distribution (99.902 %), as its CSV output has no p99.9. GC pauses of "
+             "the JVM server: in the measured window (over the process's life, warm-up included), per round.")
+    L.append("")
+    L.append("| -P | test | redis req/s median (best) | resp-server req/s median (best) | ratio per round | ratio median | "
+             "redis p50 / p99 / p99.9 ms | resp-server p50 / p99 / p99.9 ms | resp-server CPU ns/req ÷ redis | resp-server GC pauses |")
+    L.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (p, test), v in sorted(resp.items(), key=lambda kv: (kv[0][0], ["PING_INLINE", "PING_MBULK", "SET", "GET"].index(kv[0][1])
+                                                         if kv[0][1] in ["PING_INLINE", "PING_MBULK", "SET", "GET"] else 9)):
+        a, b = v.get("redis", {}), v.get("ioatom-resp", {})
+        rr = per_round_ratios(b, a)
+        lat = lambda d: " / ".join(fx(med(d.get(k, [])), 3) for k in ("p50_ms", "p99_ms", "p999_ms")) if d else "–"
+        L.append(f"| {p} | {test} | {fx(med(a.get('rps', [])))} ({fx(max(a['rps']) if a.get('rps') else None)}) | "
+                 f"{fx(med(b.get('rps', [])))} ({fx(max(b['rps']) if b.get('rps') else None)}) | "
+                 f"{', '.join(fr(x) for x in rr) or '–'} | {fr(med(rr))} | {lat(a)} | {lat(b)} | "
+                 f"{fr(ratio(med(b.get('server_cpu_ns_per_req', [])), med(a.get('server_cpu_ns_per_req', []))))} | {gc_text(b)} |")
+    L.append("")
+
+    http = http_summary(out)
+    L.append("### HTTP (`wrk -t1 -c50 --latency`, fixed 14-byte body; nginx: 1 worker, config generated into perf/out)")
+    L.append("")
+    L.append("Interleaved rounds as for RESP (order alternating, each server warmed up with an unmeasured wrk run "
+             "first). Latency percentiles in µs from a wrk Lua `done()` hook (`perf/wrk-percentiles.lua`), median "
+             "over rounds. GC pauses: measured window (process life), per round.")
+    L.append("")
+    L.append("| server | req/s per round | req/s median (best) | ratio per round (÷ nginx) | ratio median | p50 µs | p99 µs | p99.9 µs | CPU ns/req | GC pauses |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    ng = http.get("nginx", {})
+    for s in ["nginx", "ioatom-http"]:
+        d = http.get(s)
+        if not d:
+            continue
+        rr = per_round_ratios(d, ng) if s != "nginx" else []
+        L.append(f"| {s} | {', '.join(fx(x) for x in d['rps'])} | {fx(med(d['rps']))} ({fx(max(d['rps']))}) | "
+                 f"{', '.join(fr(x) for x in rr) or '–'} | {fr(med(rr)) if rr else '–'} | {fx(med(d['p50']))} | "
+                 f"{fx(med(d['p99']))} | {fx(med(d['p999']))} | {fx(med(d['cpu']))} | {gc_text(d)} |")
+    print("\n".join(L))
+
+
+if __name__ == "__main__":
+    main()

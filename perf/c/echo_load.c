@@ -8,7 +8,7 @@
  * window is printed too, in total and per message.
  *
  * usage: echo_load PORT CONNS SIZE DEPTH SECONDS COUNT [WARMUP [SERVER_PID]]
- * prints: conns size depth msgs seconds msgs_per_s p50_us p99_us server_cpu_ms server_cpu_ns_per_msg
+ * prints: conns size depth msgs seconds msgs_per_s p50_us p99_us p999_us server_cpu_ms server_cpu_ns_per_msg
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -157,8 +157,9 @@ int main(int argc, char **argv) {
     double el = (end - mstart) / 1e9;
     qsort(lat, nlat, sizeof *lat, cmp);
     double p50 = nlat ? lat[nlat / 2] / 1e3 : 0, p99 = nlat ? lat[(long)(nlat * 0.99)] / 1e3 : 0;
+    double p999 = nlat ? lat[(long)(nlat * 0.999)] / 1e3 : 0;
     double cpu = spid > 0 && cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1;
-    printf("%d\t%d\t%d\t%ld\t%.3f\t%.0f\t%.1f\t%.1f\t%.0f\t%.0f\n", nconns, size, depth, done_msgs, el,
-           done_msgs / el, p50, p99, cpu < 0 ? -1 : cpu * 1e3, cpu < 0 || !done_msgs ? -1 : cpu * 1e9 / done_msgs);
+    printf("%d\t%d\t%d\t%ld\t%.3f\t%.0f\t%.1f\t%.1f\t%.1f\t%.0f\t%.0f\n", nconns, size, depth, done_msgs, el,
+           done_msgs / el, p50, p99, p999, cpu < 0 ? -1 : cpu * 1e3, cpu < 0 || !done_msgs ? -1 : cpu * 1e9 / done_msgs);
     return 0;
 }
