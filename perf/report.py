@@ -497,6 +497,13 @@ for pp, tgt in ((16, 1.5), (1, 1.0)):
         meds.append(m_)
         if m_ is not None:
             parts.append(f"{t} {m_:.2f}×")
+    # server CPU per request (all tests of a redis-benchmark run together), median over rounds: tells a
+    # server-bound result from one bounded by redis-benchmark, which shares the 2 cores
+    cpu_i = [x for (p_, _), v in resp.items() if p_ == pp for x in v.get("ioatom-resp", {}).get("server_cpu_ns_per_req", [])]
+    cpu_r = [x for (p_, _), v in resp.items() if p_ == pp for x in v.get("redis", {}).get("server_cpu_ns_per_req", [])]
+    cpu_ratio = ratio_f(sr.med(cpu_i), sr.med(cpu_r))
+    if cpu_ratio is not None:
+        parts.append(f"server CPU per request {cpu_ratio:.2f}× redis's")
     T.append((f"resp-server ≥ {tgt}× redis-server at -P {pp} (req/s, median of per-round ratios, every test)", rng(meds),
               ", ".join(parts), verdict(all_ok(meds, lambda x: x >= tgt))))
 lat_parts = []
@@ -516,9 +523,9 @@ T.append(("http-server ≥ 1.0× nginx (1 worker), req/s", fr_(sr.med(hr)),
 gcs = []
 for k in cfgs:
     for s_ in ("ioatom-epoll", "ioatom-poll", "ioatom-select"):
-        g = e(k, s_, "gc")
-        if g not in (None, "–", "NA"):
-            gcs.append(int(g))
+        for g in (e(k, s_, "gcs") or []):  # one per echo round
+            if g not in (None, "–", "NA"):
+                gcs.append(int(g))
 for v in resp.values():
     gcs += [int(x) for x in v.get("ioatom-resp", {}).get("gc_total", []) if x not in ("NA", None)]
 gcs += [int(x) for x in http.get("ioatom-http", {}).get("gc_total", []) if x not in ("NA", None)]
