@@ -411,6 +411,10 @@ class IoSocketTest {
         assertEquals("read(fd=19999): EBADF (Bad file descriptor)", e.getMessage());
         e = assertThrows(IoException.class, () -> IoSocket.write(notOpen, arena.allocate(4)));
         assertEquals("send(fd=19999): EBADF (Bad file descriptor)", e.getMessage());
+        e = assertThrows(IoException.class, () -> IoSocket.read(notOpen, arena.allocate(8), 2, 4));
+        assertEquals("read(fd=19999): EBADF (Bad file descriptor)", e.getMessage());
+        e = assertThrows(IoException.class, () -> IoSocket.write(notOpen, arena.allocate(8), 2, 4));
+        assertEquals("send(fd=19999): EBADF (Bad file descriptor)", e.getMessage());
         e = assertThrows(IoException.class, () -> IoSocket.accept(notOpen));
         assertTrue(e.getMessage().startsWith("accept4(fd=19999): EBADF"), e.getMessage());
         e = assertThrows(IoException.class, () -> IoSocket.setNoDelay(notOpen, true));
