@@ -20,8 +20,8 @@ import org.ioatom.IoHandler;
 import org.ioatom.Poller;
 import org.ioatom.PollerKind;
 import org.ioatom.internal.SelectBackend;
-import org.ioatom.internal.sys.Natives;
-import org.ioatom.internal.sys.Sys;
+import org.ioatom.internal.linux.Linux;
+import org.ioatom.internal.linux.Syscalls;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -128,7 +128,6 @@ public class DispatchBenchmark {
         poller = Poller.open(kind, registered);
         structs = new MemorySegment[registered];
         fds = new int[registered];
-        MemorySegment errno = arena.allocate(Natives.CAPTURE_LAYOUT);
         MemorySegment one = arena.allocate(ValueLayout.JAVA_LONG);
         one.set(ValueLayout.JAVA_LONG, 0, 1L);
         boolean rearm = kind == PollerKind.EPOLL;
@@ -144,17 +143,18 @@ public class DispatchBenchmark {
         // Spread the ready ones over the registered ones.
         long stride = registered / ready;
         for (int i = 0; i < registered; i++) {
-            int fd = Sys.eventfd(errno, 0, Sys.EFD_NONBLOCK | Sys.EFD_CLOEXEC);
+            int fd = Syscalls.eventfd2(0, Linux.EFD_NONBLOCK | Linux.EFD_CLOEXEC);
             if (fd < 0) {
-                throw new IoException("eventfd", "#" + i, -1, Natives.errno(errno));
+                throw new IoException("eventfd2", "#" + i, -1, -fd);
             }
             fds[i] = fd;
             if (kind == PollerKind.SELECT && fd >= SelectBackend.FD_SETSIZE) {
                 throw new IllegalArgumentException("invalid combination: fd " + fd + " >= FD_SETSIZE");
             }
             if (i % stride == 0 && i / stride < ready) {
-                if (Sys.write(errno, fd, one, 8) != 8) {
-                    throw new IoException("write", "eventfd", fd, Natives.errno(errno));
+                long w = Syscalls.write(fd, one, 8);
+                if (w != 8) {
+                    throw new IoException("write", "eventfd", fd, (int) -w);
                 }
             }
             MemorySegment s = arena.allocate(STRUCT, 8);
@@ -223,9 +223,8 @@ public class DispatchBenchmark {
         }
         if (poller != null) {
             poller.close();
-            MemorySegment errno = arena.allocate(Natives.CAPTURE_LAYOUT);
             for (int fd : fds) {
-                Sys.close(errno, fd);
+                Syscalls.close(fd);
             }
             arena.close();
         }

@@ -1,6 +1,24 @@
 package org.ioatom;
 
+import static org.ioatom.internal.linux.Linux.AF_INET;
+import static org.ioatom.internal.linux.Linux.AF_INET6;
+import static org.ioatom.internal.linux.Linux.IPPROTO_IPV6;
+import static org.ioatom.internal.linux.Linux.IPPROTO_TCP;
+import static org.ioatom.internal.linux.Linux.IPV6_V6ONLY;
+import static org.ioatom.internal.linux.Linux.MSG_NOSIGNAL;
+import static org.ioatom.internal.linux.Linux.SHUT_WR;
+import static org.ioatom.internal.linux.Linux.SOCK_CLOEXEC;
+import static org.ioatom.internal.linux.Linux.SOCK_NONBLOCK;
+import static org.ioatom.internal.linux.Linux.SOCK_STREAM;
+import static org.ioatom.internal.linux.Linux.SOL_SOCKET;
+import static org.ioatom.internal.linux.Linux.SOMAXCONN;
+import static org.ioatom.internal.linux.Linux.SO_ERROR;
+import static org.ioatom.internal.linux.Linux.SO_REUSEADDR;
+import static org.ioatom.internal.linux.Linux.SO_REUSEPORT;
+import static org.ioatom.internal.linux.Linux.TCP_NODELAY;
+
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.Inet4Address;
@@ -9,9 +27,14 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.Objects;
-import org.ioatom.internal.sys.Natives;
-import org.ioatom.internal.sys.Net;
-import org.ioatom.internal.sys.Sys;
+import org.ioatom.internal.linux.Errno;
+import org.ioatom.internal.linux.Iovec;
+import org.ioatom.internal.linux.Msghdr;
+import org.ioatom.internal.linux.SockaddrIn;
+import org.ioatom.internal.linux.SockaddrIn6;
+import org.ioatom.internal.linux.SockaddrStorage;
+import org.ioatom.internal.linux.Syscalls;
+import org.ioatom.internal.sys.Errnos;
 
 /**
  * Non-blocking TCP sockets as plain file descriptors: IO Atom's {@code io_socket_listen},
@@ -24,12 +47,17 @@ import org.ioatom.internal.sys.Sys;
  * {@code EPIPE} exception. A call interrupted by a signal (EINTR) is retried.
  *
  * <p>The data calls ({@code read}, {@code write}, {@code readv}, {@code writev}, {@code accept})
- * allocate nothing after a thread's first call: errno is captured into memory kept per thread.
+ * allocate nothing, in any compiler mode and at any call depth (see {@code SyscallLinker});
+ * {@code finishConnect} and the option calls use a few bytes of native memory kept per thread.
  * Address strings are {@code host:port}, {@code [ipv6]:port} or a bare {@code port} (all IPv4
  * interfaces); host names resolve through {@link InetAddress}.
  */
 public final class IoSocket {
     private IoSocket() {}
+
+    static {
+        Errnos.preload();
+    }
 
     /** Returned by the read calls at end of stream (the peer shut down its side). */
     public static final long EOF = -1;
@@ -61,24 +89,24 @@ public final class IoSocket {
      * @throws IOException if the address does not resolve or a call fails
      */
     public static int listen(String address, int backlog, boolean reusePort) throws IOException {
-        Net.Scratch s = Net.scratch();
+        Scratch s = Scratch.get();
         InetSocketAddress sa = parse(address, true);
         int len = encode(s, sa);
-        int fd = open(s, sa);
+        int fd = open(sa);
         try {
-            check(s, Net.setIntOption(s, fd, Net.SOL_SOCKET, Net.SO_REUSEADDR, 1), "setsockopt", "SO_REUSEADDR", fd);
+            check(setIntOption(s, fd, SOL_SOCKET, SO_REUSEADDR, 1), "setsockopt", "SO_REUSEADDR", fd);
             if (reusePort) {
-                check(s, Net.setIntOption(s, fd, Net.SOL_SOCKET, Net.SO_REUSEPORT, 1), "setsockopt", "SO_REUSEPORT", fd);
+                check(setIntOption(s, fd, SOL_SOCKET, SO_REUSEPORT, 1), "setsockopt", "SO_REUSEPORT", fd);
             }
             if (sa.getAddress() instanceof Inet6Address && sa.getAddress().isAnyLocalAddress()) {
                 // [::] listens on IPv4 too, whatever the system default.
-                check(s, Net.setIntOption(s, fd, Net.IPPROTO_IPV6, Net.IPV6_V6ONLY, 0), "setsockopt", "IPV6_V6ONLY", fd);
+                check(setIntOption(s, fd, IPPROTO_IPV6, IPV6_V6ONLY, 0), "setsockopt", "IPV6_V6ONLY", fd);
             }
-            check(s, Net.bind(s, fd, len), "bind", sa.toString(), fd);
-            check(s, Net.listen(s, fd, backlog == DEFAULT_BACKLOG ? Net.SOMAXCONN : backlog), "listen", null, fd);
+            check(Syscalls.bind(fd, s.addr, len), "bind", sa.toString(), fd);
+            check(Syscalls.listen(fd, backlog == DEFAULT_BACKLOG ? SOMAXCONN : backlog), "listen", null, fd);
             return fd;
         } catch (IOException | RuntimeException e) {
-            Sys.close(s.errno, fd);
+            Syscalls.close(fd);
             throw e;
         }
     }
@@ -92,18 +120,17 @@ public final class IoSocket {
      * @throws IoException on a real failure, e.g. EMFILE when the process is out of descriptors
      */
     public static int accept(int listenFd) throws IoException {
-        Net.Scratch s = Net.scratch();
         while (true) {
-            int fd = Net.accept4(s, listenFd, Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC);
+            int fd = Syscalls.accept4(listenFd, MemorySegment.NULL, MemorySegment.NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd >= 0) {
                 return fd;
             }
-            int errno = Natives.errno(s.errno);
-            if (Sys.wouldBlock(errno)) {
+            int errno = -fd;
+            if (errno == Errno.EAGAIN) {
                 return NO_MORE;
             }
             // accept(2): a connection that failed before it was accepted; try the next one.
-            if (errno != Sys.EINTR && errno != Net.ECONNABORTED && errno != Net.EPROTO) {
+            if (errno != Errno.EINTR && errno != Errno.ECONNABORTED && errno != Errno.EPROTO) {
                 throw new IoException("accept4", null, listenFd, errno);
             }
         }
@@ -118,21 +145,15 @@ public final class IoSocket {
      * @throws IOException if the address does not resolve or the connect fails at once
      */
     public static int connect(String address) throws IOException {
-        Net.Scratch s = Net.scratch();
+        Scratch s = Scratch.get();
         InetSocketAddress sa = parse(address, false);
-        int fd = open(s, sa);
+        int fd = open(sa);
         int len = encode(s, sa);
-        while (Net.connect(s, fd, len) < 0) {
-            int errno = Natives.errno(s.errno);
-            if (errno == Sys.EINPROGRESS) {
-                break;
-            }
-            if (errno != Sys.EINTR) {
-                Sys.close(s.errno, fd);
-                throw new IoException("connect", sa.toString(), fd, errno);
-            }
-            // EINTR: the connect goes on asynchronously; its result arrives like EINPROGRESS's.
-            break;
+        int rc = Syscalls.connect(fd, s.addr, len);
+        // EINTR: the connect goes on asynchronously; its result arrives like EINPROGRESS's.
+        if (rc < 0 && rc != -Errno.EINPROGRESS && rc != -Errno.EINTR) {
+            Syscalls.close(fd);
+            throw new IoException("connect", sa.toString(), fd, -rc);
         }
         return fd;
     }
@@ -144,8 +165,9 @@ public final class IoSocket {
      * @throws IoException naming the reason the connection failed, e.g. ECONNREFUSED
      */
     public static void finishConnect(int fd) throws IoException {
-        Net.Scratch s = Net.scratch();
-        check(s, Net.getIntOption(s, fd, Net.SOL_SOCKET, Net.SO_ERROR), "getsockopt", "SO_ERROR", fd);
+        Scratch s = Scratch.get();
+        s.len.set(ValueLayout.JAVA_INT, 0, 4);
+        check(Syscalls.getsockopt(fd, SOL_SOCKET, SO_ERROR, s.intValue, s.len), "getsockopt", "SO_ERROR", fd);
         int error = s.intValue.get(ValueLayout.JAVA_INT, 0);
         if (error != 0) {
             throw new IoException("connect", null, fd, error);
@@ -161,10 +183,9 @@ public final class IoSocket {
      * @throws IoException on a real failure, e.g. ECONNRESET
      */
     public static long read(int fd, MemorySegment buf) throws IoException {
-        Net.Scratch s = Net.scratch();
         long r;
         do {
-            r = received(Sys.read(s.errno, fd, buf, buf.byteSize()), buf.byteSize() == 0, s, "read", fd);
+            r = received(Syscalls.read(fd, buf, buf.byteSize()), buf.byteSize() == 0, "read", fd);
         } while (r == RETRY);
         return r;
     }
@@ -178,10 +199,9 @@ public final class IoSocket {
      * @throws IoException on a real failure, e.g. EPIPE or ECONNRESET when the peer is gone
      */
     public static long write(int fd, MemorySegment buf) throws IoException {
-        Net.Scratch s = Net.scratch();
         long r;
         do {
-            r = sent(Net.send(s, fd, buf, buf.byteSize(), Net.MSG_NOSIGNAL), s, "send", fd);
+            r = sent(Syscalls.sendto(fd, buf, buf.byteSize(), MSG_NOSIGNAL, MemorySegment.NULL, 0), "sendto", fd);
         } while (r == RETRY);
         return r;
     }
@@ -205,10 +225,9 @@ public final class IoSocket {
             throw new IllegalArgumentException("cannot read into a read-only segment");
         }
         long address = rangeAddress(buf, offset, length);
-        Net.Scratch s = Net.scratch();
         long r;
         do {
-            r = received(Net.readAt(s, fd, address, length), length == 0, s, "read", fd);
+            r = received(Syscalls.readRaw(fd, address, length), length == 0, "read", fd);
         } while (r == RETRY);
         return r;
     }
@@ -229,10 +248,9 @@ public final class IoSocket {
      */
     public static long write(int fd, MemorySegment buf, long offset, long length) throws IoException {
         long address = rangeAddress(buf, offset, length);
-        Net.Scratch s = Net.scratch();
         long r;
         do {
-            r = sent(Net.sendAt(s, fd, address, length, Net.MSG_NOSIGNAL), s, "send", fd);
+            r = sent(Syscalls.sendtoRaw(fd, address, length, MSG_NOSIGNAL, 0L, 0), "sendto", fd);
         } while (r == RETRY);
         return r;
     }
@@ -241,31 +259,30 @@ public final class IoSocket {
     private static final long RETRY = -3;
 
     /** The result of a read call: bytes, EOF when nothing came back for a non-empty request, or a failure. */
-    private static long received(long n, boolean emptyRequest, Net.Scratch s, String call, int fd) throws IoException {
+    private static long received(long n, boolean emptyRequest, String call, int fd) throws IoException {
         if (n > 0) {
             return n;
         }
         if (n == 0) {
             return emptyRequest ? 0 : EOF;
         }
-        return failure(s, call, fd);
+        return failure(-n, call, fd);
     }
 
     /** The result of a write call: bytes, or a failure. */
-    private static long sent(long n, Net.Scratch s, String call, int fd) throws IoException {
-        return n >= 0 ? n : failure(s, call, fd);
+    private static long sent(long n, String call, int fd) throws IoException {
+        return n >= 0 ? n : failure(-n, call, fd);
     }
 
     /** A failed data call: WOULD_BLOCK, RETRY on EINTR (only then), or the exception naming call, fd and errno. */
-    private static long failure(Net.Scratch s, String call, int fd) throws IoException {
-        int errno = Natives.errno(s.errno);
-        if (Sys.wouldBlock(errno)) {
+    private static long failure(long errno, String call, int fd) throws IoException {
+        if (errno == Errno.EAGAIN) {
             return WOULD_BLOCK;
         }
-        if (errno == Sys.EINTR) {
+        if (errno == Errno.EINTR) {
             return RETRY;
         }
-        throw new IoException(call, null, fd, errno);
+        throw new IoException(call, null, fd, (int) errno);
     }
 
     /** The address of a checked range of native memory (allocates nothing on success). */
@@ -290,10 +307,9 @@ public final class IoSocket {
      * @throws IoException on a real failure
      */
     public static long readv(int fd, MemorySegment iov, int count) throws IoException {
-        Net.Scratch s = Net.scratch();
         long r;
         do {
-            r = received(Net.readv(s, fd, iov, count), count == 0, s, "readv", fd);
+            r = received(Syscalls.readv(fd, iov, count), count == 0, "readv", fd);
         } while (r == RETRY);
         return r;
     }
@@ -308,10 +324,12 @@ public final class IoSocket {
      * @throws IoException on a real failure
      */
     public static long writev(int fd, MemorySegment iov, int count) throws IoException {
-        Net.Scratch s = Net.scratch();
+        MemorySegment m = Scratch.get().msghdr;
+        m.set(ValueLayout.ADDRESS, Msghdr.MSG_IOV_OFFSET, iov);
+        m.set(ValueLayout.JAVA_LONG, Msghdr.MSG_IOVLEN_OFFSET, count);
         long r;
         do {
-            r = sent(Net.sendmsg(s, fd, iov, count, Net.MSG_NOSIGNAL), s, "sendmsg", fd);
+            r = sent(Syscalls.sendmsg(fd, m, MSG_NOSIGNAL), "sendmsg", fd);
         } while (r == RETRY);
         return r;
     }
@@ -322,7 +340,7 @@ public final class IoSocket {
      * @return {@code sizeof(struct iovec)}, to size an iovec array
      */
     public static long iovecSize() {
-        return Net.IOVEC_SIZE;
+        return Iovec.SIZE;
     }
 
     /**
@@ -333,9 +351,9 @@ public final class IoSocket {
      * @param buf   native memory the entry describes
      */
     public static void iovec(MemorySegment iov, int index, MemorySegment buf) {
-        long base = index * Net.IOVEC_SIZE;
-        iov.set(ValueLayout.ADDRESS, base + Net.IOV_BASE, buf);
-        iov.set(ValueLayout.JAVA_LONG, base + Net.IOV_LEN, buf.byteSize());
+        long base = index * Iovec.SIZE;
+        iov.set(ValueLayout.ADDRESS, base + Iovec.IOV_BASE_OFFSET, buf);
+        iov.set(ValueLayout.JAVA_LONG, base + Iovec.IOV_LEN_OFFSET, buf.byteSize());
     }
 
     /**
@@ -352,9 +370,9 @@ public final class IoSocket {
      */
     public static void iovec(MemorySegment iov, int index, MemorySegment buf, long offset, long length) {
         long address = rangeAddress(buf, offset, length);
-        long base = index * Net.IOVEC_SIZE;
-        iov.set(ValueLayout.JAVA_LONG, base + Net.IOV_BASE, address);
-        iov.set(ValueLayout.JAVA_LONG, base + Net.IOV_LEN, length);
+        long base = index * Iovec.SIZE;
+        iov.set(ValueLayout.JAVA_LONG, base + Iovec.IOV_BASE_OFFSET, address);
+        iov.set(ValueLayout.JAVA_LONG, base + Iovec.IOV_LEN_OFFSET, length);
     }
 
     /**
@@ -365,8 +383,7 @@ public final class IoSocket {
      * @throws IoException if setsockopt fails
      */
     public static void setNoDelay(int fd, boolean on) throws IoException {
-        Net.Scratch s = Net.scratch();
-        check(s, Net.setIntOption(s, fd, Net.IPPROTO_TCP, Net.TCP_NODELAY, on ? 1 : 0), "setsockopt", "TCP_NODELAY", fd);
+        check(setIntOption(Scratch.get(), fd, IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0), "setsockopt", "TCP_NODELAY", fd);
     }
 
     /**
@@ -376,8 +393,7 @@ public final class IoSocket {
      * @throws IoException if shutdown fails
      */
     public static void shutdownOutput(int fd) throws IoException {
-        Net.Scratch s = Net.scratch();
-        check(s, Net.shutdown(s, fd, Net.SHUT_WR), "shutdown", "SHUT_WR", fd);
+        check(Syscalls.shutdown(fd, SHUT_WR), "shutdown", "SHUT_WR", fd);
     }
 
     /**
@@ -387,9 +403,8 @@ public final class IoSocket {
      * @throws IoException if close fails (the descriptor is released all the same, except on EBADF)
      */
     public static void close(int fd) throws IoException {
-        Net.Scratch s = Net.scratch();
         // Linux releases the fd even when close reports EINTR: never retry.
-        check(s, Sys.close(s.errno, fd), "close", null, fd);
+        check(Syscalls.close(fd), "close", null, fd);
     }
 
     /**
@@ -426,18 +441,21 @@ public final class IoSocket {
     }
 
     private static InetSocketAddress address(int fd, boolean peer) throws IoException {
-        Net.Scratch s = Net.scratch();
-        check(s, Net.name(s, fd, peer), peer ? "getpeername" : "getsockname", null, fd);
+        Scratch s = Scratch.get();
         MemorySegment a = s.addr;
-        int family = Short.toUnsignedInt(a.get(ValueLayout.JAVA_SHORT, Net.SIN_FAMILY));
+        s.len.set(ValueLayout.JAVA_INT, 0, (int) SockaddrStorage.SIZE);
+        check(peer ? Syscalls.getpeername(fd, a, s.len) : Syscalls.getsockname(fd, a, s.len),
+                peer ? "getpeername" : "getsockname", null, fd);
+        int family = Short.toUnsignedInt(a.get(ValueLayout.JAVA_SHORT, SockaddrIn.SIN_FAMILY_OFFSET));
         try {
-            if (family == Net.AF_INET) {
-                byte[] ip = a.asSlice(Net.SIN_ADDR, 4).toArray(ValueLayout.JAVA_BYTE);
-                return new InetSocketAddress(InetAddress.getByAddress(ip), port(a, Net.SIN_PORT));
+            if (family == AF_INET) {
+                byte[] ip = a.asSlice(SockaddrIn.SIN_ADDR_OFFSET, 4).toArray(ValueLayout.JAVA_BYTE);
+                return new InetSocketAddress(InetAddress.getByAddress(ip), port(a, SockaddrIn.SIN_PORT_OFFSET));
             }
-            byte[] ip = a.asSlice(Net.SIN6_ADDR, 16).toArray(ValueLayout.JAVA_BYTE);
-            return new InetSocketAddress(Inet6Address.getByAddress(null, ip, a.get(ValueLayout.JAVA_INT, Net.SIN6_SCOPE_ID)),
-                    port(a, Net.SIN6_PORT));
+            byte[] ip = a.asSlice(SockaddrIn6.SIN6_ADDR_OFFSET, 16).toArray(ValueLayout.JAVA_BYTE);
+            int scope = a.get(ValueLayout.JAVA_INT, SockaddrIn6.SIN6_SCOPE_ID_OFFSET);
+            return new InetSocketAddress(Inet6Address.getByAddress(null, ip, scope),
+                    port(a, SockaddrIn6.SIN6_PORT_OFFSET));
         } catch (UnknownHostException e) {
             throw new IllegalStateException("kernel returned a malformed address", e);
         }
@@ -491,38 +509,67 @@ public final class IoSocket {
         return new InetSocketAddress(InetAddress.getByName(host), p);
     }
 
-    private static int open(Net.Scratch s, InetSocketAddress sa) throws IoException {
-        int family = sa.getAddress() instanceof Inet4Address ? Net.AF_INET : Net.AF_INET6;
-        int fd = Net.socket(s, family, Net.SOCK_STREAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC);
+    private static int open(InetSocketAddress sa) throws IoException {
+        int family = sa.getAddress() instanceof Inet4Address ? AF_INET : AF_INET6;
+        int fd = Syscalls.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) {
-            throw new IoException("socket", family == Net.AF_INET ? "AF_INET" : "AF_INET6", -1,
-                    Natives.errno(s.errno));
+            throw new IoException("socket", family == AF_INET ? "AF_INET" : "AF_INET6", -1, -fd);
         }
         return fd;
     }
 
     /** Writes {@code sa} into the scratch sockaddr; returns its length. */
-    private static int encode(Net.Scratch s, InetSocketAddress sa) {
+    private static int encode(Scratch s, InetSocketAddress sa) {
         MemorySegment a = s.addr;
         a.fill((byte) 0);
         short port = Short.reverseBytes((short) sa.getPort());
         if (sa.getAddress() instanceof Inet4Address v4) {
-            a.set(ValueLayout.JAVA_SHORT, Net.SIN_FAMILY, (short) Net.AF_INET);
-            a.set(ValueLayout.JAVA_SHORT, Net.SIN_PORT, port);
-            MemorySegment.copy(v4.getAddress(), 0, a, ValueLayout.JAVA_BYTE, Net.SIN_ADDR, 4);
-            return (int) Net.SIN_SIZE;
+            a.set(ValueLayout.JAVA_SHORT, SockaddrIn.SIN_FAMILY_OFFSET, (short) AF_INET);
+            a.set(ValueLayout.JAVA_SHORT, SockaddrIn.SIN_PORT_OFFSET, port);
+            MemorySegment.copy(v4.getAddress(), 0, a, ValueLayout.JAVA_BYTE, SockaddrIn.SIN_ADDR_OFFSET, 4);
+            return (int) SockaddrIn.SIZE;
         }
         Inet6Address v6 = (Inet6Address) sa.getAddress();
-        a.set(ValueLayout.JAVA_SHORT, Net.SIN6_FAMILY, (short) Net.AF_INET6);
-        a.set(ValueLayout.JAVA_SHORT, Net.SIN6_PORT, port);
-        MemorySegment.copy(v6.getAddress(), 0, a, ValueLayout.JAVA_BYTE, Net.SIN6_ADDR, 16);
-        a.set(ValueLayout.JAVA_INT, Net.SIN6_SCOPE_ID, v6.getScopeId());
-        return (int) Net.SIN6_SIZE;
+        a.set(ValueLayout.JAVA_SHORT, SockaddrIn6.SIN6_FAMILY_OFFSET, (short) AF_INET6);
+        a.set(ValueLayout.JAVA_SHORT, SockaddrIn6.SIN6_PORT_OFFSET, port);
+        MemorySegment.copy(v6.getAddress(), 0, a, ValueLayout.JAVA_BYTE, SockaddrIn6.SIN6_ADDR_OFFSET, 16);
+        a.set(ValueLayout.JAVA_INT, SockaddrIn6.SIN6_SCOPE_ID_OFFSET, v6.getScopeId());
+        return (int) SockaddrIn6.SIZE;
     }
 
-    private static void check(Net.Scratch s, int rc, String call, String detail, int fd) throws IoException {
+    private static int setIntOption(Scratch s, int fd, int level, int name, int value) {
+        s.intValue.set(ValueLayout.JAVA_INT, 0, value);
+        return Syscalls.setsockopt(fd, level, name, s.intValue, 4);
+    }
+
+    private static void check(int rc, String call, String detail, int fd) throws IoException {
         if (rc < 0) {
-            throw new IoException(call, detail, fd, Natives.errno(s.errno));
+            throw new IoException(call, detail, fd, -rc);
+        }
+    }
+
+    /** Native memory for the calls that take pointers to small values; one per thread, made on first use. */
+    private static final class Scratch {
+        private static final ThreadLocal<Scratch> PER_THREAD = ThreadLocal.withInitial(() -> new Scratch(Arena.ofAuto()));
+
+        /** A sockaddr_storage. */
+        final MemorySegment addr;
+        /** A socklen_t. */
+        final MemorySegment len;
+        /** An int option value. */
+        final MemorySegment intValue;
+        /** A msghdr for sendmsg; only its iov fields are ever set, the rest stays zero. */
+        final MemorySegment msghdr;
+
+        private Scratch(Arena arena) {
+            addr = arena.allocate(SockaddrStorage.LAYOUT);
+            len = arena.allocate(ValueLayout.JAVA_INT);
+            intValue = arena.allocate(ValueLayout.JAVA_INT);
+            msghdr = arena.allocate(Msghdr.LAYOUT);
+        }
+
+        static Scratch get() {
+            return PER_THREAD.get();
         }
     }
 }

@@ -174,7 +174,7 @@ public final class Poller implements AutoCloseable {
         Waker w = null;
         try {
             b = Backends.open(kind, arena, slots);
-            w = new Waker(arena);
+            w = Waker.open(arena);
             b.register(w.fd(), wakerSlot, 0, IoAtom.READ);
             mapFd(w.fd(), wakerSlot);
         } catch (IoException | RuntimeException e) {

@@ -9,8 +9,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
-import org.ioatom.internal.sys.Natives;
-import org.ioatom.internal.sys.Sys;
+import org.ioatom.internal.linux.Linux;
+import org.ioatom.internal.linux.Syscalls;
 import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.Kinds;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -34,7 +34,6 @@ class PollerCapacityTest {
         List<Integer> fds = new ArrayList<>();
         try (Arena arena = Arena.ofShared(); Poller poller = Poller.open(kind, CAPACITY)) {
             assertEquals(CAPACITY, poller.capacity());
-            MemorySegment errno = arena.allocate(Natives.CAPTURE_LAYOUT);
             MemorySegment one = arena.allocate(ValueLayout.JAVA_LONG);
             one.set(ValueLayout.JAVA_LONG, 0, 1);
             MemorySegment sink = arena.allocate(ValueLayout.JAVA_LONG);
@@ -42,10 +41,10 @@ class PollerCapacityTest {
                 MemorySegment[] structs = new MemorySegment[ATOMS];
                 IoHandler drain = (owner, events) -> {
                     AppStruct.record(owner, events);
-                    Sys.read(errno, IoAtom.fd(owner, AppStruct.IO), sink, 8);
+                    Syscalls.read(IoAtom.fd(owner, AppStruct.IO), sink, 8);
                 };
                 for (int i = 0; i < ATOMS; i++) {
-                    int fd = Sys.eventfd(errno, 0, Sys.EFD_NONBLOCK | Sys.EFD_CLOEXEC);
+                    int fd = Syscalls.eventfd2(0, Linux.EFD_NONBLOCK | Linux.EFD_CLOEXEC);
                     assertTrue(fd >= 0, "eventfd " + i);
                     fds.add(fd);
                     structs[i] = AppStruct.allocate(arena, i, fd);
@@ -53,7 +52,7 @@ class PollerCapacityTest {
                 }
                 assertEquals(ATOMS, poller.size());
                 for (int fd : fds) {
-                    Sys.write(errno, fd, one, 8);
+                    Syscalls.write(fd, one, 8);
                 }
                 long calls = 0;
                 for (int round = 0; round < 100 && calls < ATOMS; round++) {
@@ -68,7 +67,7 @@ class PollerCapacityTest {
                 assertEquals(0, poller.size());
             } finally {
                 for (int fd : fds) {
-                    Sys.close(errno, fd);
+                    Syscalls.close(fd);
                 }
             }
         }

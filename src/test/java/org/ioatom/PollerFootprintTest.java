@@ -8,8 +8,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
-import org.ioatom.internal.sys.Natives;
-import org.ioatom.internal.sys.Sys;
+import org.ioatom.internal.linux.Linux;
+import org.ioatom.internal.linux.Syscalls;
 import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.Kinds;
 import org.openjdk.jol.info.GraphLayout;
@@ -31,7 +31,6 @@ class PollerFootprintTest {
         List<Integer> fds = new ArrayList<>();
         // A shared arena: a confined one references its owner thread, and with it half the JVM.
         try (Arena arena = Arena.ofShared(); Poller poller = Poller.open(kind, ATOMS)) {
-            MemorySegment errno = arena.allocate(Natives.CAPTURE_LAYOUT);
             try {
                 // Walk once first: JOL's own walk creates reflection caches reachable from the graph.
                 GraphLayout.parseInstance(poller);
@@ -39,7 +38,7 @@ class PollerFootprintTest {
                 long empty = emptyGraph.totalSize();
                 List<MemorySegment> structs = new ArrayList<>();
                 for (int i = 0; i < ATOMS; i++) {
-                    int fd = Sys.eventfd(errno, 0, Sys.EFD_NONBLOCK | Sys.EFD_CLOEXEC);
+                    int fd = Syscalls.eventfd2(0, Linux.EFD_NONBLOCK | Linux.EFD_CLOEXEC);
                     assertTrue(fd >= 0, "eventfd");
                     fds.add(fd);
                     MemorySegment s = AppStruct.allocate(arena, i, fd);
@@ -57,7 +56,7 @@ class PollerFootprintTest {
                 assertEquals(empty, full, "poller heap at open vs. with " + ATOMS + " atoms, app objects excluded");
             } finally {
                 for (int fd : fds) {
-                    Sys.close(errno, fd);
+                    Syscalls.close(fd);
                 }
             }
         }

@@ -12,9 +12,9 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import org.ioatom.internal.sys.KqueueAbi;
-import org.ioatom.internal.sys.Natives;
 import org.ioatom.internal.sys.Platform;
-import org.ioatom.internal.sys.Sys;
+import org.ioatom.internal.linux.Linux;
+import org.ioatom.internal.linux.Syscalls;
 import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.Kinds;
 import org.ioatom.testing.TestPipe;
@@ -301,12 +301,11 @@ class PollerMisuseTest {
     void selectRefusesDescriptorsAtOrAboveFdSetSize() throws IOException {
         org.junit.jupiter.api.Assumptions.assumeTrue(PollerKind.SELECT.isAvailable());
         Poller poller = open(PollerKind.SELECT);
-        MemorySegment errno = arena.allocate(Natives.CAPTURE_LAYOUT);
         List<Integer> fds = new ArrayList<>();
         try {
             int fd;
             do {
-                fd = Sys.eventfd(errno, 0, Sys.EFD_NONBLOCK | Sys.EFD_CLOEXEC);
+                fd = Syscalls.eventfd2(0, Linux.EFD_NONBLOCK | Linux.EFD_CLOEXEC);
                 assertTrue(fd >= 0);
                 fds.add(fd);
             } while (fd < 1024);
@@ -316,7 +315,7 @@ class PollerMisuseTest {
             assertFalse(IoAtom.isRegistered(s, AppStruct.IO));
         } finally {
             for (int fd : fds) {
-                Sys.close(errno, fd);
+                Syscalls.close(fd);
             }
         }
         assertUsable(poller);

@@ -22,7 +22,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.ioatom.internal.sys.Sys;
+import org.ioatom.internal.linux.Linger;
+import org.ioatom.internal.linux.Linux;
 import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.Kinds;
 import org.ioatom.testing.TestPipe;
@@ -151,12 +152,10 @@ class PollerOsFaultsTest {
 
     /** SO_LINGER {on, 0 s}: close sends RST instead of FIN. IoSocket does not expose it. */
     private void lingerZero(int fd) throws Throwable {
-        long size = Sys.B.sizeof("linger");
-        MemorySegment l = arena.allocate(size, 4);
-        l.set(ValueLayout.JAVA_INT, Sys.B.offset("linger", "l_onoff"), 1);
-        l.set(ValueLayout.JAVA_INT, Sys.B.offset("linger", "l_linger"), 0);
-        int rc = (int) SETSOCKOPT.invokeExact(fd, Sys.B.intConstant("SOL_SOCKET"), Sys.B.intConstant("SO_LINGER"), l,
-                (int) size);
+        MemorySegment l = arena.allocate(Linger.LAYOUT);
+        l.set(ValueLayout.JAVA_INT, Linger.L_ONOFF_OFFSET, 1);
+        l.set(ValueLayout.JAVA_INT, Linger.L_LINGER_OFFSET, 0);
+        int rc = (int) SETSOCKOPT.invokeExact(fd, Linux.SOL_SOCKET, Linux.SO_LINGER, l, (int) Linger.SIZE);
         assertEquals(0, rc, "setsockopt(SO_LINGER)");
     }
 

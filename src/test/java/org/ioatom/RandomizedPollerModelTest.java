@@ -12,8 +12,8 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.ioatom.internal.sys.Natives;
-import org.ioatom.internal.sys.Sys;
+import org.ioatom.internal.linux.Linux;
+import org.ioatom.internal.linux.Syscalls;
 import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.Kinds;
 import org.junit.jupiter.api.Timeout;
@@ -175,7 +175,6 @@ class RandomizedPollerModelTest {
         final SplittableRandom rnd;
         final boolean trace;
         final Arena arena = Arena.ofConfined();
-        final MemorySegment errno = arena.allocate(Natives.CAPTURE_LAYOUT);
         final MemorySegment buf = arena.allocate(65536);
         final MemorySegment fdPair = arena.allocate(ValueLayout.JAVA_INT, 2);
         final Poller poller;
@@ -389,7 +388,7 @@ class RandomizedPollerModelTest {
                     Channel c = pick(ch -> !ch.writerSide && !ch.writerClosed);
                     if (c != null) {
                         int n = 1 + rnd.nextInt(200);
-                        long w = Sys.write(errno, c.wfd, buf, n);
+                        long w = Syscalls.write(c.wfd, buf, n);
                         check(w == n, "pipe write took " + w + " of " + n);
                         c.unread += n;
                         log("write " + n + " to " + c);
@@ -406,7 +405,7 @@ class RandomizedPollerModelTest {
                     Channel c = pick(ch -> !ch.writerSide && !ch.writerClosed);
                     if (c != null && rnd.nextInt(3) == 0) {
                         log("close the writer of " + c);
-                        Sys.close(errno, c.wfd);
+                        Syscalls.close(c.wfd);
                         c.wfd = -1;
                         c.writerClosed = true;
                     }
@@ -447,8 +446,9 @@ class RandomizedPollerModelTest {
         }
 
         Channel newChannel() throws IOException {
-            if (Sys.pipe2(errno, fdPair, Sys.O_NONBLOCK | Sys.O_CLOEXEC) < 0) {
-                throw new IoException("pipe2", null, -1, Natives.errno(errno));
+            int rc = Syscalls.pipe2(fdPair, Linux.O_NONBLOCK | Linux.O_CLOEXEC);
+            if (rc < 0) {
+                throw new IoException("pipe2", null, -1, -rc);
             }
             Channel c = new Channel(channelSerial++);
             c.rfd = fdPair.getAtIndex(ValueLayout.JAVA_INT, 0);
@@ -519,15 +519,15 @@ class RandomizedPollerModelTest {
             Channel c = newChannel();
             add(c);
             if (!c.writerSide && rnd.nextBoolean()) {
-                Sys.write(errno, c.wfd, buf, 1);
+                Syscalls.write(c.wfd, buf, 1);
                 c.unread += 1;
             }
         }
 
         void closeChannel(Channel c) {
-            Sys.close(errno, c.rfd);
+            Syscalls.close(c.rfd);
             if (c.wfd >= 0) {
-                Sys.close(errno, c.wfd);
+                Syscalls.close(c.wfd);
             }
             c.rfd = -1;
             c.wfd = -1;
@@ -538,7 +538,7 @@ class RandomizedPollerModelTest {
         boolean drain(Channel c) {
             boolean wasFull = c.full;
             while (true) {
-                long r = Sys.read(errno, c.rfd, buf, buf.byteSize());
+                long r = Syscalls.read(c.rfd, buf, buf.byteSize());
                 if (r > 0) {
                     c.unread -= r;
                     continue;
@@ -558,7 +558,7 @@ class RandomizedPollerModelTest {
         void fill(Channel c) {
             long total = 0;
             long w;
-            while ((w = Sys.write(errno, c.wfd, buf, buf.byteSize())) > 0) {
+            while ((w = Syscalls.write(c.wfd, buf, buf.byteSize())) > 0) {
                 total += w;
             }
             c.full = true;

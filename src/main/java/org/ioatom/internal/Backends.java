@@ -3,6 +3,7 @@ package org.ioatom.internal;
 import java.lang.foreign.Arena;
 import org.ioatom.IoException;
 import org.ioatom.PollerKind;
+import org.ioatom.internal.sys.Errnos;
 import org.ioatom.internal.sys.KqueueAbi;
 import org.ioatom.internal.sys.Platform;
 
@@ -43,6 +44,7 @@ public final class Backends {
      * @throws IoException if the OS refuses
      */
     public static Backend open(PollerKind kind, Arena arena, int slots) throws IoException {
+        Errnos.preload();
         if (kind == PollerKind.KQUEUE) {
             // Loads (once per JVM) what the OS or the emulation properties name, or throws
             // UnsupportedOperationException with the reason, before the backend class initialises.

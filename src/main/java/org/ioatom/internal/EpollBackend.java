@@ -1,43 +1,37 @@
 package org.ioatom.internal;
 
+import static org.ioatom.internal.linux.Linux.EPOLLERR;
+import static org.ioatom.internal.linux.Linux.EPOLLET;
+import static org.ioatom.internal.linux.Linux.EPOLLHUP;
+import static org.ioatom.internal.linux.Linux.EPOLLIN;
+import static org.ioatom.internal.linux.Linux.EPOLLOUT;
+import static org.ioatom.internal.linux.Linux.EPOLLPRI;
+import static org.ioatom.internal.linux.Linux.EPOLLRDHUP;
+import static org.ioatom.internal.linux.Linux.EPOLL_CLOEXEC;
+import static org.ioatom.internal.linux.Linux.EPOLL_CTL_ADD;
+import static org.ioatom.internal.linux.Linux.EPOLL_CTL_DEL;
+import static org.ioatom.internal.linux.Linux.EPOLL_CTL_MOD;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import org.ioatom.IoException;
-import org.ioatom.internal.sys.Bindings;
-import org.ioatom.internal.sys.Natives;
-import org.ioatom.internal.sys.Sys;
+import org.ioatom.internal.linux.EpollEvent;
+import org.ioatom.internal.linux.Errno;
+import org.ioatom.internal.linux.Syscalls;
 
 /**
  * Linux epoll, edge-triggered. epoll_data carries the token {@code generation << 32 | slot},
  * so an event finds its registration without a map and an event for a slot that was freed
- * (or reused) since the wait is recognisably stale.
+ * (or reused) since the wait is recognisably stale. The event layout is the ABI's
+ * ({@link EpollEvent}: 12 bytes on x86_64, 16 on aarch64).
  */
 public final class EpollBackend extends Backend {
-    private static final Bindings B = Sys.B;
-    private static final int EPOLLIN = B.intConstant("EPOLLIN");
-    private static final int EPOLLPRI = B.intConstant("EPOLLPRI");
-    private static final int EPOLLOUT = B.intConstant("EPOLLOUT");
-    private static final int EPOLLERR = B.intConstant("EPOLLERR");
-    private static final int EPOLLHUP = B.intConstant("EPOLLHUP");
-    private static final int EPOLLRDHUP = B.intConstant("EPOLLRDHUP");
-    private static final int EPOLLET = B.intConstant("EPOLLET");
-    private static final int EPOLL_CTL_ADD = B.intConstant("EPOLL_CTL_ADD");
-    private static final int EPOLL_CTL_MOD = B.intConstant("EPOLL_CTL_MOD");
-    private static final int EPOLL_CTL_DEL = B.intConstant("EPOLL_CTL_DEL");
-    private static final int EPOLL_CLOEXEC = B.intConstant("EPOLL_CLOEXEC");
-    /** 12 on x86_64 (packed), 16 on aarch64. */
-    private static final long EVENT_SIZE = B.sizeof("epoll_event");
-    private static final long EVENTS_OFFSET = B.offset("epoll_event", "events");
-    private static final long DATA_OFFSET = B.offset("epoll_event", "data");
+    private static final long EVENT_SIZE = EpollEvent.SIZE;
+    private static final long EVENTS_OFFSET = EpollEvent.EVENTS_OFFSET;
+    private static final long DATA_OFFSET = EpollEvent.DATA_OFFSET;
 
-    private static final MethodHandle EPOLL_CREATE1 = Natives.libc(B, "epoll_create1", true);
-    private static final MethodHandle EPOLL_CTL = Natives.libc(B, "epoll_ctl", true);
-    private static final MethodHandle EPOLL_WAIT = Natives.libc(B, "epoll_wait", false);
-    private static final MethodHandle EPOLL_WAIT_ERRNO = Natives.libc(B, "epoll_wait", true);
-
-    /** Most events one epoll_wait returns; more stay queued in the kernel for the next wait. */
+    /** Most events one wait returns; more stay queued in the kernel for the next wait. */
     static final int MAX_BATCH = 4096;
 
     private final int epfd;
@@ -57,14 +51,9 @@ public final class EpollBackend extends Backend {
         batch = ready.capacity();
         eventArray = arena.allocate(EVENT_SIZE * batch, 8);
         ctlEvent = arena.allocate(EVENT_SIZE, 8);
-        int fd;
-        try {
-            fd = (int) EPOLL_CREATE1.invokeExact(errno, EPOLL_CLOEXEC);
-        } catch (Throwable t) {
-            throw Natives.rethrow(t);
-        }
+        int fd = Syscalls.epoll_create1(EPOLL_CLOEXEC);
         if (fd < 0) {
-            throw new IoException("epoll_create1", null, -1, lastErrno());
+            throw new IoException("epoll_create1", null, -1, -fd);
         }
         epfd = fd;
     }
@@ -86,10 +75,10 @@ public final class EpollBackend extends Backend {
 
     @Override
     public void deregister(int fd, int slot) throws IoException {
-        int rc = ctlCall(EPOLL_CTL_DEL, fd);
+        int rc = Syscalls.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, ctlEvent);
         // Closing an fd removes it from the interest list: remove-after-close is not an error.
-        if (rc < 0 && lastErrno() != Sys.EBADF && lastErrno() != Sys.ENOENT) {
-            throw new IoException("epoll_ctl", "DEL", fd, lastErrno());
+        if (rc < 0 && rc != -Errno.EBADF && rc != -Errno.ENOENT) {
+            throw new IoException("epoll_ctl", "DEL", fd, -rc);
         }
     }
 
@@ -103,36 +92,20 @@ public final class EpollBackend extends Backend {
         }
         ctlEvent.set(ValueLayout.JAVA_INT, EVENTS_OFFSET, ev);
         ctlEvent.set(ValueLayout.JAVA_LONG_UNALIGNED, DATA_OFFSET, ((long) generation << 32) | (slot & 0xFFFF_FFFFL));
-        if (ctlCall(op, fd) < 0) {
-            throw new IoException("epoll_ctl", opName, fd, lastErrno());
-        }
-    }
-
-    private int ctlCall(int op, int fd) {
-        try {
-            return (int) EPOLL_CTL.invokeExact(errno, epfd, op, fd, ctlEvent);
-        } catch (Throwable t) {
-            throw Natives.rethrow(t);
+        int rc = Syscalls.epoll_ctl(epfd, op, fd, ctlEvent);
+        if (rc < 0) {
+            throw new IoException("epoll_ctl", opName, fd, -rc);
         }
     }
 
     @Override
     public void await(int timeoutMillis) throws IoException {
-        int n;
-        try {
-            n = (int) EPOLL_WAIT.invokeExact(epfd, eventArray, batch, timeoutMillis);
-            if (n < 0) {
-                // See Backend: the failure path alone captures errno, by asking again at once.
-                n = (int) EPOLL_WAIT_ERRNO.invokeExact(errno, epfd, eventArray, batch, 0);
-            }
-        } catch (Throwable t) {
-            throw Natives.rethrow(t);
-        }
+        int n = Syscalls.epoll_pwait(epfd, eventArray, batch, timeoutMillis, MemorySegment.NULL);
         if (n < 0) {
-            if (lastErrno() == Sys.EINTR) {
+            if (n == -Errno.EINTR) {
                 return;
             }
-            throw new IoException("epoll_wait", null, epfd, lastErrno());
+            throw new IoException("epoll_pwait", null, epfd, -n);
         }
         for (int i = 0; i < n; i++) {
             long base = i * EVENT_SIZE;
@@ -161,6 +134,6 @@ public final class EpollBackend extends Backend {
 
     @Override
     public void close() {
-        Sys.close(errno, epfd);
+        Syscalls.close(epfd);
     }
 }

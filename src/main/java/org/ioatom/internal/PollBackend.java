@@ -1,13 +1,20 @@
 package org.ioatom.internal;
 
+import static org.ioatom.internal.linux.Linux.POLLERR;
+import static org.ioatom.internal.linux.Linux.POLLHUP;
+import static org.ioatom.internal.linux.Linux.POLLIN;
+import static org.ioatom.internal.linux.Linux.POLLNVAL;
+import static org.ioatom.internal.linux.Linux.POLLOUT;
+import static org.ioatom.internal.linux.Linux.POLLPRI;
+import static org.ioatom.internal.linux.Linux.POLLRDHUP;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import org.ioatom.IoException;
-import org.ioatom.internal.sys.Bindings;
-import org.ioatom.internal.sys.Natives;
-import org.ioatom.internal.sys.Sys;
+import org.ioatom.internal.linux.Errno;
+import org.ioatom.internal.linux.Pollfd;
+import org.ioatom.internal.linux.Syscalls;
 
 /**
  * POSIX poll(2). Level-triggered underneath: a condition is reported again on every wait until
@@ -17,23 +24,14 @@ import org.ioatom.internal.sys.Sys;
  * stale revents behind for a later entry.
  */
 public final class PollBackend extends Backend {
-    private static final Bindings B = Sys.B;
-    private static final short POLLIN = (short) B.intConstant("POLLIN");
-    private static final short POLLPRI = (short) B.intConstant("POLLPRI");
-    private static final short POLLOUT = (short) B.intConstant("POLLOUT");
-    private static final short POLLERR = (short) B.intConstant("POLLERR");
-    private static final short POLLHUP = (short) B.intConstant("POLLHUP");
-    private static final short POLLNVAL = (short) B.intConstant("POLLNVAL");
-    private static final short POLLRDHUP = (short) B.intConstant("POLLRDHUP");
-    private static final long POLLFD_SIZE = B.sizeof("pollfd");
-    private static final long FD_OFFSET = B.offset("pollfd", "fd");
-    private static final long EVENTS_OFFSET = B.offset("pollfd", "events");
-    private static final long REVENTS_OFFSET = B.offset("pollfd", "revents");
-
-    private static final MethodHandle POLL = Natives.libc(B, "poll", false);
-    private static final MethodHandle POLL_ERRNO = Natives.libc(B, "poll", true);
+    private static final long POLLFD_SIZE = Pollfd.SIZE;
+    private static final long FD_OFFSET = Pollfd.FD_OFFSET;
+    private static final long EVENTS_OFFSET = Pollfd.EVENTS_OFFSET;
+    private static final long REVENTS_OFFSET = Pollfd.REVENTS_OFFSET;
 
     private final MemorySegment pollfds;
+    /** The wait's timeout, rewritten before each ppoll. */
+    private final MemorySegment timeout;
     /** Slot and generation of each pollfd entry. */
     private final int[] slotAt;
     private final int[] generationAt;
@@ -50,6 +48,7 @@ public final class PollBackend extends Backend {
     public PollBackend(Arena arena, int slots) {
         super(arena, slots);
         pollfds = arena.allocate(POLLFD_SIZE * slots, 8);
+        timeout = arena.allocate(Timeouts.LAYOUT);
         slotAt = new int[slots];
         generationAt = new int[slots];
         indexOf = new int[slots];
@@ -113,21 +112,12 @@ public final class PollBackend extends Backend {
 
     @Override
     public void await(int timeoutMillis) throws IoException {
-        int n;
-        try {
-            n = (int) POLL.invokeExact(pollfds, (long) count, timeoutMillis);
-            if (n < 0) {
-                // See Backend: the failure path alone captures errno, by asking again at once.
-                n = (int) POLL_ERRNO.invokeExact(errno, pollfds, (long) count, 0);
-            }
-        } catch (Throwable t) {
-            throw Natives.rethrow(t);
-        }
+        int n = Syscalls.ppoll(pollfds, count, Timeouts.millis(timeout, timeoutMillis), MemorySegment.NULL);
         if (n < 0) {
-            if (lastErrno() == Sys.EINTR) {
+            if (n == -Errno.EINTR) {
                 return;
             }
-            throw new IoException("poll", "nfds=" + count, -1, lastErrno());
+            throw new IoException("ppoll", "nfds=" + count, -1, -n);
         }
         for (int i = 0; i < count && n > 0 && !ready.full(); i++) {
             int rev = pollfds.get(ValueLayout.JAVA_SHORT, i * POLLFD_SIZE + REVENTS_OFFSET);

@@ -3,36 +3,30 @@ package org.ioatom.internal;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import org.ioatom.IoException;
-import org.ioatom.internal.sys.Bindings;
-import org.ioatom.internal.sys.Natives;
-import org.ioatom.internal.sys.Sys;
+import org.ioatom.internal.linux.Errno;
+import org.ioatom.internal.linux.FdSet;
+import org.ioatom.internal.linux.Linux;
+import org.ioatom.internal.linux.Syscalls;
 
 /**
- * POSIX select(2). Level-triggered underneath, like poll. FD_SET and friends are macros no
+ * POSIX select(2), called as pselect6 (the system call both ABIs have). Level-triggered underneath, like poll. FD_SET and friends are macros no
  * binding can call, so the fd_set bits are set here: bit {@code fd % 8} of byte {@code fd / 8},
  * which is what the C macros produce on the little-endian platforms ioatom supports, whatever
  * the word size of {@code fd_set}. Descriptors at or above FD_SETSIZE would write past the set:
  * they are refused before registration.
  */
 public final class SelectBackend extends Backend {
-    private static final Bindings B = Sys.B;
     /** 1024 on Linux. */
-    public static final int FD_SETSIZE = B.intConstant("FD_SETSIZE");
-    private static final long SET_SIZE = B.sizeof("fd_set");
-    private static final long TIMEVAL_SIZE = B.sizeof("timeval");
-    private static final long TV_SEC = B.offset("timeval", "tv_sec");
-    private static final long TV_USEC = B.offset("timeval", "tv_usec");
-
-    private static final MethodHandle SELECT = Natives.libc(B, "select", false);
-    private static final MethodHandle SELECT_ERRNO = Natives.libc(B, "select", true);
+    public static final int FD_SETSIZE = Linux.FD_SETSIZE;
+    private static final long SET_SIZE = FdSet.SIZE;
 
     private final MemorySegment wantRead;
     private final MemorySegment wantWrite;
     private final MemorySegment readySetRead;
     private final MemorySegment readySetWrite;
-    private final MemorySegment timeval;
+    /** The wait's timeout; the kernel writes the time left into it, so it is set before each wait. */
+    private final MemorySegment timeout;
     /** slot + 1 per descriptor, 0 where none. */
     private final int[] slotPlusOne = new int[FD_SETSIZE];
     private final int[] generationOf = new int[FD_SETSIZE];
@@ -50,7 +44,7 @@ public final class SelectBackend extends Backend {
         wantWrite = arena.allocate(SET_SIZE, 8);
         readySetRead = arena.allocate(SET_SIZE, 8);
         readySetWrite = arena.allocate(SET_SIZE, 8);
-        timeval = arena.allocate(TIMEVAL_SIZE, 8);
+        timeout = arena.allocate(Timeouts.LAYOUT);
     }
 
     @Override
@@ -107,31 +101,13 @@ public final class SelectBackend extends Backend {
         long used = ((long) nfds + 63) / 64 * 8;
         MemorySegment.copy(wantRead, 0, readySetRead, 0, used);
         MemorySegment.copy(wantWrite, 0, readySetWrite, 0, used);
-        MemorySegment tv = MemorySegment.NULL;
-        if (timeoutMillis >= 0) {
-            timeval.set(ValueLayout.JAVA_LONG, TV_SEC, timeoutMillis / 1000);
-            timeval.set(ValueLayout.JAVA_LONG, TV_USEC, (timeoutMillis % 1000) * 1000L);
-            tv = timeval;
-        }
-        int n;
-        try {
-            n = (int) SELECT.invokeExact(nfds, readySetRead, readySetWrite, MemorySegment.NULL, tv);
-            if (n < 0) {
-                // See Backend: the failure path alone captures errno, by asking again at once
-                // (select leaves the sets undefined after a failure: start from the wanted ones).
-                MemorySegment.copy(wantRead, 0, readySetRead, 0, used);
-                MemorySegment.copy(wantWrite, 0, readySetWrite, 0, used);
-                timeval.fill((byte) 0);
-                n = (int) SELECT_ERRNO.invokeExact(errno, nfds, readySetRead, readySetWrite, MemorySegment.NULL, timeval);
-            }
-        } catch (Throwable t) {
-            throw Natives.rethrow(t);
-        }
+        int n = Syscalls.pselect6(nfds, readySetRead, readySetWrite, MemorySegment.NULL,
+                Timeouts.millis(timeout, timeoutMillis), MemorySegment.NULL);
         if (n < 0) {
-            if (lastErrno() == Sys.EINTR) {
+            if (n == -Errno.EINTR) {
                 return;
             }
-            throw new IoException("select", "nfds=" + nfds, -1, lastErrno());
+            throw new IoException("pselect6", "nfds=" + nfds, -1, -n);
         }
         for (long off = 0; off < used && n > 0; off += 8) {
             long r = readySetRead.get(ValueLayout.JAVA_LONG, off);

@@ -4,12 +4,11 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.ioatom.IoException;
-import org.ioatom.internal.sys.Natives;
-import org.ioatom.internal.sys.Sys;
+import org.ioatom.internal.linux.Linux;
+import org.ioatom.internal.linux.Syscalls;
 
 /** A non-blocking pipe for tests; its calls allocate nothing, so allocation tests can use it. */
 public final class TestPipe implements AutoCloseable {
-    private final MemorySegment errno;
     private final MemorySegment buf;
     private int readFd;
     private int writeFd;
@@ -19,11 +18,11 @@ public final class TestPipe implements AutoCloseable {
      * @throws IoException if pipe2 fails
      */
     public TestPipe(Arena arena) throws IoException {
-        errno = arena.allocate(Natives.CAPTURE_LAYOUT);
         buf = arena.allocate(65536);
         MemorySegment fds = arena.allocate(ValueLayout.JAVA_INT, 2);
-        if (Sys.pipe2(errno, fds, Sys.O_NONBLOCK | Sys.O_CLOEXEC) < 0) {
-            throw new IoException("pipe2", null, -1, Natives.errno(errno));
+        int rc = Syscalls.pipe2(fds, Linux.O_NONBLOCK | Linux.O_CLOEXEC);
+        if (rc < 0) {
+            throw new IoException("pipe2", null, -1, -rc);
         }
         readFd = fds.getAtIndex(ValueLayout.JAVA_INT, 0);
         writeFd = fds.getAtIndex(ValueLayout.JAVA_INT, 1);
@@ -39,14 +38,14 @@ public final class TestPipe implements AutoCloseable {
 
     /** Writes {@code n} bytes (at most 64 KiB); returns what the pipe took. */
     public long write(int n) {
-        return Sys.write(errno, writeFd, buf, n);
+        return Syscalls.write(writeFd, buf, n);
     }
 
     /** Reads until the pipe would block; returns the bytes read, -1 at end of stream if nothing came first. */
     public long drain() {
         long total = 0;
         while (true) {
-            long r = Sys.read(errno, readFd, buf, buf.byteSize());
+            long r = Syscalls.read(readFd, buf, buf.byteSize());
             if (r > 0) {
                 total += r;
             } else if (r == 0) {
@@ -61,7 +60,7 @@ public final class TestPipe implements AutoCloseable {
     public long fill() {
         long total = 0;
         long w;
-        while ((w = Sys.write(errno, writeFd, buf, buf.byteSize())) > 0) {
+        while ((w = Syscalls.write(writeFd, buf, buf.byteSize())) > 0) {
             total += w;
         }
         return total;
@@ -69,14 +68,14 @@ public final class TestPipe implements AutoCloseable {
 
     public void closeWrite() {
         if (writeFd >= 0) {
-            Sys.close(errno, writeFd);
+            Syscalls.close(writeFd);
             writeFd = -1;
         }
     }
 
     public void closeRead() {
         if (readFd >= 0) {
-            Sys.close(errno, readFd);
+            Syscalls.close(readFd);
             readFd = -1;
         }
     }
