@@ -14,6 +14,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
+import org.ioatom.internal.PipeWaker;
 import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.Kinds;
 import org.ioatom.testing.TestPipe;
@@ -21,8 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A kqueue poller's loop turn (await with events, dispatch, set, remove, add) allocates nothing in
- * whatever compiler mode this JVM runs: also with C1 only ({@code -XX:TieredStopAtLevel=1}) and
+ * A kqueue poller's loop turn (await with events, dispatch, set, remove, add), and the pipe
+ * waker's signal and drain, allocate nothing in whatever compiler mode this JVM runs: also with C1 only ({@code -XX:TieredStopAtLevel=1}) and
  * interpreted ({@code -Xint}), where an errno-capturing downcall allocates on every call. Run it
  * in those modes with {@code -Dioatom.test.argLine=-XX:TieredStopAtLevel=1} (or {@code -Xint}).
  *
@@ -146,6 +147,42 @@ class KqueueTurnAllocatesNothingTest {
                 assertEquals(0, windows[clean]);
             } finally {
                 f.close();
+            }
+        }
+    }
+
+    @Test
+    void thePipeWakersSignalAndDrainAllocateNothing() throws Throwable {
+        assumeTrue(Kinds.available().anyMatch(k -> k == PollerKind.KQUEUE),
+                "kqueue is not available here: " + PollerKind.KQUEUE.unavailableReason());
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (Arena arena = Arena.ofShared()) {
+            PipeWaker waker = PipeWaker.open(arena);
+            try {
+                for (int i = 0; i < WARMUP; i++) {
+                    waker.signal();
+                    waker.signal();
+                    waker.drain();
+                }
+                threads.getCurrentThreadAllocatedBytes();
+                long[] windows = new long[WINDOWS];
+                boolean clean = false;
+                int measured = 0;
+                for (int w = 0; w < WINDOWS && !clean; w++, measured++) {
+                    long before = threads.getCurrentThreadAllocatedBytes();
+                    for (int i = 0; i < MEASURED; i++) {
+                        waker.signal();
+                        waker.signal(); // already awake: writes nothing
+                        waker.drain();
+                    }
+                    windows[w] = threads.getCurrentThreadAllocatedBytes() - before;
+                    clean = windows[w] == 0;
+                }
+                System.out.println("pipe waker: bytes allocated per window of " + MEASURED + " signal+signal+drain: "
+                        + Arrays.toString(Arrays.copyOf(windows, measured)));
+                assertTrue(clean, "no window of the pipe waker allocated 0 bytes: " + Arrays.toString(windows));
+            } finally {
+                waker.close();
             }
         }
     }
