@@ -27,6 +27,12 @@
  *     data is FIONREAD for READ; udata comes back as given;
  *   - timeout: NULL waits forever, otherwise a struct timespec (rounded up to milliseconds);
  *     EINTR from the wait is returned as EINTR (changes are already applied by then).
+ * Fault injection, for tests of the callers' failure paths (per thread, so that the thread that
+ * arms a fault is the one that meets it):
+ *   - kqueue_emulation_refuse_calls(count, err): the next count kevent calls fail with err before
+ *     looking at the changelist, as a kevent refused as a whole would;
+ *   - kqueue_emulation_interrupt_waits(count): the next count calls that reach the wait fail with
+ *     EINTR instead of waiting, after their changes were applied, as a signal would make them.
  * Not emulated: other filters, EV_ONESHOT, EV_DISPATCH, NOTE_* flags, fds shared by dup()
  * (epoll keys registrations by file, kqueue by descriptor), and nevents of 1 with both filters
  * firing at once (the WRITE half is dropped).
@@ -358,8 +364,26 @@ static int64_t now_ms(void) {
     return (int64_t) t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+static __thread int refuse_count;
+static __thread int refuse_errno;
+static __thread int interrupt_count;
+
+void kqueue_emulation_refuse_calls(int count, int err) {
+    refuse_count = count;
+    refuse_errno = err;
+}
+
+void kqueue_emulation_interrupt_waits(int count) {
+    interrupt_count = count;
+}
+
 int kevent(int kqfd, const struct kevent *changelist, int nchanges, struct kevent *eventlist, int nevents,
            const struct timespec *timeout) {
+    if (refuse_count > 0) {
+        refuse_count--;
+        errno = refuse_errno;
+        return -1;
+    }
     struct kq *q = kq_get(kqfd);
     if (q == NULL) {
         errno = EBADF;
@@ -396,6 +420,11 @@ int kevent(int kqfd, const struct kevent *changelist, int nchanges, struct keven
     }
     if (nevents == 0) {
         return 0;
+    }
+    if (interrupt_count > 0) {
+        interrupt_count--;
+        errno = EINTR;
+        return -1;
     }
     int64_t limit = -1;
     if (timeout != NULL) {

@@ -9,15 +9,21 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.ioatom.internal.Waker;
+import org.ioatom.internal.PipeWaker;
 import org.ioatom.internal.sys.KqueueAbi;
 import org.ioatom.internal.sys.Natives;
 import org.ioatom.internal.sys.Platform;
@@ -227,10 +233,79 @@ class KqueueBackendTest {
         assertThrows(IoException.class, () -> poller.add(AppStruct.allocate(arena, 2, fd), AppStruct.IO, 0, record));
     }
 
+    /** The emulation's fault injection (see src/test/c/kqueue_emulation.c); skips where kqueue is the OS's. */
+    @SuppressWarnings("restricted")
+    private static MethodHandle emulationHook(String name, FunctionDescriptor descriptor) {
+        KqueueAbi abi = KqueueAbi.load();
+        assumeTrue(abi.library() != null, "kqueue is the OS's here: no fault injection");
+        var lookup = SymbolLookup.libraryLookup(abi.library(), Arena.global());
+        return Linker.nativeLinker().downcallHandle(lookup.find(name).orElseThrow(), descriptor);
+    }
+
+    /** The next {@code count} kevent calls of this thread fail with {@code errno}, changing nothing. */
+    private static void refuseKevents(int count, int errno) throws Throwable {
+        emulationHook("kqueue_emulation_refuse_calls", FunctionDescriptor.ofVoid(JAVA_INT, JAVA_INT))
+                .invokeExact(count, errno);
+    }
+
+    /** The next {@code count} waits of this thread fail with EINTR once their changes are applied. */
+    private static void interruptWaits(int count) throws Throwable {
+        emulationHook("kqueue_emulation_interrupt_waits", FunctionDescriptor.ofVoid(JAVA_INT)).invokeExact(count);
+    }
+
+    @Test
+    void anInterruptedWaitHasAppliedItsChangesAndReturnsWhatIsReady() throws Throwable {
+        Poller poller = open(8);
+        TestPipe p = pipe();
+        MemorySegment s = AppStruct.allocate(arena, 1, p.readFd());
+        poller.add(s, AppStruct.IO, 0, record);
+        p.write(1);
+        poller.set(s, AppStruct.IO, READ); // deferred: goes to the kernel with the wait
+        interruptWaits(1);
+        assertEquals(1, poller.await(5000), "the change was applied before the interruption, and its event"
+                + " comes from the repeat that learns errno");
+        poller.dispatch();
+        assertEquals(READ, AppStruct.lastEvents(s));
+        interruptWaits(1);
+        long start = System.nanoTime();
+        assertEquals(0, poller.await(5000), "interrupted with nothing ready: no events, no exception");
+        assertTrue(System.nanoTime() - start < 2_000_000_000L, "the repeat does not wait");
+        p.write(1);
+        assertEquals(1, poller.await(2000), "the next wait works");
+    }
+
+    @Test
+    void aKeventRefusedAsAWholeThrowsWithItsErrnoAndATransientRefusalIsRetried() throws Throwable {
+        Poller poller = open(8);
+        TestPipe p = pipe();
+        MemorySegment s = AppStruct.allocate(arena, 1, p.readFd());
+        // The wait: the call and the capturing repeat are both refused.
+        refuseKevents(2, 9);
+        var e = assertThrows(IoException.class, () -> poller.await(0));
+        assertTrue(e.getMessage().matches("kevent\\(fd=\\d+\\): EBADF \\(Bad file descriptor\\)"), e.getMessage());
+        // add's synchronous flush: likewise.
+        refuseKevents(2, 9);
+        e = assertThrows(IoException.class, () -> poller.add(s, AppStruct.IO, READ, record));
+        assertTrue(e.getMessage().matches("kevent\\(changes, fd=\\d+\\): EBADF \\(Bad file descriptor\\)"),
+                e.getMessage());
+        assertFalse(IoAtom.isRegistered(s, AppStruct.IO));
+        // Refused once only: the repeat succeeds, so the changes are submitted again and add works.
+        refuseKevents(1, 4);
+        poller.add(s, AppStruct.IO, READ, record);
+        p.write(1);
+        assertEquals(1, poller.await(2000));
+        poller.dispatch();
+        assertEquals(READ, AppStruct.lastEvents(s));
+        // A wait refused once: the repeat (zero timeout, capturing) returns what is ready.
+        p.write(1);
+        refuseKevents(1, 4);
+        assertEquals(1, poller.await(2000));
+    }
+
     @Test
     void thePipeWakerUsedOnMacosAndFreebsdWakesAWaitAndNeverBlocks() throws Exception {
         Poller poller = open(8);
-        Waker waker = Waker.overPipe(arena); // pipe(), read(), write() through the kqueue bindings
+        PipeWaker waker = PipeWaker.open(arena); // pipe(), read(), write() from kqueue's C library
         closeables.add(waker::close);
         MemorySegment s = AppStruct.allocate(arena, 1, waker.fd());
         poller.add(s, AppStruct.IO, READ, (owner, events) -> {
@@ -276,10 +351,12 @@ class KqueueBackendTest {
             assertEquals("macos", KqueueAbi.choose(linux, lib, "MacOS").abi());
         }
         var mac = KqueueAbi.choose(Platform.detect("Mac OS X", "aarch64"), null, null);
-        assertEquals("org.ioatom.internal.macos", mac.bindingPackage());
+        assertEquals("macos", mac.abi());
+        assertEquals(32, mac.keventAbi().keventSize());
         assertEquals(null, mac.library(), "the OS C library");
         var bsd = KqueueAbi.choose(Platform.detect("FreeBSD", "amd64"), null, null);
-        assertEquals("org.ioatom.internal.freebsd", bsd.bindingPackage());
+        assertEquals("freebsd", bsd.abi());
+        assertEquals(64, bsd.keventAbi().keventSize());
         assertTrue(bsd.available());
         assertEquals("kqueue is not available on freebsd-i386: ioatom's kqueue bindings are for 64-bit x86_64 and"
                 + " aarch64 only", KqueueAbi.choose(Platform.detect("FreeBSD", "i386"), null, null).unavailableReason());

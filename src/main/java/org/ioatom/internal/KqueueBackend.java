@@ -1,12 +1,35 @@
 package org.ioatom.internal;
 
+import static org.ioatom.internal.bsd.Kqueue.DATA_OFFSET;
+import static org.ioatom.internal.bsd.Kqueue.EBADF;
+import static org.ioatom.internal.bsd.Kqueue.EINTR;
+import static org.ioatom.internal.bsd.Kqueue.ENOENT;
+import static org.ioatom.internal.bsd.Kqueue.EVFILT_READ;
+import static org.ioatom.internal.bsd.Kqueue.EVFILT_WRITE;
+import static org.ioatom.internal.bsd.Kqueue.EV_ADD;
+import static org.ioatom.internal.bsd.Kqueue.EV_CLEAR;
+import static org.ioatom.internal.bsd.Kqueue.EV_DELETE;
+import static org.ioatom.internal.bsd.Kqueue.EV_DISABLE;
+import static org.ioatom.internal.bsd.Kqueue.EV_ENABLE;
+import static org.ioatom.internal.bsd.Kqueue.EV_EOF;
+import static org.ioatom.internal.bsd.Kqueue.EV_ERROR;
+import static org.ioatom.internal.bsd.Kqueue.EV_RECEIPT;
+import static org.ioatom.internal.bsd.Kqueue.FFLAGS_OFFSET;
+import static org.ioatom.internal.bsd.Kqueue.FILTER_OFFSET;
+import static org.ioatom.internal.bsd.Kqueue.FLAGS_OFFSET;
+import static org.ioatom.internal.bsd.Kqueue.IDENT_OFFSET;
+import static org.ioatom.internal.bsd.Kqueue.TIMESPEC_SIZE;
+import static org.ioatom.internal.bsd.Kqueue.TV_NSEC_OFFSET;
+import static org.ioatom.internal.bsd.Kqueue.TV_SEC_OFFSET;
+import static org.ioatom.internal.bsd.Kqueue.UDATA_OFFSET;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.Arrays;
 import org.ioatom.IoException;
-import org.ioatom.internal.sys.Bindings;
+import org.ioatom.internal.bsd.Kqueue;
 import org.ioatom.internal.sys.KqueueAbi;
 import org.ioatom.internal.sys.Natives;
 
@@ -41,48 +64,47 @@ import org.ioatom.internal.sys.Natives;
  *       {@code EV_ADD}.</li>
  * </ul>
  *
+ * <h2>errno only on failure</h2>
+ * Without C2 (a C1-only or interpreted JVM, or a call site C2 did not inline whole) every
+ * errno-capturing downcall allocates: the FFM runtime slices the capture segment per call. So
+ * {@code kevent} is called through a handle that does not capture, and errno is learnt only when
+ * it returns -1, by asking again through a capturing handle with no changes and a zero timeout:
+ * <ul>
+ *   <li>That repeat is harmless. Without changes it alters nothing; with a zero timeout it does not
+ *       wait; in the synchronous path it is also given no room for events, so it consumes none.</li>
+ *   <li>Nothing is lost by not retrying the changes. kevent applies the changelist before it waits,
+ *       and a change that fails comes back in the eventlist as an {@code EV_ERROR} entry when there
+ *       is room (there always is: every call gives room for every change; with {@code EV_RECEIPT}
+ *       every change comes back that way), after which the kernel returns at once instead of
+ *       waiting. So a -1 means either the call as a whole was refused (a bad kqueue descriptor:
+ *       the repeat fails alike and yields the errno) or the wait was interrupted (EINTR) after
+ *       every change was applied. In the second case the repeat succeeds and its events are used,
+ *       as if the first call had returned them.</li>
+ *   <li>A synchronous flush cannot be interrupted (with receipts the kernel does not wait), but if
+ *       its repeat succeeds anyway the changelist is submitted once more through the capturing
+ *       handle: re-adding, re-enabling or re-disabling a knote is idempotent and a repeated delete
+ *       gives ENOENT, which deletes ignore.</li>
+ * </ul>
+ * Only {@code kqueue()} (open) and {@code close()} capture errno every time.
+ *
  * <p>All native memory (changelist, eventlist, timespecs) and all per-slot arrays are reserved at
  * open; the handles are {@code static final} and called with {@code invokeExact}: nothing is
  * allocated per call except on failure paths. Where kqueue comes from (the OS or an emulation) and
- * which layout it has is decided by {@link KqueueAbi}.
+ * which layout it has is decided by {@link KqueueAbi}; the layouts and constants are
+ * {@link Kqueue}'s.
  */
 public final class KqueueBackend extends Backend {
     private static final KqueueAbi ABI = KqueueAbi.load();
-    private static final Bindings B = ABI.bindings();
-    private static final String H = KqueueAbi.HEADER_CLASS;
 
-    private static final short EVFILT_READ = (short) B.intConstant(H, "EVFILT_READ");
-    private static final short EVFILT_WRITE = (short) B.intConstant(H, "EVFILT_WRITE");
-    private static final int EV_ADD = B.intConstant(H, "EV_ADD");
-    private static final int EV_DELETE = B.intConstant(H, "EV_DELETE");
-    private static final int EV_ENABLE = B.intConstant(H, "EV_ENABLE");
-    private static final int EV_DISABLE = B.intConstant(H, "EV_DISABLE");
-    private static final int EV_CLEAR = B.intConstant(H, "EV_CLEAR");
-    private static final int EV_RECEIPT = B.intConstant(H, "EV_RECEIPT");
-    private static final int EV_EOF = B.intConstant(H, "EV_EOF");
-    private static final int EV_ERROR = B.intConstant(H, "EV_ERROR");
-    private static final int EINTR = B.intConstant(H, "EINTR");
-    private static final int EBADF = B.intConstant(H, "EBADF");
-    private static final int ENOENT = B.intConstant(H, "ENOENT");
+    /** 64 bytes on FreeBSD 12+, 32 on macOS: the stride of the changelist and the eventlist. */
+    private static final long KEVENT_SIZE = ABI.keventAbi().keventSize();
 
-    /** 64 bytes on FreeBSD 12+, 32 on macOS. */
-    private static final long KEVENT_SIZE = B.sizeof("kevent");
-    private static final long IDENT = B.offset("kevent", "ident");
-    private static final long FILTER = B.offset("kevent", "filter");
-    private static final long FLAGS = B.offset("kevent", "flags");
-    private static final long FFLAGS = B.offset("kevent", "fflags");
-    private static final long DATA = B.offset("kevent", "data");
-    private static final long UDATA = B.offset("kevent", "udata");
-    private static final long TIMESPEC_SIZE = B.sizeof("timespec");
-    private static final long TV_SEC = B.offset("timespec", "tv_sec");
-    private static final long TV_NSEC = B.offset("timespec", "tv_nsec");
-
-    private static final MethodHandle KQUEUE =
-            Natives.downcall(ABI.lookup(), B.descriptor(H, "kqueue"), "kqueue", true);
-    private static final MethodHandle KEVENT =
-            Natives.downcall(ABI.lookup(), B.descriptor(H, "kevent"), "kevent", true);
-    private static final MethodHandle CLOSE =
-            Natives.downcall(ABI.lookup(), B.descriptor(H, "close"), "close", true);
+    private static final MethodHandle KQUEUE = ABI.downcallCapturingErrno("kqueue", Kqueue.KQUEUE_DESCRIPTOR);
+    /** The one used on success paths: allocates nothing. */
+    private static final MethodHandle KEVENT = ABI.downcall("kevent", Kqueue.KEVENT_DESCRIPTOR);
+    /** Only after KEVENT returned -1, to learn errno. */
+    private static final MethodHandle KEVENT_CAPTURING = ABI.downcallCapturingErrno("kevent", Kqueue.KEVENT_DESCRIPTOR);
+    private static final MethodHandle CLOSE = ABI.downcallCapturingErrno("close", Kqueue.CLOSE_DESCRIPTOR);
 
     /** Changes the changelist holds before it is flushed on the spot. */
     static final int MAX_CHANGES = 128;
@@ -231,12 +253,12 @@ public final class KqueueBackend extends Backend {
             flush(NOBODY);
         }
         long base = nchanges * KEVENT_SIZE;
-        changes.set(ValueLayout.JAVA_LONG, base + IDENT, fd);
-        changes.set(ValueLayout.JAVA_SHORT, base + FILTER, filter);
-        changes.set(ValueLayout.JAVA_SHORT, base + FLAGS, (short) flags);
-        changes.set(ValueLayout.JAVA_INT, base + FFLAGS, 0);
-        changes.set(ValueLayout.JAVA_LONG, base + DATA, 0L);
-        changes.set(ValueLayout.JAVA_LONG, base + UDATA, udata);
+        changes.set(ValueLayout.JAVA_LONG, base + IDENT_OFFSET, fd);
+        changes.set(ValueLayout.JAVA_SHORT, base + FILTER_OFFSET, filter);
+        changes.set(ValueLayout.JAVA_SHORT, base + FLAGS_OFFSET, (short) flags);
+        changes.set(ValueLayout.JAVA_INT, base + FFLAGS_OFFSET, 0);
+        changes.set(ValueLayout.JAVA_LONG, base + DATA_OFFSET, 0L);
+        changes.set(ValueLayout.JAVA_LONG, base + UDATA_OFFSET, udata);
         nchanges++;
     }
 
@@ -254,23 +276,31 @@ public final class KqueueBackend extends Backend {
             return 0;
         }
         for (int i = 0; i < n; i++) {
-            long at = i * KEVENT_SIZE + FLAGS;
+            long at = i * KEVENT_SIZE + FLAGS_OFFSET;
             changes.set(ValueLayout.JAVA_SHORT, at, (short) (changes.get(ValueLayout.JAVA_SHORT, at) | EV_RECEIPT));
         }
         nchanges = 0;
-        int r = kevent(n, events, n, zeroTimeout);
+        int r = kevent(n, n, zeroTimeout);
         if (r < 0) {
-            throw new IoException("kevent", "changes", kq, lastErrno());
+            // Learn errno without touching anything: no changes, no room for events, no wait.
+            if (keventCapturing(0, 0, zeroTimeout) < 0) {
+                throw new IoException("kevent", "changes", kq, lastErrno());
+            }
+            // The kqueue is fine and the failure did not last: submit the changes again, capturing.
+            r = keventCapturing(n, n, zeroTimeout);
+            if (r < 0) {
+                throw new IoException("kevent", "changes", kq, lastErrno());
+            }
         }
         int result = 0;
         for (int i = 0; i < r; i++) {
             long base = i * KEVENT_SIZE;
-            int flags = events.get(ValueLayout.JAVA_SHORT, base + FLAGS) & 0xFFFF;
-            int error = (int) events.get(ValueLayout.JAVA_LONG, base + DATA);
+            int flags = events.get(ValueLayout.JAVA_SHORT, base + FLAGS_OFFSET) & 0xFFFF;
+            int error = (int) events.get(ValueLayout.JAVA_LONG, base + DATA_OFFSET);
             if ((flags & EV_ERROR) == 0 || error == 0) {
                 continue;
             }
-            long udata = events.get(ValueLayout.JAVA_LONG, base + UDATA);
+            long udata = events.get(ValueLayout.JAVA_LONG, base + UDATA_OFFSET);
             if (udata == mine) {
                 if (result == 0) {
                     result = error;
@@ -289,7 +319,7 @@ public final class KqueueBackend extends Backend {
         int op = (int) (udata >>> 30) & 3;
         if (op == OP_DELETE) {
             if (error != ENOENT && error != EBADF) {
-                int fd = (int) events.get(ValueLayout.JAVA_LONG, base + IDENT);
+                int fd = (int) events.get(ValueLayout.JAVA_LONG, base + IDENT_OFFSET);
                 LOG.log(System.Logger.Level.WARNING, "removing fd " + fd + " from kqueue failed",
                         new IoException("kevent", "EV_DELETE", fd, error));
             }
@@ -332,30 +362,38 @@ public final class KqueueBackend extends Backend {
         }
         MemorySegment ts = MemorySegment.NULL;
         if (timeoutMillis >= 0) {
-            timeout.set(ValueLayout.JAVA_LONG, TV_SEC, timeoutMillis / 1000);
-            timeout.set(ValueLayout.JAVA_LONG, TV_NSEC, (timeoutMillis % 1000) * 1_000_000L);
+            timeout.set(ValueLayout.JAVA_LONG, TV_SEC_OFFSET, timeoutMillis / 1000);
+            timeout.set(ValueLayout.JAVA_LONG, TV_NSEC_OFFSET, (timeoutMillis % 1000) * 1_000_000L);
             ts = timeout;
         }
         int n = nchanges;
         nchanges = 0;
-        int got = kevent(n, events, room, ts);
-        if (got < 0) {
-            if (lastErrno() == EINTR) {
-                return;
-            }
-            throw new IoException("kevent", null, kq, lastErrno());
-        }
+        int got = submitAndWait(n, room, ts);
         if (gather(got) && ready.count == 0) {
             // The kernel returned change errors only and skipped the wait: wait now.
-            got = kevent(0, events, room, ts);
-            if (got < 0) {
-                if (lastErrno() == EINTR) {
-                    return;
-                }
-                throw new IoException("kevent", null, kq, lastErrno());
-            }
-            gather(got);
+            gather(submitAndWait(0, room, ts));
         }
+    }
+
+    /**
+     * Submits {@code n} changes and waits, without errno capture; on -1 asks again with capture,
+     * no changes and a zero timeout (see the class comment).
+     *
+     * @return the entries in the eventlist; 0 when interrupted with nothing ready
+     */
+    private int submitAndWait(int n, int room, MemorySegment ts) throws IoException {
+        int got = kevent(n, room, ts);
+        if (got >= 0) {
+            return got;
+        }
+        got = keventCapturing(0, room, zeroTimeout);
+        if (got >= 0) {
+            return got; // the first call was interrupted; these are the events ready now
+        }
+        if (lastErrno() == EINTR) {
+            return 0;
+        }
+        throw new IoException("kevent", null, kq, lastErrno());
     }
 
     /** Reads {@code got} entries of the eventlist into the ready batch; true if any was a change error. */
@@ -363,21 +401,21 @@ public final class KqueueBackend extends Backend {
         boolean changeErrors = false;
         for (int i = 0; i < got; i++) {
             long base = i * KEVENT_SIZE;
-            int flags = events.get(ValueLayout.JAVA_SHORT, base + FLAGS) & 0xFFFF;
-            long udata = events.get(ValueLayout.JAVA_LONG, base + UDATA);
+            int flags = events.get(ValueLayout.JAVA_SHORT, base + FLAGS_OFFSET) & 0xFFFF;
+            long udata = events.get(ValueLayout.JAVA_LONG, base + UDATA_OFFSET);
             if ((flags & EV_ERROR) != 0) {
-                int error = (int) events.get(ValueLayout.JAVA_LONG, base + DATA);
+                int error = (int) events.get(ValueLayout.JAVA_LONG, base + DATA_OFFSET);
                 if (error != 0) {
                     changeErrors = true;
                     changeFailed(base, udata, error, true);
                 }
                 continue;
             }
-            short filter = events.get(ValueLayout.JAVA_SHORT, base + FILTER);
+            short filter = events.get(ValueLayout.JAVA_SHORT, base + FILTER_OFFSET);
             int ev = filter == EVFILT_READ ? READ : filter == EVFILT_WRITE ? WRITE : 0;
             if ((flags & EV_EOF) != 0) {
                 ev |= HUP;
-                if (events.get(ValueLayout.JAVA_INT, base + FFLAGS) != 0) {
+                if (events.get(ValueLayout.JAVA_INT, base + FFLAGS_OFFSET) != 0) {
                     ev |= ERROR; // a socket error, in fflags with EV_EOF
                 }
             }
@@ -408,9 +446,19 @@ public final class KqueueBackend extends Backend {
         }
     }
 
-    private int kevent(int nchanges, MemorySegment eventlist, int nevents, MemorySegment ts) {
+    /** kevent from the changelist's first {@code nchanges} entries into {@link #events}, without errno capture. */
+    private int kevent(int nchanges, int nevents, MemorySegment ts) {
         try {
-            return (int) KEVENT.invokeExact(errno, kq, changes, nchanges, eventlist, nevents, ts);
+            return (int) KEVENT.invokeExact(kq, changes, nchanges, events, nevents, ts);
+        } catch (Throwable t) {
+            throw Natives.rethrow(t);
+        }
+    }
+
+    /** The same, capturing errno into {@link #errno}: failure paths only. */
+    private int keventCapturing(int nchanges, int nevents, MemorySegment ts) {
+        try {
+            return (int) KEVENT_CAPTURING.invokeExact(errno, kq, changes, nchanges, events, nevents, ts);
         } catch (Throwable t) {
             throw Natives.rethrow(t);
         }

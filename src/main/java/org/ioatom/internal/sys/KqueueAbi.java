@@ -1,23 +1,28 @@
 package org.ioatom.internal.sys;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Locale;
+import org.ioatom.internal.bsd.Kqueue.KeventAbi;
 
 /**
- * The one place that decides where the kqueue backend gets {@code kqueue()}, {@code kevent()}
- * and {@code close()} from, and which binding package describes their structs and constants.
+ * The one place that decides where the kqueue backend gets {@code kqueue()}, {@code kevent()},
+ * {@code close()} (and the pipe waker {@code pipe()}, {@code read()}, {@code write()}) from, and
+ * which {@code struct kevent} layout they use ({@link KeventAbi}).
  *
  * <ul>
- *   <li>On macOS and FreeBSD (64-bit x86_64 or aarch64): the OS C library, with the bindings in
- *       {@code org.ioatom.internal.macos} or {@code org.ioatom.internal.freebsd}.</li>
+ *   <li>On macOS and FreeBSD (64-bit x86_64 or aarch64): the OS C library, with that OS's layout.</li>
  *   <li>Anywhere, when {@value #LIBRARY_PROPERTY} names a shared library that exports
  *       {@code kqueue} and {@code kevent} (the test suite's emulation over epoll): that library,
  *       with the layout {@value #ABI_PROPERTY} names ({@code freebsd}, the default off macOS, or
- *       {@code macos}). Other symbols ({@code close}) come from the C library.</li>
+ *       {@code macos}). Other symbols ({@code close}, ...) come from the C library.</li>
  *   <li>Otherwise kqueue is unavailable, with a reason that says so.</li>
  * </ul>
  *
@@ -33,41 +38,46 @@ public final class KqueueAbi {
     public static final String LIBRARY_PROPERTY = "ioatom.kqueue.library";
     /** System property: the struct layout that library uses, {@code freebsd} or {@code macos}. */
     public static final String ABI_PROPERTY = "ioatom.kqueue.abi";
-    /** The header class of each kqueue binding package. */
-    public static final String HEADER_CLASS = "Kqueue";
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
     /**
-     * What {@link #choose} decided: a binding package and a library, or why kqueue is not available.
+     * What {@link #choose} decided: an ABI and a library, or why kqueue is not available.
      *
      * @param abi               {@code freebsd} or {@code macos}, or null when unavailable
-     * @param bindingPackage    the package of the Kqueue, kevent and timespec classes, or null
      * @param library           the library to load, or null for the OS C library
      * @param unavailableReason why kqueue cannot be used, or null when it can
      */
-    public record Choice(String abi, String bindingPackage, Path library, String unavailableReason) {
+    public record Choice(String abi, Path library, String unavailableReason) {
         /** {@return whether kqueue can be used} */
         public boolean available() {
             return unavailableReason == null;
         }
 
+        /** {@return the struct kevent layout of {@link #abi}} */
+        public KeventAbi keventAbi() {
+            return KeventAbi.of(abi);
+        }
+
         static Choice no(String reason) {
-            return new Choice(null, null, null, reason);
+            return new Choice(null, null, reason);
         }
 
         static Choice of(String abi, Path library) {
-            return new Choice(abi, "org.ioatom.internal." + abi, library, null);
+            return new Choice(abi, library, null);
         }
     }
 
     private static volatile KqueueAbi loaded;
 
     private final Choice choice;
-    private final Bindings bindings;
+    private final KeventAbi keventAbi;
     private final SymbolLookup lookup;
 
-    private KqueueAbi(Choice choice, Bindings bindings, SymbolLookup lookup) {
+    private KqueueAbi(Choice choice, SymbolLookup lookup) {
         this.choice = choice;
-        this.bindings = bindings;
+        this.keventAbi = choice.keventAbi();
         this.lookup = lookup;
     }
 
@@ -164,15 +174,12 @@ public final class KqueueAbi {
         if (!choice.available()) {
             throw new UnsupportedOperationException(choice.unavailableReason());
         }
-        SymbolLookup lookup = Natives.LIBC;
+        SymbolLookup libc = LINKER.defaultLookup();
+        SymbolLookup lookup = libc;
         if (choice.library() != null) {
             try {
-                lookup = SymbolLookup.libraryLookup(choice.library(), Arena.global()).or(Natives.LIBC);
-                // The binding classes resolve their symbols through the class loader's libraries
-                // (jextract's shape: a function's holder class looks its symbol up when first
-                // used, its descriptor included), so the library must be loaded there too.
-                System.load(choice.library().toString());
-            } catch (IllegalArgumentException | UnsatisfiedLinkError e) {
+                lookup = SymbolLookup.libraryLookup(choice.library(), Arena.global()).or(libc);
+            } catch (IllegalArgumentException e) {
                 throw new UnsupportedOperationException("kqueue is not available: " + LIBRARY_PROPERTY + "="
                         + choice.library() + " does not load: " + e.getMessage(), e);
             }
@@ -183,13 +190,7 @@ public final class KqueueAbi {
                         + (choice.library() != null ? choice.library() : "the C library"));
             }
         }
-        Bindings bindings = Bindings.of(choice.bindingPackage());
-        try {
-            bindings.intConstant(HEADER_CLASS, "EV_ADD");
-        } catch (IllegalStateException e) {
-            throw new UnsupportedOperationException("kqueue is not available: " + e.getMessage(), e);
-        }
-        return new KqueueAbi(choice, bindings, lookup);
+        return new KqueueAbi(choice, lookup);
     }
 
     /** {@return {@code freebsd} or {@code macos}} */
@@ -197,19 +198,46 @@ public final class KqueueAbi {
         return choice.abi();
     }
 
+    /** {@return the struct kevent layout and the other per-OS values} */
+    public KeventAbi keventAbi() {
+        return keventAbi;
+    }
+
     /** {@return the library kqueue comes from, or null for the OS C library} */
     public Path library() {
         return choice.library();
     }
 
-    /** {@return the binding package's reader (header class {@value #HEADER_CLASS})} */
-    public Bindings bindings() {
-        return bindings;
+    /**
+     * A downcall handle without errno capture: its calls allocate nothing in any compiler mode.
+     *
+     * @param symbol     the C function, e.g. {@code kevent}
+     * @param descriptor its signature, from {@link org.ioatom.internal.bsd.Kqueue}
+     * @return the handle, of the descriptor's type
+     */
+    @SuppressWarnings("restricted") // downcalls are native access, which this module is for
+    public MethodHandle downcall(String symbol, FunctionDescriptor descriptor) {
+        return LINKER.downcallHandle(find(symbol), descriptor);
     }
 
-    /** {@return where kqueue, kevent, close, pipe, read and write are found} */
-    public SymbolLookup lookup() {
-        return lookup;
+    /**
+     * A downcall handle that captures errno: its first parameter is the capture segment
+     * ({@code Natives.CAPTURE_LAYOUT}). Without C2 every call allocates (the runtime slices that
+     * segment), so the kqueue code uses these only for setup, teardown and failures.
+     *
+     * @param symbol     the C function
+     * @param descriptor its signature
+     * @return the handle: (capture segment, the descriptor's parameters...)
+     */
+    @SuppressWarnings("restricted")
+    public MethodHandle downcallCapturingErrno(String symbol, FunctionDescriptor descriptor) {
+        return LINKER.downcallHandle(find(symbol), descriptor, CAPTURE_ERRNO);
+    }
+
+    private MemorySegment find(String symbol) {
+        return lookup.find(symbol)
+                .orElseThrow(() -> new UnsupportedOperationException("kqueue: symbol " + symbol + " not found in "
+                        + (choice.library() != null ? choice.library() + " or " : "") + "the C library"));
     }
 
     @Override
