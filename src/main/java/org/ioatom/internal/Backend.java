@@ -1,9 +1,7 @@
 package org.ioatom.internal;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import org.ioatom.IoException;
-import org.ioatom.internal.sys.Natives;
 
 /**
  * What each OS mechanism supplies to a {@code Poller}: register, modify and deregister a file
@@ -11,15 +9,8 @@ import org.ioatom.internal.sys.Natives;
  * Everything else (the slot table, stale-event checks, dispatch, handler failures) lives once,
  * in the poller. Interest is given in {@code IoAtom} bits (READ=1, WRITE=2).
  *
- * <p>A backend owns native memory from the poller's arena, including the errno capture segment
- * it passes to every call that can fail.
- *
- * <p>The wait call itself is made without errno capture. Capturing makes the FFM runtime slice
- * the capture segment on every call, an allocation that only C2's escape analysis removes, and
- * only when the whole downcall is inlined into one compilation; the wait sits at the bottom of
- * the app's loop, where that is not dependable (measured: 40 bytes per wait in some runs). A
- * wait fails only on EINTR or misuse, so on failure it is asked again at once, with capture and
- * a zero timeout: a transient failure then yields whatever is ready, a persistent one its errno.
+ * <p>A backend owns native memory from the poller's arena. Its system calls return the result or
+ * {@code -errno} (see {@code SyscallLinker}), so no call needs errno capture and none allocates.
  */
 public abstract class Backend {
     /** IoAtom.READ. */
@@ -33,20 +24,17 @@ public abstract class Backend {
 
     /** Native memory that lives as long as the poller. */
     protected final Arena arena;
-    /** Where errno-capturing calls leave errno; owned by the poller. */
-    protected final MemorySegment errno;
     /** Where {@link #await} puts events. */
     protected final ReadyBatch ready;
 
     /**
-     * Creates the backend's batch and errno capture segment.
+     * Creates the backend's batch.
      *
      * @param arena     the poller's arena
      * @param batchSize the most events one wait gathers
      */
     protected Backend(Arena arena, int batchSize) {
         this.arena = arena;
-        this.errno = arena.allocate(Natives.CAPTURE_LAYOUT);
         this.ready = new ReadyBatch(batchSize);
     }
 
@@ -57,15 +45,6 @@ public abstract class Backend {
      */
     public final ReadyBatch ready() {
         return ready;
-    }
-
-    /**
-     * Returns the errno left by the last failed call.
-     *
-     * @return the errno left by the last failed call
-     */
-    protected final int lastErrno() {
-        return Natives.errno(errno);
     }
 
     /**

@@ -139,6 +139,9 @@ public final class KqueueBackend extends Backend {
     private final int[] seenWait;
     private final int[] seenIndex;
     private int wait;
+    /** Where the capturing calls (open, close, failure paths) leave errno; from the poller's arena. */
+    private final MemorySegment errno;
+
     /** Per slot: errno of a deferred change that failed in a flush, not yet reported; and for which generation. */
     private final int[] failedErrno;
     private final int[] failedGeneration;
@@ -153,6 +156,7 @@ public final class KqueueBackend extends Backend {
      */
     public KqueueBackend(Arena arena, int slots) throws IoException {
         super(arena, eventCapacity(slots));
+        errno = arena.allocate(Natives.CAPTURE_LAYOUT);
         eventCapacity = ready.capacity();
         changes = arena.allocate(KEVENT_SIZE * MAX_CHANGES, 8);
         events = arena.allocate(KEVENT_SIZE * eventCapacity, 8);
@@ -462,6 +466,11 @@ public final class KqueueBackend extends Backend {
         } catch (Throwable t) {
             throw Natives.rethrow(t);
         }
+    }
+
+    /** The errno the last capturing call left. */
+    private int lastErrno() {
+        return Natives.errno(errno);
     }
 
     @Override

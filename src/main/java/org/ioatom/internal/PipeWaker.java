@@ -25,7 +25,7 @@ import org.ioatom.internal.sys.Natives;
  *
  * <p>This has run only on Linux, in tests, through the kqueue emulation's library lookup.
  */
-public final class PipeWaker {
+public final class PipeWaker implements Waker {
     private static final KqueueAbi ABI = KqueueAbi.load();
     private static final MethodHandle PIPE = ABI.downcallCapturingErrno("pipe", Kqueue.PIPE_DESCRIPTOR);
     private static final MethodHandle READ = ABI.downcall("read", Kqueue.READ_DESCRIPTOR);
@@ -79,11 +79,13 @@ public final class PipeWaker {
     }
 
     /** {@return the descriptor to register for READ: the pipe's read end} */
+    @Override
     public int fd() {
         return fd;
     }
 
     /** Makes the descriptor readable. Safe from any thread; a byte already unread means already awake. */
+    @Override
     public void signal() {
         synchronized (this) {
             if (!unread && write(writeFd, one) == 1) {
@@ -93,6 +95,7 @@ public final class PipeWaker {
     }
 
     /** Resets the descriptor to not readable; only the polling thread calls it. */
+    @Override
     public void drain() {
         synchronized (this) {
             if (unread && read(fd, drainBuf) == 1) {
@@ -102,6 +105,7 @@ public final class PipeWaker {
     }
 
     /** Closes both ends. */
+    @Override
     public void close() {
         close(fd);
         close(writeFd);

@@ -40,7 +40,6 @@ public final class KqueueAbi {
     public static final String ABI_PROPERTY = "ioatom.kqueue.abi";
 
     private static final Linker LINKER = Linker.nativeLinker();
-    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
     /**
      * What {@link #choose} decided: an ABI and a library, or why kqueue is not available.
@@ -231,7 +230,7 @@ public final class KqueueAbi {
      */
     @SuppressWarnings("restricted")
     public MethodHandle downcallCapturingErrno(String symbol, FunctionDescriptor descriptor) {
-        return LINKER.downcallHandle(find(symbol), descriptor, CAPTURE_ERRNO);
+        return LINKER.downcallHandle(find(symbol), descriptor, Natives.CAPTURE_ERRNO);
     }
 
     private MemorySegment find(String symbol) {

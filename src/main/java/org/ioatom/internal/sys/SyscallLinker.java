@@ -2,13 +2,11 @@ package org.ioatom.internal.sys;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
@@ -57,10 +55,8 @@ public final class SyscallLinker {
     public static final String MODE_PROPERTY = "ioatom.syscalls";
 
     private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
-    private static final long ERRNO_OFFSET =
-            CAPTURE_LAYOUT.byteOffset(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+    private static final StructLayout CAPTURE_LAYOUT = Natives.CAPTURE_LAYOUT;
+    private static final Linker.Option CAPTURE_ERRNO = Natives.CAPTURE_ERRNO;
 
     /** C library functions whose prototype is variadic: index of the first variadic argument. */
     private static final Map<String, Integer> VARIADIC = Map.of("fcntl", 2, "prctl", 1);
@@ -215,7 +211,7 @@ public final class SyscallLinker {
 
     @SuppressWarnings("unused") // through RESULT
     private static long result(long result, MemorySegment capture) {
-        return result == -1 ? -capture.get(JAVA_INT, ERRNO_OFFSET) : result;
+        return result == -1 ? -Natives.errno(capture) : result;
     }
 
     @SuppressWarnings("unused") // through THREAD_CAPTURE
@@ -303,7 +299,7 @@ public final class SyscallLinker {
         }
 
         private static IllegalStateException refused(String call, MemorySegment capture) {
-            int errno = capture.get(JAVA_INT, ERRNO_OFFSET);
+            int errno = Natives.errno(capture);
             return new IllegalStateException("executable memory for system-call stubs refused: " + call + ": "
                     + Errnos.name(errno) + " (" + Errnos.text(errno) + ")");
         }
