@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -64,7 +63,6 @@ final class LibClang {
     static final int TU_SKIP_FUNCTION_BODIES = 0x40;
 
     static final int EVAL_INT = 1;
-    static final int EVAL_FLOAT = 2;
 
     static final int DIAGNOSTIC_ERROR = 3;
 
@@ -90,7 +88,7 @@ final class LibClang {
             getTypeDeclaration, getResultType, getNumArgTypes, getArgType, isFunctionTypeVariadic,
             typeGetSizeOf, typeGetAlignOf,
             cursorEvaluate, evalResultGetKind, evalResultIsUnsignedInt, evalResultGetAsUnsigned,
-            evalResultGetAsLongLong, evalResultGetAsDouble, evalResultDispose,
+            evalResultGetAsLongLong, evalResultDispose,
             tokenize, getTokenSpelling, disposeTokens,
             getCString, disposeString;
 
@@ -155,7 +153,6 @@ final class LibClang {
         evalResultIsUnsignedInt = fn("clang_EvalResult_isUnsignedInt", JAVA_INT, C_POINTER);
         evalResultGetAsUnsigned = fn("clang_EvalResult_getAsUnsigned", JAVA_LONG, C_POINTER);
         evalResultGetAsLongLong = fn("clang_EvalResult_getAsLongLong", JAVA_LONG, C_POINTER);
-        evalResultGetAsDouble = fn("clang_EvalResult_getAsDouble", JAVA_DOUBLE, C_POINTER);
         evalResultDispose = fnVoid("clang_EvalResult_dispose", C_POINTER);
 
         tokenize = fnVoid("clang_tokenize", C_POINTER, CX_SOURCE_RANGE, C_POINTER, C_POINTER);
