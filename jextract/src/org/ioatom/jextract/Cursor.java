@@ -89,14 +89,6 @@ record Cursor(LibClang clang, MemorySegment segment) {
         }
     }
 
-    int bitWidth() {
-        try {
-            return (int) clang.getFieldDeclBitWidth.invokeExact(segment);
-        } catch (Throwable t) {
-            throw LibClang.rethrow(t);
-        }
-    }
-
     /** For a field: its offset in bits from the start of the innermost enclosing record. */
     long fieldOffsetBits() {
         try {
