@@ -1,6 +1,6 @@
 /*
  * The C declarations ioatom binds on Linux: jextract/linux/libc.args names the symbols taken
- * from here. _GNU_SOURCE exposes accept4, pipe2, POLLRDHUP, SOCK_NONBLOCK and friends.
+ * from here. _GNU_SOURCE exposes accept4, pipe2, ppoll, POLLRDHUP, SOCK_NONBLOCK and friends.
  */
 #define _GNU_SOURCE
 
@@ -8,12 +8,15 @@
 #include <poll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/uio.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <unistd.h>
-#include <sys/eventfd.h>
-#include <errno.h>
+#include <time.h>
 #include <string.h>

@@ -30,10 +30,6 @@ record ClangType(LibClang clang, MemorySegment segment) {
         return derived(clang.getCanonicalType);
     }
 
-    ClangType pointee() {
-        return derived(clang.getPointeeType);
-    }
-
     ClangType arrayElement() {
         return derived(clang.getArrayElementType);
     }
@@ -56,10 +52,6 @@ record ClangType(LibClang clang, MemorySegment segment) {
         } catch (Throwable t) {
             throw LibClang.rethrow(t);
         }
-    }
-
-    int argumentCount() {
-        return intQuery(clang.getNumArgTypes);
     }
 
     boolean isVariadic() {

@@ -89,14 +89,6 @@ record Cursor(LibClang clang, MemorySegment segment) {
         }
     }
 
-    int bitWidth() {
-        try {
-            return (int) clang.getFieldDeclBitWidth.invokeExact(segment);
-        } catch (Throwable t) {
-            throw LibClang.rethrow(t);
-        }
-    }
-
     /** For a field: its offset in bits from the start of the innermost enclosing record. */
     long fieldOffsetBits() {
         try {
@@ -155,26 +147,21 @@ record Cursor(LibClang clang, MemorySegment segment) {
         }
     }
 
-    /** clang_Cursor_Evaluate: the constant value of a variable's initializer, or null. */
-    Model.ConstantValue evaluate() {
+    /** clang_Cursor_Evaluate: the integer value of a variable's initializer, or null. */
+    Long evaluateInteger() {
         try {
             MemorySegment result = (MemorySegment) clang.cursorEvaluate.invokeExact(segment);
             if (result.equals(MemorySegment.NULL)) {
                 return null;
             }
             try {
-                int kind = (int) clang.evalResultGetKind.invokeExact(result);
-                if (kind == LibClang.EVAL_INT) {
-                    boolean unsigned = (int) clang.evalResultIsUnsignedInt.invokeExact(result) != 0;
-                    long bits = unsigned
-                            ? (long) clang.evalResultGetAsUnsigned.invokeExact(result)
-                            : (long) clang.evalResultGetAsLongLong.invokeExact(result);
-                    return new Model.IntValue(bits);
+                if ((int) clang.evalResultGetKind.invokeExact(result) != LibClang.EVAL_INT) {
+                    return null;
                 }
-                if (kind == LibClang.EVAL_FLOAT) {
-                    return new Model.FloatValue((double) clang.evalResultGetAsDouble.invokeExact(result));
-                }
-                return null;
+                boolean unsigned = (int) clang.evalResultIsUnsignedInt.invokeExact(result) != 0;
+                return unsigned
+                        ? (long) clang.evalResultGetAsUnsigned.invokeExact(result)
+                        : (long) clang.evalResultGetAsLongLong.invokeExact(result);
             } finally {
                 clang.evalResultDispose.invokeExact(result);
             }

@@ -2,9 +2,7 @@ package org.ioatom.jextract;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -13,30 +11,36 @@ import java.util.TreeSet;
 import org.ioatom.jextract.Model.Array;
 import org.ioatom.jextract.Model.CType;
 import org.ioatom.jextract.Model.Constant;
-import org.ioatom.jextract.Model.ConstantValue;
 import org.ioatom.jextract.Model.Field;
 import org.ioatom.jextract.Model.Function;
 import org.ioatom.jextract.Model.Param;
 import org.ioatom.jextract.Model.Pointer;
-import org.ioatom.jextract.Model.Prim;
 import org.ioatom.jextract.Model.RecordDecl;
 import org.ioatom.jextract.Model.RecordRef;
 import org.ioatom.jextract.Model.Scalar;
-import org.ioatom.jextract.Model.Typedef;
+import org.ioatom.jextract.Model.Syscall;
 
 /**
- * Walks the translation unit of a header and builds the {@link Model} of the symbols the
- * --include-* options name. Anything named but not found, or found but not representable, is an
+ * Walks the translation unit of one argfile's header for one target and builds the {@link Model}
+ * of the symbols it names. Anything named but not found, or found but not representable, is an
  * error: a binding that silently goes missing would only show up at run time.
  */
 final class Extractor {
 
     private static final String MACRO_PREFIX = "ioatom_macro_";
-    private static final String PROBE_PREFIX = "ioatom_probe_";
+
+    /**
+     * glibc declares these variadic, but the system call takes fixed arguments: the wrapper
+     * passes the variadic tail as these {@code long} parameters (the kernel reads full registers).
+     */
+    private static final Map<String, List<String>> VARIADIC_TAILS = Map.of(
+            "fcntl", List.of("arg"),
+            "prctl", List.of("arg2", "arg3", "arg4", "arg5"));
 
     private final LibClang clang;
     private final MemorySegment index;
-    private final Options options;
+    private final Options.Unit unit;
+    private final String triple;
     private final List<String> clangArgs;
     private final List<String> problems = new ArrayList<>();
 
@@ -48,81 +52,86 @@ final class Extractor {
     private final Map<String, Cursor> enumOfConstant = new HashMap<>();
     private final Set<String> macros = new TreeSet<>();
 
-    /** Records already converted, keyed by Java name, so each is built once. */
-    private final Map<String, RecordDecl> builtRecords = new LinkedHashMap<>();
-    /** The same records keyed by clang's canonical type spelling ("struct pollfd", "fd_set"). */
+    /** Records already converted, keyed by clang's canonical type spelling ("struct pollfd", "fd_set"). */
     private final Map<String, RecordDecl> recordsByType = new HashMap<>();
-    private TranslationUnit unit;
+    private TranslationUnit translationUnit;
 
-    Extractor(LibClang clang, MemorySegment index, Options options, List<String> clangArgs) {
+    Extractor(LibClang clang, MemorySegment index, Options.Unit unit, String triple, List<String> clangArgs) {
         this.clang = clang;
         this.index = index;
-        this.options = options;
+        this.unit = unit;
+        this.triple = triple;
         this.clangArgs = clangArgs;
     }
 
-    Model.Header extract(String banner) {
-        String header = options.headers.get(0).toAbsolutePath().normalize().toString();
-        unit = TranslationUnit.parse(clang, index, header, null, clangArgs);
-        List<String> errors = unit.errors();
+    Model.Unit extract() {
+        String header = unit.header.toAbsolutePath().normalize().toString();
+        translationUnit = TranslationUnit.parse(clang, index, header, null, clangArgs);
+        List<String> errors = translationUnit.errors();
         if (!errors.isEmpty()) {
-            throw new IllegalStateException("clang reported errors in " + header + ":\n  " + String.join("\n  ", errors));
+            throw new IllegalStateException("clang reported errors in " + header + " for " + triple + ":\n  "
+                    + String.join("\n  ", errors));
         }
-        collect(unit.cursor());
+        collect(translationUnit.cursor());
 
-        for (String name : options.includeStructs) {
-            record(name, false);
-        }
-        for (String name : options.includeUnions) {
-            record(name, true);
-        }
-        List<Typedef> tds = new ArrayList<>();
-        for (String name : options.includeTypedefs) {
-            Typedef t = typedef(name);
-            if (t != null) {
-                tds.add(t);
+        List<RecordDecl> recs = new ArrayList<>();
+        for (String name : unit.structs) {
+            RecordDecl r = record(name);
+            if (r != null) {
+                recs.add(r);
             }
         }
-        // Functions last: a struct passed by value must already be built.
         List<Function> fns = new ArrayList<>();
-        for (String name : options.includeFunctions) {
-            Cursor c = functions.get(name);
-            if (c == null) {
-                problems.add("no function " + name);
-            } else {
-                fns.add(function(c));
+        for (String name : unit.functions) {
+            Function f = function(name);
+            if (f != null && f.variadic()) {
+                problems.add(name + " is variadic: not supported by --include-function");
             }
+            fns.add(f);
+        }
+        List<Function> prototypes = new ArrayList<>();
+        for (String libcName : unit.syscalls.values()) {
+            prototypes.add(function(libcName));
         }
 
-        // Constants: enum constants straight from the AST, macros through a second translation unit.
-        List<Constant> constants = new ArrayList<>();
+        // Enum constants straight from the AST; macros (SYS_* too) through a second translation unit.
+        Map<String, Constant> constants = new HashMap<>();
         List<String> wantedMacros = new ArrayList<>();
-        for (String name : options.includeConstants) {
+        for (String name : unit.constants) {
             if (enumConstants.containsKey(name)) {
-                constants.add(enumConstant(name));
+                constants.put(name, enumConstant(name));
             } else if (macros.contains(name)) {
                 wantedMacros.add(name);
             } else {
                 problems.add("no enum constant or object-like macro " + name);
             }
         }
-        List<Scalar> prims = new ArrayList<>();
-        Pointer[] pointer = new Pointer[1];
-        evaluateMacrosAndProbes(header, wantedMacros, constants, prims, pointer);
-        unit.close();
+        for (String name : unit.syscalls.keySet()) {
+            if (macros.contains("SYS_" + name)) {
+                wantedMacros.add("SYS_" + name);
+            } else {
+                problems.add("SYS_" + name + " is not defined for " + triple
+                        + " (<sys/syscall.h>): this ABI has no system call " + name);
+            }
+        }
+        evaluateMacros(header, wantedMacros, constants);
+        translationUnit.close();
 
+        List<Syscall> syscalls = new ArrayList<>();
+        int i = 0;
+        for (String name : unit.syscalls.keySet()) {
+            Constant number = constants.get("SYS_" + name);
+            Function prototype = prototypes.get(i++);
+            if (number != null && prototype != null) {
+                syscalls.add(new Syscall(name, number.bits(), prototype, unit.rawSyscalls.contains(name)));
+            }
+        }
         if (!problems.isEmpty()) {
-            throw new IllegalStateException("cannot generate " + options.headerClassName + ":\n  "
+            throw new IllegalStateException("cannot generate from " + unit.argfile + " for " + triple + ":\n  "
                     + String.join("\n  ", problems));
         }
-        fns.sort(Comparator.comparing(Function::name));
-        constants.sort(Comparator.comparing(Constant::name));
-        tds.sort(Comparator.comparing(Typedef::name));
-        List<RecordDecl> recs = new ArrayList<>(builtRecords.values());
-        recs.sort(Comparator.comparing(r -> r.javaName));
-        return new Model.Header(options.headerClassName, options.targetPackage, banner,
-                options.headers.get(0).toString(), prims, pointer[0],
-                fns, recs, constants, tds);
+        List<Constant> ordered = unit.constants.stream().map(constants::get).toList();
+        return new Model.Unit(unit, ordered, recs, fns, syscalls);
     }
 
     /** Indexes the file-scope declarations; the first declaration of a name wins, as in C. */
@@ -157,17 +166,30 @@ final class Extractor {
 
     // ---------------------------------------------------------------- functions
 
-    private Function function(Cursor c) {
+    /** A function's prototype; a variadic one listed in {@link #VARIADIC_TAILS} gets its fixed tail. */
+    private Function function(String name) {
+        Cursor c = functions.get(name);
+        if (c == null) {
+            problems.add("no function " + name);
+            return null;
+        }
         ClangType type = c.type();
         List<Cursor> args = c.arguments();
         List<Param> params = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
-            String name = args.get(i).spelling();
             ClangType t = type.argument(i);
-            params.add(new Param(name.isEmpty() ? "x" + i : name, parameterType(t, c.spelling()), t.spelling()));
+            params.add(new Param(JavaNames.parameter(args.get(i).spelling(), i), parameterType(t, name), t.spelling()));
+        }
+        boolean variadic = type.isVariadic();
+        if (variadic && VARIADIC_TAILS.containsKey(name)) {
+            for (String extra : VARIADIC_TAILS.get(name)) {
+                params.add(new Param(extra, new Scalar(8, 8, false), "long"));
+            }
+        } else if (variadic && !unit.functions.contains(name)) {
+            problems.add(name + " is variadic: give its system call's fixed arguments in Extractor.VARIADIC_TAILS");
         }
         ClangType result = type.result();
-        return new Function(c.spelling(), type(result, c.spelling()), result.spelling(), params, type.isVariadic());
+        return new Function(name, type(result, name), result.spelling(), params, variadic);
     }
 
     /**
@@ -177,7 +199,7 @@ final class Extractor {
     private CType parameterType(ClangType t, String where) {
         ClangType canonical = t.canonical();
         if (canonical.kind() == ClangType.CONSTANT_ARRAY || canonical.kind() == ClangType.INCOMPLETE_ARRAY) {
-            return pointer(canonical);
+            return new Pointer(8, 8);
         }
         if (canonical.kind() == ClangType.RECORD && isTransparentUnion(canonical.declaration())) {
             for (Cursor member : canonical.declaration().children()) {
@@ -185,6 +207,10 @@ final class Extractor {
                     return type(member.type(), where);
                 }
             }
+        }
+        if (canonical.kind() == ClangType.RECORD) {
+            problems.add(where + " takes " + t.spelling() + " by value: not supported");
+            return new Model.Void();
         }
         return type(t, where);
     }
@@ -196,7 +222,7 @@ final class Extractor {
         }
         for (Cursor child : decl.children()) {
             if (child.kind() == LibClang.CURSOR_UNEXPOSED_ATTR) {
-                for (String token : child.tokens(unit.handle)) {
+                for (String token : child.tokens(translationUnit.handle)) {
                     if (token.equals("transparent_union") || token.equals("__transparent_union__")) {
                         return true;
                     }
@@ -208,11 +234,6 @@ final class Extractor {
 
     // ---------------------------------------------------------------- types
 
-    private Pointer pointer(ClangType t) {
-        // Sized from clang's pointer type so that an ILP32 target would come out right too.
-        return new Pointer(t.kind() == ClangType.POINTER ? t.size() : 8, t.kind() == ClangType.POINTER ? t.alignment() : 8);
-    }
-
     /** Converts a clang type to the model; {@code where} names the declaration for error messages. */
     private CType type(ClangType t, String where) {
         ClangType c = t.canonical();
@@ -220,7 +241,7 @@ final class Extractor {
             case ClangType.VOID:
                 return new Model.Void();
             case ClangType.POINTER:
-                return pointer(c);
+                return new Pointer(c.size(), c.alignment());
             case ClangType.ENUM:
                 return type(c.declaration().enumIntegerType(), where);
             case ClangType.CONSTANT_ARRAY:
@@ -230,41 +251,33 @@ final class Extractor {
             case ClangType.RECORD: {
                 RecordDecl built = recordsByType.get(c.spelling());
                 if (built == null) {
-                    problems.add(where + " uses " + c.spelling() + " by value: include it with --include-struct,"
-                            + " --include-union or (if untagged) --include-typedef");
-                    return new Model.Void();
+                    built = recordDecl(c.declaration(), c.spelling());
                 }
                 return new RecordRef(built);
             }
             default: {
-                Prim p = prim(c.kind());
-                if (p == null) {
-                    problems.add(where + ": C type " + t.spelling() + " has no Java equivalent here");
+                if (!isInteger(c.kind())) {
+                    problems.add(where + ": C type " + t.spelling() + " is not an integer, pointer, array or record");
                     return new Model.Void();
                 }
-                return new Scalar(p, c.size(), c.alignment(), c.isUnsignedInteger());
+                return new Scalar(c.size(), c.alignment(), c.isUnsignedInteger());
             }
         }
     }
 
-    private static Prim prim(int kind) {
+    private static boolean isInteger(int kind) {
         return switch (kind) {
-            case ClangType.BOOL -> Prim.BOOL;
-            case ClangType.CHAR_U, ClangType.UCHAR, ClangType.CHAR_S, ClangType.SCHAR -> Prim.CHAR;
-            case ClangType.SHORT, ClangType.USHORT -> Prim.SHORT;
-            case ClangType.INT, ClangType.UINT -> Prim.INT;
-            case ClangType.LONG, ClangType.ULONG -> Prim.LONG;
-            case ClangType.LONGLONG, ClangType.ULONGLONG -> Prim.LONG_LONG;
-            case ClangType.FLOAT -> Prim.FLOAT;
-            case ClangType.DOUBLE -> Prim.DOUBLE;
-            default -> null;
+            case ClangType.BOOL, ClangType.CHAR_U, ClangType.UCHAR, ClangType.CHAR_S, ClangType.SCHAR,
+                 ClangType.SHORT, ClangType.USHORT, ClangType.INT, ClangType.UINT, ClangType.LONG,
+                 ClangType.ULONG, ClangType.LONGLONG, ClangType.ULONGLONG -> true;
+            default -> false;
         };
     }
 
     // ---------------------------------------------------------------- records
 
-    /** Builds an included struct or union, found by tag or, if untagged, by typedef name. */
-    private void record(String name, boolean union) {
+    /** An included struct, found by tag or, if untagged, by typedef name (fd_set). */
+    private RecordDecl record(String name) {
         Cursor decl = records.get(name);
         if (decl == null) {
             Cursor td = typedefs.get(name);
@@ -275,35 +288,30 @@ final class Extractor {
                 }
             }
         }
-        if (decl == null) {
-            problems.add("no " + (union ? "union " : "struct ") + name);
-            return;
+        if (decl == null || decl.kind() != LibClang.CURSOR_STRUCT_DECL) {
+            problems.add("no struct " + name + " (by tag, or an untagged struct by typedef name)");
+            return null;
         }
-        if ((decl.kind() == LibClang.CURSOR_UNION_DECL) != union) {
-            problems.add(name + " is a " + (union ? "struct" : "union") + ": use --include-" + (union ? "struct" : "union"));
-            return;
-        }
-        recordDecl(decl, name, null);
+        ClangType type = decl.type().canonical();
+        RecordDecl built = recordsByType.get(type.spelling());
+        return built != null ? built : recordDecl(decl, type.spelling());
     }
 
     /**
-     * Converts a record definition. Records used by value are converted first (callers include
-     * them; see {@link #type}), so the order of --include options must not matter: retry lazily.
+     * Converts a record definition with its fields. Records used by fields are converted on
+     * demand (untagged ones too): they become members of the enclosing layout, not classes.
      */
-    private RecordDecl recordDecl(Cursor decl, String javaName, RecordDecl enclosing) {
-        if (enclosing == null && builtRecords.containsKey(javaName)) {
-            return builtRecords.get(javaName);
-        }
+    private RecordDecl recordDecl(Cursor decl, String typeSpelling) {
         boolean union = decl.kind() == LibClang.CURSOR_UNION_DECL;
         ClangType type = decl.type();
-        String kind = union ? "union" : "struct";
-        String cName = enclosing != null ? "untagged " + kind + " of field " + enclosing.cName + "." + javaName
-                : decl.isUnnamed() ? javaName : kind + " " + decl.spelling();
-        RecordDecl r = new RecordDecl(javaName, cName, union, type.size(), type.alignment(), enclosing);
+        String cName = decl.isUnnamed() ? describe(typeSpelling) : decl.spelling();
+        String cType = decl.isUnnamed() ? cName : (union ? "union " : "struct ") + cName;
+        RecordDecl r = new RecordDecl(cName, cType, union, type.size(), type.alignment());
+        recordsByType.put(typeSpelling, r);
         for (Cursor f : decl.children()) {
             if (f.kind() == LibClang.CURSOR_STRUCT_DECL || f.kind() == LibClang.CURSOR_UNION_DECL) {
                 if (f.isAnonymousMember()) {
-                    problems.add(cName + ": anonymous struct/union members are not supported");
+                    problems.add(cType + ": anonymous struct/union members are not supported");
                 }
                 continue;
             }
@@ -312,75 +320,22 @@ final class Extractor {
             }
             String fname = f.spelling();
             if (f.isBitField()) {
-                problems.add(cName + "." + fname + ": bit fields are not supported");
+                problems.add(cType + "." + fname + ": bit fields are not supported");
                 continue;
             }
             long bits = f.fieldOffsetBits();
             if (bits < 0 || bits % 8 != 0) {
-                problems.add(cName + "." + fname + ": clang gives no byte offset (" + bits + ")");
+                problems.add(cType + "." + fname + ": clang gives no byte offset (" + bits + ")");
                 continue;
             }
-            ClangType ft = f.type();
-            r.fields.add(new Field(fname, fieldType(ft, r, fname, cName + "." + fname), bits / 8, describe(ft)));
-        }
-        if (enclosing == null) {
-            builtRecords.put(javaName, r);
-            recordsByType.put(type.canonical().spelling(), r);
+            r.fields.add(new Field(fname, type(f.type(), cType + "." + fname), bits / 8));
         }
         return r;
     }
 
-    /** A field's type: untagged records become nested classes; tagged ones are built on demand. */
-    private CType fieldType(ClangType t, RecordDecl owner, String fieldName, String where) {
-        ClangType c = t.canonical();
-        if (c.kind() == ClangType.CONSTANT_ARRAY) {
-            return new Array(fieldType(c.arrayElement(), owner, fieldName, where), c.arraySize());
-        }
-        if (c.kind() == ClangType.RECORD && !recordsByType.containsKey(c.spelling())) {
-            Cursor decl = c.declaration();
-            boolean union = decl.kind() == LibClang.CURSOR_UNION_DECL;
-            String spelling = c.spelling();
-            if (decl.isUnnamed() && (spelling.contains("(unnamed") || spelling.contains("(anonymous"))) {
-                // Untagged and without a typedef name: a class nested in the owner, named after the field.
-                return new RecordRef(recordDecl(decl, fieldName, owner));
-            }
-            // A tagged record, or an untagged one named by a typedef (fd_set): build it first if included.
-            String name = decl.isUnnamed() ? spelling : decl.spelling();
-            boolean included = (union ? options.includeUnions : options.includeStructs).contains(name)
-                    || (decl.isUnnamed() && options.includeTypedefs.contains(name));
-            if (included) {
-                recordDecl(decl, name, null);
-            }
-        }
-        return type(t, where);
-    }
-
     /** A type's C spelling without file paths (clang spells untagged records with their location). */
-    private static String describe(ClangType t) {
-        String s = t.spelling();
-        return s.contains("(unnamed") || s.contains("(anonymous") ? "untagged record" : s;
-    }
-
-    // ---------------------------------------------------------------- typedefs
-
-    private Typedef typedef(String name) {
-        Cursor td = typedefs.get(name);
-        if (td == null) {
-            problems.add("no typedef " + name);
-            return null;
-        }
-        ClangType target = td.typedefUnderlyingType();
-        ClangType c = target.canonical();
-        if (c.kind() == ClangType.RECORD) {
-            if (c.declaration().isUnnamed()) {
-                // jextract names an untagged struct after its typedef: a class, not a layout constant.
-                record(name, c.declaration().kind() == LibClang.CURSOR_UNION_DECL);
-                return null;
-            }
-            problems.add("typedef " + name + " names a tagged record: include the record itself instead");
-            return null;
-        }
-        return new Typedef(name, type(target, "typedef " + name), target.spelling());
+    private static String describe(String spelling) {
+        return spelling.contains("(unnamed") || spelling.contains("(anonymous") ? "untagged record" : spelling;
     }
 
     // ---------------------------------------------------------------- constants
@@ -388,66 +343,39 @@ final class Extractor {
     private Constant enumConstant(String name) {
         Cursor k = enumConstants.get(name);
         ClangType intType = enumOfConstant.get(name).enumIntegerType();
-        CType t = type(intType, name);
-        if (!(t instanceof Scalar s)) {
-            problems.add(name + ": enum of non-integer type");
+        if (!(type(intType, name) instanceof Scalar s)) {
             return null;
         }
-        long bits = k.enumValue(s.unsigned());
-        return new Constant(name, s, new Model.IntValue(bits), intType.canonical().spelling(), "enum constant");
+        return new Constant(name, s, k.enumValue(s.unsigned()));
     }
 
     /**
-     * Macros have no type or value in the AST, so do what jextract does: compile a second,
-     * in-memory translation unit that includes the header and declares
-     * {@code __auto_type ioatom_macro_NAME = NAME;} per macro, then let clang evaluate each
-     * initializer. The same unit declares one variable per C scalar type and one pointer so the
-     * target's sizes and alignments for the C_* layouts come from clang as well.
+     * Macros have no type or value in the AST, so compile a second, in-memory translation unit
+     * that includes the header and declares {@code __auto_type ioatom_macro_NAME = NAME;} per
+     * macro, then let clang evaluate each initializer (its type is the macro's C type).
      */
-    private void evaluateMacrosAndProbes(String header, List<String> wanted, List<Constant> constants,
-                                         List<Scalar> prims, Pointer[] pointer) {
+    private void evaluateMacros(String header, List<String> wanted, Map<String, Constant> constants) {
         StringBuilder src = new StringBuilder("#include \"").append(header).append("\"\n");
-        String[][] probes = {
-                {"bool", "_Bool"}, {"char", "char"}, {"short", "short"}, {"int", "int"}, {"long", "long"},
-                {"long_long", "long long"}, {"float", "float"}, {"double", "double"}, {"pointer", "void *"}};
-        for (String[] p : probes) {
-            src.append(p[1]).append(' ').append(PROBE_PREFIX).append(p[0]).append(";\n");
-        }
         for (String m : wanted) {
             src.append("__auto_type ").append(MACRO_PREFIX).append(m).append(" = ").append(m).append(";\n");
         }
-        String file = header + ".ioatom-macros.c";
         Map<String, Cursor> vars = new HashMap<>();
-        try (TranslationUnit macrosUnit = TranslationUnit.parse(clang, index, file, src.toString(), clangArgs)) {
+        try (TranslationUnit macrosUnit = TranslationUnit.parse(clang, index, header + ".ioatom-macros.c",
+                src.toString(), clangArgs)) {
             for (Cursor c : macrosUnit.cursor().children()) {
                 if (c.kind() == LibClang.CURSOR_VAR_DECL) {
                     vars.put(c.spelling(), c);
                 }
             }
-            for (String[] p : probes) {
-                Cursor v = vars.get(PROBE_PREFIX + p[0]);
-                ClangType t = v.type().canonical();
-                if (p[0].equals("pointer")) {
-                    pointer[0] = new Pointer(t.size(), t.alignment());
-                } else {
-                    prims.add(new Scalar(prim(t.kind()), t.size(), t.alignment(), t.isUnsignedInteger()));
-                }
-            }
             for (String m : wanted) {
                 Cursor v = vars.get(MACRO_PREFIX + m);
-                ConstantValue value = v == null ? null : v.evaluate();
-                if (value == null) {
-                    problems.add("macro " + m + " does not evaluate to a number");
+                Long value = v == null ? null : v.evaluateInteger();
+                ClangType t = v == null ? null : v.type().canonical();
+                if (value == null || !isInteger(t.kind())) {
+                    problems.add("macro " + m + " does not evaluate to an integer");
                     continue;
                 }
-                ClangType t = v.type().canonical();
-                Prim p = prim(t.kind());
-                if (p == null) {
-                    problems.add("macro " + m + " has type " + t.spelling() + ", which has no Java equivalent");
-                    continue;
-                }
-                constants.add(new Constant(m, new Scalar(p, t.size(), t.alignment(), t.isUnsignedInteger()), value,
-                        t.spelling(), "macro"));
+                constants.put(m, new Constant(m, new Scalar(t.size(), t.alignment(), t.isUnsignedInteger()), value));
             }
         }
     }

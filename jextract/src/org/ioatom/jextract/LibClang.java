@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -64,7 +63,6 @@ final class LibClang {
     static final int TU_SKIP_FUNCTION_BODIES = 0x40;
 
     static final int EVAL_INT = 1;
-    static final int EVAL_FLOAT = 2;
 
     static final int DIAGNOSTIC_ERROR = 3;
 
@@ -83,14 +81,14 @@ final class LibClang {
             getDiagnosticSeverity, disposeDiagnostic,
             getTranslationUnitCursor, visitChildren, getCursorKind, getCursorSpelling, getCursorType,
             getCursorExtent, isCursorDefinition, cursorIsAnonymous, cursorIsAnonymousRecordDecl, cursorIsBitField,
-            getFieldDeclBitWidth, cursorGetOffsetOfField, cursorGetNumArguments, cursorGetArgument,
+            cursorGetOffsetOfField, cursorGetNumArguments, cursorGetArgument,
             getEnumConstantDeclValue, getEnumConstantDeclUnsignedValue, getEnumDeclIntegerType,
             getTypedefDeclUnderlyingType, cursorIsMacroFunctionLike, cursorIsMacroBuiltin,
-            getTypeSpelling, getCanonicalType, getPointeeType, getArrayElementType, getArraySize,
-            getTypeDeclaration, getResultType, getNumArgTypes, getArgType, isFunctionTypeVariadic,
+            getTypeSpelling, getCanonicalType, getArrayElementType, getArraySize,
+            getTypeDeclaration, getResultType, getArgType, isFunctionTypeVariadic,
             typeGetSizeOf, typeGetAlignOf,
             cursorEvaluate, evalResultGetKind, evalResultIsUnsignedInt, evalResultGetAsUnsigned,
-            evalResultGetAsLongLong, evalResultGetAsDouble, evalResultDispose,
+            evalResultGetAsLongLong, evalResultDispose,
             tokenize, getTokenSpelling, disposeTokens,
             getCString, disposeString;
 
@@ -126,7 +124,6 @@ final class LibClang {
         cursorIsAnonymous = fn("clang_Cursor_isAnonymous", JAVA_INT, CX_CURSOR);
         cursorIsAnonymousRecordDecl = fn("clang_Cursor_isAnonymousRecordDecl", JAVA_INT, CX_CURSOR);
         cursorIsBitField = fn("clang_Cursor_isBitField", JAVA_INT, CX_CURSOR);
-        getFieldDeclBitWidth = fn("clang_getFieldDeclBitWidth", JAVA_INT, CX_CURSOR);
         cursorGetOffsetOfField = fn("clang_Cursor_getOffsetOfField", JAVA_LONG, CX_CURSOR);
         cursorGetNumArguments = fn("clang_Cursor_getNumArguments", JAVA_INT, CX_CURSOR);
         cursorGetArgument = fn("clang_Cursor_getArgument", CX_CURSOR, CX_CURSOR, JAVA_INT);
@@ -139,12 +136,10 @@ final class LibClang {
 
         getTypeSpelling = fn("clang_getTypeSpelling", CX_STRING, CX_TYPE);
         getCanonicalType = fn("clang_getCanonicalType", CX_TYPE, CX_TYPE);
-        getPointeeType = fn("clang_getPointeeType", CX_TYPE, CX_TYPE);
         getArrayElementType = fn("clang_getArrayElementType", CX_TYPE, CX_TYPE);
         getArraySize = fn("clang_getArraySize", JAVA_LONG, CX_TYPE);
         getTypeDeclaration = fn("clang_getTypeDeclaration", CX_CURSOR, CX_TYPE);
         getResultType = fn("clang_getResultType", CX_TYPE, CX_TYPE);
-        getNumArgTypes = fn("clang_getNumArgTypes", JAVA_INT, CX_TYPE);
         getArgType = fn("clang_getArgType", CX_TYPE, CX_TYPE, JAVA_INT);
         isFunctionTypeVariadic = fn("clang_isFunctionTypeVariadic", JAVA_INT, CX_TYPE);
         typeGetSizeOf = fn("clang_Type_getSizeOf", JAVA_LONG, CX_TYPE);
@@ -155,7 +150,6 @@ final class LibClang {
         evalResultIsUnsignedInt = fn("clang_EvalResult_isUnsignedInt", JAVA_INT, C_POINTER);
         evalResultGetAsUnsigned = fn("clang_EvalResult_getAsUnsigned", JAVA_LONG, C_POINTER);
         evalResultGetAsLongLong = fn("clang_EvalResult_getAsLongLong", JAVA_LONG, C_POINTER);
-        evalResultGetAsDouble = fn("clang_EvalResult_getAsDouble", JAVA_DOUBLE, C_POINTER);
         evalResultDispose = fnVoid("clang_EvalResult_dispose", C_POINTER);
 
         tokenize = fnVoid("clang_tokenize", C_POINTER, CX_SOURCE_RANGE, C_POINTER, C_POINTER);

@@ -4,101 +4,125 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
- * The command line, in jextract's syntax (a subset of it) so that the argfiles under jextract/
- * also work with a real jextract. Options of our own are marked below; a real jextract has no
- * way to cross-compile, which is why {@code --clang-arg} exists.
+ * The command line: output options, the ABIs to generate for, and one {@link Unit} per @argfile.
+ * Argfiles use jextract's syntax ({@code #} comments, one option per line) and a few options of
+ * our own (--include-syscall, --include-syscall-raw, --names-switch, --prefer-name).
  */
 final class Options {
 
+    /** One argfile: a header, the class its constants go to, and the symbols to take from it. */
+    static final class Unit {
+        final String argfile;
+        Path header;
+        String constantsClass;
+        final Set<String> constants = new LinkedHashSet<>();
+        final Set<String> structs = new LinkedHashSet<>();
+        final Set<String> functions = new LinkedHashSet<>();
+        /** Syscall name (SYS_name) to the C library function whose prototype gives the Java types. */
+        final Map<String, String> syscalls = new LinkedHashMap<>();
+        /** Syscalls that also get a wrapper taking every pointer as a raw address. */
+        final Set<String> rawSyscalls = new LinkedHashSet<>();
+        /** Whether the constants class gets {@code name(int)}, a switch from value to name. */
+        boolean namesSwitch;
+        /** Names that win over their aliases in {@code name(int)}; otherwise the first alphabetically. */
+        final Set<String> preferredNames = new LinkedHashSet<>();
+
+        Unit(String argfile) {
+            this.argfile = argfile;
+        }
+    }
+
+    /** An ABI name used in the generated code (x86_64, aarch64) and its clang target triple. */
+    record Target(String abi, String triple) {
+    }
+
     String targetPackage;
-    String headerClassName;
     Path output = Path.of(".");
-    final List<Path> headers = new ArrayList<>();
+    final List<Target> targets = new ArrayList<>();
     final List<String> clangArgs = new ArrayList<>();
-    final Set<String> includeFunctions = new LinkedHashSet<>();
-    final Set<String> includeConstants = new LinkedHashSet<>();
-    final Set<String> includeStructs = new LinkedHashSet<>();
-    final Set<String> includeUnions = new LinkedHashSet<>();
-    final Set<String> includeTypedefs = new LinkedHashSet<>();
-    /** The @argfiles as given, for the banner of every generated file. */
-    final List<String> argfiles = new ArrayList<>();
-    /** Ours: where libclang is (otherwise searched for in the usual Debian places). */
+    final List<Unit> units = new ArrayList<>();
+    /** Where libclang is (otherwise searched for in the usual Debian places). */
     Path libclang;
 
-    static Options parse(List<String> commandLine) throws IOException {
+    static Options parse(List<String> args) throws IOException {
         Options o = new Options();
-        List<String> args = new ArrayList<>();
-        for (String arg : commandLine) {
-            if (arg.startsWith("@")) {
-                o.argfiles.add(arg.substring(1));
-                args.addAll(tokenize(Files.readString(Path.of(arg.substring(1)))));
-            } else {
-                args.add(arg);
-            }
-        }
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
-            // Options glued to their value, as C compilers accept them.
-            if (a.startsWith("-I") && a.length() > 2) {
-                o.clangArgs.add(a);
-                continue;
-            }
-            if (a.startsWith("-D") && a.length() > 2) {
-                o.clangArgs.add(a);
-                continue;
-            }
             switch (a) {
                 case "-t", "--target-package" -> o.targetPackage = value(args, ++i, a);
-                case "--header-class-name" -> o.headerClassName = value(args, ++i, a);
                 case "--output" -> o.output = Path.of(value(args, ++i, a));
-                case "-I", "--include-dir" -> o.clangArgs.add("-I" + value(args, ++i, a));
-                case "-D" -> o.clangArgs.add("-D" + value(args, ++i, a));
-                case "--include-function" -> o.includeFunctions.add(value(args, ++i, a));
-                case "--include-constant" -> o.includeConstants.add(value(args, ++i, a));
-                case "--include-struct" -> o.includeStructs.add(value(args, ++i, a));
-                case "--include-union" -> o.includeUnions.add(value(args, ++i, a));
-                case "--include-typedef" -> o.includeTypedefs.add(value(args, ++i, a));
-                case "--clang-arg" -> o.clangArgs.add(value(args, ++i, a));  // ours
-                case "--libclang" -> o.libclang = Path.of(value(args, ++i, a)); // ours
-                default -> {
-                    if (a.startsWith("-")) {
-                        throw new IllegalArgumentException("unsupported option: " + a);
+                case "--target" -> {
+                    String v = value(args, ++i, a);
+                    int eq = v.indexOf('=');
+                    if (eq <= 0) {
+                        throw new IllegalArgumentException("--target wants ABI=TRIPLE, got " + v);
                     }
-                    o.headers.add(Path.of(a));
+                    o.targets.add(new Target(v.substring(0, eq), v.substring(eq + 1)));
+                }
+                case "--clang-arg" -> o.clangArgs.add(value(args, ++i, a));
+                case "--libclang" -> o.libclang = Path.of(value(args, ++i, a));
+                default -> {
+                    if (!a.startsWith("@")) {
+                        throw new IllegalArgumentException("unsupported option: " + a + " (symbols belong in an @argfile)");
+                    }
+                    o.units.add(unit(a.substring(1)));
                 }
             }
-        }
-        if (o.headers.size() != 1) {
-            throw new IllegalArgumentException("expected exactly one header file, got " + o.headers);
         }
         if (o.targetPackage == null) {
             throw new IllegalArgumentException("missing -t/--target-package");
         }
-        if (o.headerClassName == null) {
-            // jextract's default: the header's file name, minus .h, as a Java identifier.
-            String file = o.headers.get(0).getFileName().toString().replaceFirst("\\.h$", "");
-            o.headerClassName = file.replaceAll("[^A-Za-z0-9_$]", "_");
+        if (o.targets.isEmpty()) {
+            throw new IllegalArgumentException("missing --target ABI=TRIPLE");
+        }
+        if (o.units.isEmpty()) {
+            throw new IllegalArgumentException("no @argfile given");
         }
         return o;
     }
 
-    /** The -target given to clang, if any (for the banner; clang itself is the authority). */
-    String targetTriple() {
-        for (int i = 0; i < clangArgs.size(); i++) {
-            String a = clangArgs.get(i);
-            if ((a.equals("-target") || a.equals("--target")) && i + 1 < clangArgs.size()) {
-                return clangArgs.get(i + 1);
-            }
-            if (a.startsWith("--target=")) {
-                return a.substring("--target=".length());
+    private static Unit unit(String argfile) throws IOException {
+        Unit u = new Unit(argfile);
+        List<String> args = tokenize(Files.readString(Path.of(argfile)));
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            switch (a) {
+                case "--header-class-name" -> u.constantsClass = value(args, ++i, a);
+                case "--include-constant" -> u.constants.add(value(args, ++i, a));
+                case "--include-struct" -> u.structs.add(value(args, ++i, a));
+                case "--include-function" -> u.functions.add(value(args, ++i, a));
+                case "--include-syscall" -> {
+                    String v = value(args, ++i, a);
+                    int eq = v.indexOf('=');
+                    u.syscalls.put(eq < 0 ? v : v.substring(0, eq), eq < 0 ? v : v.substring(eq + 1));
+                }
+                case "--include-syscall-raw" -> u.rawSyscalls.add(value(args, ++i, a));
+                case "--names-switch" -> u.namesSwitch = true;
+                case "--prefer-name" -> u.preferredNames.add(value(args, ++i, a));
+                default -> {
+                    if (a.startsWith("-") || u.header != null) {
+                        throw new IllegalArgumentException(argfile + ": unsupported option or second header: " + a);
+                    }
+                    u.header = Path.of(a);
+                }
             }
         }
-        return null;
+        if (u.header == null || u.constantsClass == null) {
+            throw new IllegalArgumentException(argfile + ": needs a header file and --header-class-name");
+        }
+        for (String raw : u.rawSyscalls) {
+            if (!u.syscalls.containsKey(raw)) {
+                throw new IllegalArgumentException(argfile + ": --include-syscall-raw " + raw + " without --include-syscall " + raw);
+            }
+        }
+        return u;
     }
 
     private static String value(List<String> args, int i, String option) {

@@ -31,36 +31,23 @@ final class SourceWriter {
         return line(line);
     }
 
-    /** The body of a catch block: jextract's convention that a downcall never throws checked exceptions. */
-    SourceWriter indentedThrow() {
-        return line("    throw new AssertionError(\"unexpected exception from a native call\", ex$);");
-    }
-
-    /** A one-line javadoc comment for a method without parameters: {@return text}. */
-    SourceWriter returns(String text) {
-        return line("/** {@return " + text + "} */");
-    }
-
-    /**
-     * A javadoc comment with a tag per parameter (each "name description") and, unless
-     * {@code returns} is null, a return tag: doclint wants both on every public method.
-     */
-    SourceWriter javadoc(String summary, java.util.List<String> params, String returns) {
+    /** A javadoc comment: one line if it fits, else wrapped at word boundaries. */
+    SourceWriter doc(String text) {
+        String indentText = "    ".repeat(indent);
+        if (indentText.length() + text.length() + 7 <= 110) {
+            return line("/** " + text + " */");
+        }
         line("/**");
-        line(" * " + summary);
-        line(" *");
-        for (String p : params) {
-            line(" * @param " + p);
+        StringBuilder current = new StringBuilder(" *");
+        for (String word : text.split(" ")) {
+            if (current.length() > 2 && indentText.length() + current.length() + 1 + word.length() > 110) {
+                line(current.toString());
+                current = new StringBuilder(" *");
+            }
+            current.append(' ').append(word);
         }
-        if (returns != null) {
-            line(" * @return " + returns);
-        }
+        line(current.toString());
         return line(" */");
-    }
-
-    /** A one-line javadoc comment. */
-    SourceWriter doc(String sentence) {
-        return line("/** " + sentence + " */");
     }
 
     @Override

@@ -1,75 +1,139 @@
 package org.ioatom.internal;
 
-import java.lang.foreign.GroupLayout;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.PaddingLayout;
-import java.lang.foreign.ValueLayout;
+import java.lang.foreign.StructLayout;
 import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Stream;
+
+import org.ioatom.internal.linux.Linux;
 
 /**
- * Reads the generated bindings of one Linux architecture by reflection, so the tests compare
- * everything the generator emitted rather than a hand-picked few.
+ * The generated classes of {@code org.ioatom.internal.linux} as they initialize on one ABI, on
+ * any host: each instance loads them afresh in a class loader of its own while
+ * {@code os.arch} names that ABI, so every {@code Linux.AARCH64 ? a : b} resolves as it would
+ * there. Read by reflection, so the tests compare everything the generator emitted rather than a
+ * hand-picked few.
  */
 final class GeneratedBindings {
 
-    /** The generated record classes and the C type each stands for. */
-    static final Map<String, String> RECORDS = new LinkedHashMap<>();
+    static final String PACKAGE = "org.ioatom.internal.linux";
+
+    /** The generated struct classes and the C type each describes. */
+    static final Map<String, String> STRUCTS = new LinkedHashMap<>();
 
     static {
-        for (String tag : List.of("epoll_event", "pollfd", "timeval", "sockaddr", "sockaddr_in", "sockaddr_in6",
-                "sockaddr_storage", "in_addr", "in6_addr", "iovec", "msghdr", "linger")) {
-            RECORDS.put(tag, "struct " + tag);
-        }
-        RECORDS.put("epoll_data", "union epoll_data");
-        RECORDS.put("fd_set", "fd_set");
+        STRUCTS.put("EpollEvent", "struct epoll_event");
+        STRUCTS.put("Pollfd", "struct pollfd");
+        STRUCTS.put("FdSet", "fd_set");
+        STRUCTS.put("Timespec", "struct timespec");
+        STRUCTS.put("SockaddrIn", "struct sockaddr_in");
+        STRUCTS.put("SockaddrIn6", "struct sockaddr_in6");
+        STRUCTS.put("SockaddrStorage", "struct sockaddr_storage");
+        STRUCTS.put("SockaddrUn", "struct sockaddr_un");
+        STRUCTS.put("Iovec", "struct iovec");
+        STRUCTS.put("Msghdr", "struct msghdr");
+        STRUCTS.put("Linger", "struct linger");
     }
 
-    /** The C type behind each C_* layout constant of the header class. */
-    static final Map<String, String> C_LAYOUTS = Map.of(
-            "C_BOOL", "_Bool", "C_CHAR", "char", "C_SHORT", "short", "C_INT", "int", "C_LONG", "long",
-            "C_LONG_LONG", "long long", "C_FLOAT", "float", "C_DOUBLE", "double", "C_POINTER", "void *");
+    static final GeneratedBindings X86_64 = forOsArch("amd64");
+    static final GeneratedBindings AARCH64 = forOsArch("aarch64");
 
-    final String packageName;
+    final String osArch;
+    private final Map<String, Class<?>> classes = new TreeMap<>();
 
-    GeneratedBindings(String arch) {
-        this.packageName = "org.ioatom.internal.linux." + arch;
+    private GeneratedBindings(String osArch, Map<String, Class<?>> classes) {
+        this.osArch = osArch;
+        this.classes.putAll(classes);
+    }
+
+    /** The generated classes, initialized while {@code os.arch} is the given value. */
+    static synchronized GeneratedBindings forOsArch(String osArch) {
+        URL classes;
+        try {
+            classes = Path.of(Linux.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toUri().toURL();
+        } catch (java.net.URISyntaxException | MalformedURLException e) {
+            throw new AssertionError(e);
+        }
+        // Not closed: the classes stay in use for the whole test run.
+        @SuppressWarnings("resource")
+        URLClassLoader loader = new URLClassLoader(new URL[] {classes}, ClassLoader.getPlatformClassLoader());
+        String saved = System.getProperty("os.arch");
+        System.setProperty("os.arch", osArch);
+        try {
+            Map<String, Class<?>> loaded = new TreeMap<>();
+            for (String name : generatedClassNames()) {
+                loaded.put(name, Class.forName(PACKAGE + "." + name, true, loader));
+            }
+            return new GeneratedBindings(osArch, loaded);
+        } catch (ClassNotFoundException e) {
+            throw new AssertionError(e);
+        } finally {
+            System.setProperty("os.arch", saved);
+        }
+    }
+
+    /** The simple names of the generated classes, from the generated source folder. */
+    static List<String> generatedClassNames() {
+        Path dir = basedir().resolve("src/main/generated/" + PACKAGE.replace('.', '/'));
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString())
+                    .filter(f -> f.endsWith(".java"))
+                    .map(f -> f.substring(0, f.length() - ".java".length()))
+                    .sorted()
+                    .toList();
+        } catch (java.io.IOException e) {
+            throw new AssertionError("cannot list " + dir, e);
+        }
     }
 
     Class<?> type(String simpleName) {
+        Class<?> c = classes.get(simpleName);
+        if (c == null) {
+            throw new AssertionError("no generated class " + PACKAGE + "." + simpleName);
+        }
+        return c;
+    }
+
+    Object field(String simpleName, String field) {
         try {
-            return Class.forName(packageName + "." + simpleName);
-        } catch (ClassNotFoundException e) {
-            throw new AssertionError("no generated class " + packageName + "." + simpleName, e);
+            return type(simpleName).getField(field).get(null);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(simpleName + "." + field, e);
         }
     }
 
-    static Object call(Class<?> type, String method) {
-        try {
-            return type.getMethod(method).invoke(null);
-        } catch (NoSuchMethodException | IllegalAccessException e) {
-            throw new AssertionError(type.getSimpleName() + "." + method + "()", e);
-        } catch (InvocationTargetException e) {
-            throw new AssertionError(type.getSimpleName() + "." + method + "() threw", e.getCause());
+    /** The names of the classes that have a {@code LAYOUT}: the struct descriptors. */
+    List<String> structClasses() {
+        List<String> result = new ArrayList<>();
+        for (var e : classes.entrySet()) {
+            if (Stream.of(e.getValue().getFields()).anyMatch(f -> f.getName().equals("LAYOUT"))) {
+                result.add(e.getKey());
+            }
         }
+        return result;
     }
 
-    GroupLayout layout(String record) {
-        return (GroupLayout) call(type(record), "layout");
+    StructLayout layout(String struct) {
+        return (StructLayout) field(struct, "LAYOUT");
     }
 
-    /** The named members of a record's layout, in order (padding left out). */
-    List<String> fieldNames(String record) {
+    /** The named members of a struct's layout, in order (padding left out). */
+    List<String> memberNames(String struct) {
         List<String> names = new ArrayList<>();
-        for (MemoryLayout member : layout(record).memberLayouts()) {
+        for (MemoryLayout member : layout(struct).memberLayouts()) {
             if (!(member instanceof PaddingLayout)) {
                 names.add(member.name().orElseThrow());
             }
@@ -77,33 +141,40 @@ final class GeneratedBindings {
         return names;
     }
 
-    /** Every constant of a header class (NAME() accessors), by name; int-typed ones as Integer. */
-    Map<String, Number> constants(String headerClass) {
+    /**
+     * Every public static final int or long field of a class whose name matches the pattern, by
+     * name: the constants of Linux and Errno, SIZE and *_OFFSET, NR_*.
+     */
+    Map<String, Number> numbers(String simpleName, String namePattern) {
         Map<String, Number> result = new TreeMap<>();
-        for (Method m : type(headerClass).getDeclaredMethods()) {
-            if (Modifier.isPublic(m.getModifiers()) && Modifier.isStatic(m.getModifiers()) && m.getParameterCount() == 0
-                    && m.getName().matches("[A-Z][A-Z0-9_]*")
-                    && (m.getReturnType() == int.class || m.getReturnType() == long.class)) {
-                result.put(m.getName(), (Number) call(type(headerClass), m.getName()));
-            }
-        }
-        return result;
-    }
-
-    /** The layouts of the header class's typedefs (lower-case public static fields). */
-    Map<String, ValueLayout> typedefLayouts(String headerClass) {
-        Map<String, ValueLayout> result = new TreeMap<>();
-        for (Field f : type(headerClass).getDeclaredFields()) {
-            if (Modifier.isPublic(f.getModifiers()) && Modifier.isStatic(f.getModifiers())
-                    && ValueLayout.class.isAssignableFrom(f.getType())) {
+        for (Field f : type(simpleName).getDeclaredFields()) {
+            int m = f.getModifiers();
+            if (Modifier.isPublic(m) && Modifier.isStatic(m) && Modifier.isFinal(m) && f.getName().matches(namePattern)
+                    && (f.getType() == int.class || f.getType() == long.class)) {
                 try {
-                    result.put(f.getName(), (ValueLayout) f.get(null));
+                    result.put(f.getName(), (Number) f.get(null));
                 } catch (IllegalAccessException e) {
                     throw new AssertionError(e);
                 }
             }
         }
         return result;
+    }
+
+    /** Calls a public static method of a generated class. */
+    Object call(String simpleName, String method, Class<?>[] types, Object... args) {
+        try {
+            return type(simpleName).getMethod(method, types).invoke(null, args);
+        } catch (NoSuchMethodException | IllegalAccessException e) {
+            throw new AssertionError(simpleName + "." + method, e);
+        } catch (InvocationTargetException e) {
+            throw new AssertionError(simpleName + "." + method + " threw", e.getCause());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "generated bindings with os.arch=" + osArch;
     }
 
     /** The repository root (surefire passes it; fall back to the working directory). */

@@ -1,23 +1,24 @@
 package org.ioatom.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
-import org.ioatom.internal.sys.Natives;
-import org.ioatom.internal.sys.Sys;
+
+import org.ioatom.internal.linux.Errno;
+import org.ioatom.internal.linux.Linux;
+import org.ioatom.internal.linux.SockaddrIn;
+import org.ioatom.internal.linux.Syscalls;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The hand-written layer can declare a pointer argument of a generated signature as a plain
- * address (what {@code IoSocket}'s range reads and writes use), and refuses any other argument.
+ * The *Raw wrappers take each pointer as a plain address, so a range inside a segment can be
+ * passed without slicing it (what IoSocket's range reads and writes use).
  */
 class RawPointerDowncallTest {
 
@@ -27,38 +28,50 @@ class RawPointerDowncallTest {
     }
 
     @Test
-    void readAndWriteTakeAnAddressInsideASegment() throws Throwable {
-        MethodHandle write = Natives.libcWithRawPointer(Sys.B, "write", 1, true);
-        MethodHandle read = Natives.libcWithRawPointer(Sys.B, "read", 1, true);
+    void readRawFillsAnAddressInsideASegment() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errno = arena.allocate(Natives.CAPTURE_LAYOUT);
             MemorySegment fds = arena.allocate(ValueLayout.JAVA_INT, 2);
-            assertEquals(0, Sys.pipe2(errno, fds, 0));
+            assertEquals(0, Syscalls.pipe2(fds, Linux.O_CLOEXEC));
             int readEnd = fds.getAtIndex(ValueLayout.JAVA_INT, 0);
             int writeEnd = fds.getAtIndex(ValueLayout.JAVA_INT, 1);
             try {
+                assertEquals(6L, Syscalls.write(writeEnd, arena.allocateFrom("ioatom", StandardCharsets.US_ASCII), 6));
                 MemorySegment buf = arena.allocate(64);
-                MemorySegment.copy("xxioatom".getBytes(StandardCharsets.US_ASCII), 0, buf, ValueLayout.JAVA_BYTE, 10, 8);
-                // bytes 12..17 ("ioatom") without a slice
-                assertEquals(6L, (long) write.invokeExact(errno, writeEnd, buf.address() + 12, 6L));
-                assertEquals(6L, (long) read.invokeExact(errno, readEnd, buf.address() + 40, 16L));
-                byte[] got = buf.asSlice(40, 6).toArray(ValueLayout.JAVA_BYTE);
-                assertEquals("ioatom", new String(got, StandardCharsets.US_ASCII));
-                // errno is captured as with the segment form
-                assertEquals(-1L, (long) read.invokeExact(errno, -1, buf.address(), 1L));
-                assertEquals(Sys.EBADF, Natives.errno(errno));
+                assertEquals(6L, Syscalls.readRaw(readEnd, buf.address() + 40, 16));
+                assertEquals("ioatom", new String(buf.asSlice(40, 6).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.US_ASCII));
+                assertEquals(0, buf.get(ValueLayout.JAVA_BYTE, 39), "nothing before the address");
+                assertEquals(-Errno.EBADF, Syscalls.readRaw(-1, buf.address(), 1), "errno as with the segment form");
             } finally {
-                Sys.close(errno, readEnd);
-                Sys.close(errno, writeEnd);
+                Syscalls.close(readEnd);
+                Syscalls.close(writeEnd);
             }
         }
     }
 
     @Test
-    void onlyA64BitPointerArgumentCanBecomeAnAddress() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Natives.libcWithRawPointer(Sys.B, "read", 0, true));
-        assertTrue(e.getMessage().startsWith("read: argument 0 is not a 64-bit pointer"), e.getMessage());
-        assertThrows(IndexOutOfBoundsException.class, () -> Natives.libcWithRawPointer(Sys.B, "read", 3, true));
+    void sendtoRawSendsARangeToARawSocketAddress() {
+        try (Arena arena = Arena.ofConfined()) {
+            int fd = Syscalls.socket(Linux.AF_INET, Linux.SOCK_DGRAM | Linux.SOCK_CLOEXEC, 0);
+            assertTrue(fd >= 0, "socket: " + fd);
+            try {
+                MemorySegment address = arena.allocate(SockaddrIn.LAYOUT);
+                address.set(ValueLayout.JAVA_SHORT, SockaddrIn.SIN_FAMILY_OFFSET, (short) Linux.AF_INET);
+                address.asSlice(SockaddrIn.SIN_ADDR_OFFSET, 4).copyFrom(MemorySegment.ofArray(new byte[] {127, 0, 0, 1}));
+                assertEquals(0, Syscalls.bind(fd, address, (int) SockaddrIn.SIZE));
+                MemorySegment length = arena.allocateFrom(ValueLayout.JAVA_INT, (int) SockaddrIn.SIZE);
+                assertEquals(0, Syscalls.getsockname(fd, address, length));
+                assertTrue(address.get(ValueLayout.JAVA_SHORT, SockaddrIn.SIN_PORT_OFFSET) != 0, "a port was assigned");
+
+                MemorySegment buf = arena.allocate(64);
+                MemorySegment.copy("xxioatom".getBytes(StandardCharsets.US_ASCII), 0, buf, ValueLayout.JAVA_BYTE, 10, 8);
+                // bytes 12..17 ("ioatom") to ourselves, without a slice
+                assertEquals(6L, Syscalls.sendtoRaw(fd, buf.address() + 12, 6, 0, address.address(), (int) SockaddrIn.SIZE));
+                MemorySegment in = arena.allocate(64);
+                assertEquals(6L, Syscalls.recvfrom(fd, in, in.byteSize(), Linux.MSG_DONTWAIT, MemorySegment.NULL, MemorySegment.NULL));
+                assertEquals("ioatom", in.getString(0, StandardCharsets.US_ASCII));
+            } finally {
+                assertEquals(0, Syscalls.close(fd));
+            }
+        }
     }
 }
