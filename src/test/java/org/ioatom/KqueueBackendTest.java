@@ -25,9 +25,9 @@ import java.util.List;
 import java.util.Map;
 import org.ioatom.internal.PipeWaker;
 import org.ioatom.internal.sys.KqueueAbi;
-import org.ioatom.internal.sys.Natives;
 import org.ioatom.internal.sys.Platform;
-import org.ioatom.internal.sys.Sys;
+import org.ioatom.internal.linux.Linux;
+import org.ioatom.internal.linux.Syscalls;
 import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.Kinds;
 import org.ioatom.testing.TestPipe;
@@ -204,10 +204,9 @@ class KqueueBackendTest {
     @Test
     void readAndWriteOfOneFdArriveInOneCall() throws IOException {
         Poller poller = open(8);
-        MemorySegment errno = arena.allocate(Natives.CAPTURE_LAYOUT);
-        int fd = Sys.eventfd(errno, 1, Sys.EFD_NONBLOCK | Sys.EFD_CLOEXEC); // readable and writable
+        int fd = Syscalls.eventfd2(1, Linux.EFD_NONBLOCK | Linux.EFD_CLOEXEC); // readable and writable
         assertTrue(fd >= 0);
-        closeables.add(() -> Sys.close(errno, fd));
+        closeables.add(() -> Syscalls.close(fd));
         MemorySegment s = AppStruct.allocate(arena, 1, fd);
         poller.add(s, AppStruct.IO, READ | WRITE, record);
         assertEquals(1, poller.await(2000), "two knotes, one ready entry");

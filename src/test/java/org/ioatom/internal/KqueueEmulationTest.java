@@ -12,7 +12,7 @@ import org.ioatom.internal.bsd.Kqueue;
 import org.ioatom.internal.sys.KqueueAbi;
 import org.ioatom.internal.sys.Natives;
 import org.ioatom.internal.sys.Platform;
-import org.ioatom.internal.sys.Sys;
+import org.ioatom.internal.linux.Syscalls;
 import org.ioatom.testing.KqueueEmulation;
 import org.ioatom.testing.TestPipe;
 import org.junit.jupiter.api.AfterEach;
@@ -65,7 +65,7 @@ class KqueueEmulationTest {
 
     @AfterEach
     void close() {
-        Sys.close(errno, kq);
+        Syscalls.close(kq);
         arena.close();
     }
 

@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import java.lang.foreign.AddressLayout;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -173,6 +174,10 @@ public final class SyscallLinker {
     private static MethodHandle viaLibc(String name, FunctionDescriptor descriptor) {
         MemorySegment address = LINKER.defaultLookup().find(name)
                 .orElseThrow(() -> new UnsupportedOperationException("C library function " + name + " not found"));
+        if (descriptor.returnLayout().orElseThrow() instanceof AddressLayout) {
+            // A pointer result (mmap) comes back as its address, like the stub's raw register.
+            descriptor = descriptor.changeReturnLayout(JAVA_LONG);
+        }
         Integer firstVariadic = VARIADIC.get(name);
         MethodHandle raw = firstVariadic == null
                 ? LINKER.downcallHandle(address, descriptor, CAPTURE_ERRNO)
