@@ -67,7 +67,7 @@ public final class PipeWaker implements Waker {
     }
 
     /**
-     * Opens a pipe waker; on Linux too, for tests of this path through the kqueue emulation.
+     * Opens a pipe waker wherever kqueue's C library is found (on Linux, a configured kqueue library).
      *
      * @param arena where its memory lives; shared, as any thread may signal
      * @return the waker

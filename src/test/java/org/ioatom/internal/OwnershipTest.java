@@ -30,7 +30,7 @@ class OwnershipTest {
     }, wakes::incrementAndGet);
 
     /** A thread that enters at the top level and stays inside until released. */
-    private final class Holder implements AutoCloseable {
+    private final class Holder {
         final CountDownLatch inside = new CountDownLatch(1);
         final CountDownLatch leave = new CountDownLatch(1);
         final Thread thread;
@@ -51,8 +51,7 @@ class OwnershipTest {
             assertTrue(inside.await(10, TimeUnit.SECONDS), "holder entered");
         }
 
-        @Override
-        public void close() throws InterruptedException {
+        void leave() throws InterruptedException {
             leave.countDown();
             thread.join(10_000);
             assertFalse(thread.isAlive(), "holder left");
@@ -61,12 +60,15 @@ class OwnershipTest {
 
     @Test
     void aSecondThreadIsRefusedAtOnceNamingTheHolder() throws Exception {
-        try (Holder holder = new Holder("loop-1")) {
+        Holder holder = new Holder("loop-1");
+        try {
             var e = assertThrows(IllegalStateException.class, () -> ownership.enter("add"));
             assertTrue(e.getMessage().startsWith("add() from thread \"" + Thread.currentThread().getName()
                     + "\" while thread \"loop-1\" is using the poller"), e.getMessage());
             e = assertThrows(IllegalStateException.class, () -> ownership.enterTop("dispatch", "nested"));
             assertTrue(e.getMessage().startsWith("dispatch() from thread"), e.getMessage());
+        } finally {
+            holder.leave();
         }
         assertTrue(ownership.enter("add"), "free again once the holder left");
         ownership.exit(true);
@@ -152,7 +154,7 @@ class OwnershipTest {
         assertTrue(ownership.isClosed());
         var e = assertThrows(IllegalStateException.class, () -> ownership.enter("add"));
         assertEquals("poller is closed", e.getMessage(), "a refusal after close says closed, not busy");
-        holder.close();
+        holder.leave();
         assertEquals(1, tearDowns.get());
         assertSame(holder.thread, tearDownThread.get());
     }

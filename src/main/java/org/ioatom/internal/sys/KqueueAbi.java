@@ -81,7 +81,8 @@ public final class KqueueAbi {
     }
 
     /**
-     * Decides, without side effects, where kqueue would come from. Public for tests.
+     * Decides, without side effects, where kqueue would come from: a pure function of its inputs, so
+     * the decision for every OS can be checked on any OS.
      *
      * @param platform the OS and CPU
      * @param library  the value of {@value #LIBRARY_PROPERTY}, or null
@@ -162,7 +163,7 @@ public final class KqueueAbi {
     }
 
     /**
-     * Loads a choice without remembering it. Public for tests.
+     * Loads a choice without remembering it ({@link #load()} remembers the current one).
      *
      * @param choice what {@link #choose} decided
      * @return the loaded ABI
