@@ -20,7 +20,8 @@ import org.ioatom.internal.bsd.Kqueue.KeventAbi;
  * <ul>
  *   <li>On macOS and FreeBSD (64-bit x86_64 or aarch64): the OS C library, with that OS's layout.</li>
  *   <li>Anywhere, when {@value #LIBRARY_PROPERTY} names a shared library that exports
- *       {@code kqueue} and {@code kevent} (the test suite's emulation over epoll): that library,
+ *       {@code kqueue} and {@code kevent} (a supported extension point, documented in KQUEUE.md;
+ *       the test suite's emulation over epoll uses it): that library,
  *       with the layout {@value #ABI_PROPERTY} names ({@code freebsd}, the default off macOS, or
  *       {@code macos}). Other symbols ({@code close}, ...) come from the C library.</li>
  *   <li>Otherwise kqueue is unavailable, with a reason that says so.</li>
