@@ -2,6 +2,7 @@ package org.ioatom;
 
 import java.io.IOException;
 import org.ioatom.internal.sys.Errnos;
+import org.ioatom.internal.sys.SyscallException;
 
 /**
  * A system call failed. The message names the call, its file descriptor and the errno symbol
@@ -26,22 +27,23 @@ public class IoException extends IOException {
      * @param errno  the errno the call left
      */
     public IoException(String call, String detail, int fd, int errno) {
-        super(format(call, detail, fd, errno));
+        super(Errnos.describe(call, detail, fd, errno));
         this.call = call;
         this.fd = fd;
         this.errno = errno;
     }
 
-    private static String format(String call, String detail, int fd, int errno) {
-        StringBuilder sb = new StringBuilder(call).append('(');
-        if (detail != null) {
-            sb.append(detail);
+    /**
+     * The public form of an internal layer's failure: same call, fd, errno, message and stack
+     * trace.
+     */
+    static IoException of(SyscallException e) {
+        IoException io = new IoException(e.call(), e.detail(), e.fd(), e.errno());
+        io.setStackTrace(e.getStackTrace());
+        for (Throwable s : e.getSuppressed()) {
+            io.addSuppressed(s);
         }
-        if (fd >= 0) {
-            sb.append(detail != null ? ", " : "").append("fd=").append(fd);
-        }
-        return sb.append("): ").append(Errnos.name(errno)).append(" (").append(Errnos.text(errno)).append(')')
-                .toString();
+        return io;
     }
 
     /**

@@ -63,8 +63,11 @@ public final class IoSocket {
     public static final long EOF = -1;
     /** Returned by the data calls when the socket has no data or no room now: wait for the next event. */
     public static final long WOULD_BLOCK = -2;
-    /** Returned by {@link #accept(int)} when no connection is pending. */
-    public static final int NO_MORE = -1;
+    /**
+     * Returned by {@link #accept(int)} when no connection is pending: the {@code int} twin of
+     * {@link #WOULD_BLOCK} (same value), so no return value of the socket calls means two things.
+     */
+    public static final int NO_MORE = -2;
     /** Use the system's largest listen backlog (SOMAXCONN). */
     public static final int DEFAULT_BACKLOG = -1;
 
@@ -86,7 +89,9 @@ public final class IoSocket {
      * @param backlog   the accept queue length, or {@link #DEFAULT_BACKLOG} for SOMAXCONN
      * @param reusePort also set SO_REUSEPORT, so several listeners (one per loop) share the port
      * @return the listening fd
-     * @throws IOException if the address does not resolve or a call fails
+     * @throws IOException              if the address does not resolve or a call fails
+     * @throws IllegalArgumentException if the address is malformed (a bad or out-of-range port,
+     *                                  an IPv6 address without brackets)
      */
     public static int listen(String address, int backlog, boolean reusePort) throws IOException {
         Scratch s = Scratch.get();
@@ -142,7 +147,9 @@ public final class IoSocket {
      *
      * @param address {@code host:port} or {@code [ipv6]:port}
      * @return the socket's fd, connected or connecting
-     * @throws IOException if the address does not resolve or the connect fails at once
+     * @throws IOException              if the address does not resolve or the connect fails at once
+     * @throws IllegalArgumentException if the address is malformed (no port, a bad or out-of-range
+     *                                  port, an IPv6 address without brackets)
      */
     public static int connect(String address) throws IOException {
         Scratch s = Scratch.get();

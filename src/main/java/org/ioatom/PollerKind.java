@@ -3,7 +3,7 @@ package org.ioatom;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
-import org.ioatom.internal.Backends;
+import org.ioatom.internal.Mechanism;
 
 /**
  * The OS mechanisms a {@link Poller} can use. Asking whether one is available never fails, on
@@ -11,15 +11,22 @@ import org.ioatom.internal.Backends;
  */
 public enum PollerKind {
     /** The best available: epoll on Linux, kqueue on macOS and FreeBSD, else poll, else select. */
-    ANY,
+    ANY(null),
     /** Linux epoll, edge-triggered (EPOLLET). */
-    EPOLL,
+    EPOLL(Mechanism.EPOLL),
     /** BSD/macOS kqueue, edge-triggered (EV_CLEAR). */
-    KQUEUE,
+    KQUEUE(Mechanism.KQUEUE),
     /** POSIX poll(2): level-triggered underneath, same contract for the app. */
-    POLL,
+    POLL(Mechanism.POLL),
     /** POSIX select(2): level-triggered underneath; file descriptors must be below FD_SETSIZE (1024). */
-    SELECT;
+    SELECT(Mechanism.SELECT);
+
+    /** The backend's mechanism; null for ANY. */
+    private final Mechanism mechanism;
+
+    PollerKind(Mechanism mechanism) {
+        this.mechanism = mechanism;
+    }
 
     /** The system property that {@link Poller#open()} reads. */
     public static final String PROPERTY = "ioatom.poller";
@@ -41,9 +48,9 @@ public enum PollerKind {
     public String unavailableReason() {
         if (this == ANY) {
             return Arrays.stream(values()).anyMatch(k -> k != ANY && k.isAvailable())
-                    ? null : Backends.unavailableReason(SELECT);
+                    ? null : Mechanism.SELECT.unavailableReason();
         }
-        return Backends.unavailableReason(this);
+        return mechanism.unavailableReason();
     }
 
     /**
@@ -61,7 +68,12 @@ public enum PollerKind {
                 return k;
             }
         }
-        throw new UnsupportedOperationException("no poller is available: " + Backends.unavailableReason(SELECT));
+        throw new UnsupportedOperationException("no poller is available: " + Mechanism.SELECT.unavailableReason());
+    }
+
+    /** The mechanism of a concrete kind (not ANY); for {@link Poller}. */
+    Mechanism mechanism() {
+        return mechanism;
     }
 
     /**

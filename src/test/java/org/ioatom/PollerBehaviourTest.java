@@ -113,10 +113,10 @@ class PollerBehaviourTest {
         poller.dispatch();
         assertEquals(WRITE, AppStruct.lastEvents(conn));
         poller.set(conn, AppStruct.IO, 0);
-        assertEquals(0, IoAtom.events(conn, AppStruct.IO));
+        assertEquals(0, IoAtom.interest(conn, AppStruct.IO));
         assertEquals(0, drainPoller(poller, 0), "no interest, no events");
         poller.set(conn, AppStruct.IO, WRITE);
-        assertEquals(WRITE, IoAtom.events(conn, AppStruct.IO));
+        assertEquals(WRITE, IoAtom.interest(conn, AppStruct.IO));
         assertEquals(1, drainPoller(poller, 5000) > 0 ? 1 : 0, "re-enabled WRITE on a writable pipe reports");
     }
 

@@ -157,7 +157,7 @@ class PollerMisuseTest {
         assertThrows(IllegalArgumentException.class, () -> poller.add(s, AppStruct.IO, 64, NOTHING));
         poller.add(s, AppStruct.IO, READ, NOTHING);
         assertThrows(IllegalArgumentException.class, () -> poller.set(s, AppStruct.IO, READ | 16));
-        assertEquals(READ, IoAtom.events(s, AppStruct.IO));
+        assertEquals(READ, IoAtom.interest(s, AppStruct.IO));
         assertUsable(poller);
     }
 

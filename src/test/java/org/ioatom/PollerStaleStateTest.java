@@ -291,7 +291,7 @@ class PollerStaleStateTest {
         for (IllegalStateException e : rejected) {
             assertTrue(e.getMessage().contains("while thread \"loop-thread\" is using the poller"), e.getMessage());
         }
-        assertEquals(READ, IoAtom.events(o, AppStruct.IO), "the rejected set changed nothing");
+        assertEquals(READ, IoAtom.interest(o, AppStruct.IO), "the rejected set changed nothing");
         assertFalse(IoAtom.isRegistered(third, AppStruct.IO), "the rejected add changed nothing");
         assertEquals(2, poller.size());
         poller.wakeup(); // any thread, any time

@@ -1,27 +1,22 @@
 package org.ioatom.internal;
 
 import java.lang.foreign.Arena;
-import org.ioatom.IoException;
+import org.ioatom.internal.sys.SyscallException;
 
 /**
  * What each OS mechanism supplies to a {@code Poller}: register, modify and deregister a file
- * descriptor under a (slot, generation) token, and wait for events into a {@link ReadyBatch}.
- * Everything else (the slot table, stale-event checks, dispatch, handler failures) lives once,
- * in the poller. Interest is given in {@code IoAtom} bits (READ=1, WRITE=2).
+ * descriptor under a (slot, generation) token, wait for events into a {@link ReadyBatch}, and
+ * close. Everything else (the slot table, stale-event checks, dispatch, handler failures,
+ * thread ownership) lives once, above the backends. Interest and events are {@link EventBits}.
  *
- * <p>A backend owns native memory from the poller's arena. Its system calls return the result or
- * {@code -errno} (see {@code SyscallLinker}), so no call needs errno capture and none allocates.
+ * <p>A backend owns native memory from the poller's arena and reports a failed system call as a
+ * {@link SyscallException} naming the call, the fd and the errno. How it learns the errno is its
+ * own business: the Linux backends' system calls return {@code -errno} (see
+ * {@code SyscallLinker}), so they need no errno capture and allocate nothing; the kqueue backend
+ * calls the C library without capture on the steady path and repeats a failed call with errno
+ * capture to learn why (see {@link KqueueBackend}).
  */
 public abstract class Backend {
-    /** IoAtom.READ. */
-    protected static final int READ = 1;
-    /** IoAtom.WRITE. */
-    protected static final int WRITE = 2;
-    /** IoAtom.HUP. */
-    protected static final int HUP = 4;
-    /** IoAtom.ERROR. */
-    protected static final int ERROR = 8;
-
     /** Native memory that lives as long as the poller. */
     protected final Arena arena;
     /** Where {@link #await} puts events. */
@@ -69,9 +64,9 @@ public abstract class Backend {
      * @param slot       the registration slot
      * @param generation the slot's generation
      * @param interest   READ/WRITE bits, possibly 0
-     * @throws IoException if the OS refuses
+     * @throws SyscallException if the OS refuses
      */
-    public abstract void register(int fd, int slot, int generation, int interest) throws IoException;
+    public abstract void register(int fd, int slot, int generation, int interest) throws SyscallException;
 
     /**
      * Changes what {@code fd} is watched for.
@@ -80,26 +75,26 @@ public abstract class Backend {
      * @param slot       the registration slot
      * @param generation the slot's generation
      * @param interest   READ/WRITE bits, possibly 0
-     * @throws IoException if the OS refuses
+     * @throws SyscallException if the OS refuses
      */
-    public abstract void modify(int fd, int slot, int generation, int interest) throws IoException;
+    public abstract void modify(int fd, int slot, int generation, int interest) throws SyscallException;
 
     /**
      * Stops watching {@code fd}. A descriptor the app already closed is not an error.
      *
      * @param fd   the descriptor
      * @param slot the registration slot
-     * @throws IoException if the OS refuses for another reason
+     * @throws SyscallException if the OS refuses for another reason
      */
-    public abstract void deregister(int fd, int slot) throws IoException;
+    public abstract void deregister(int fd, int slot) throws SyscallException;
 
     /**
      * Waits for events and appends them to {@link #ready()} (which the caller cleared).
      *
      * @param timeoutMillis negative for no limit, 0 to return at once
-     * @throws IoException if the wait fails; EINTR is not a failure (returns with no events)
+     * @throws SyscallException if the wait fails; EINTR is not a failure (returns with no events)
      */
-    public abstract void await(int timeoutMillis) throws IoException;
+    public abstract void await(int timeoutMillis) throws SyscallException;
 
     /** Releases OS resources (not the arena, which the poller closes). */
     public abstract void close();

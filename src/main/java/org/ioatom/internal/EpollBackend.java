@@ -1,5 +1,9 @@
 package org.ioatom.internal;
 
+import static org.ioatom.internal.EventBits.ERROR;
+import static org.ioatom.internal.EventBits.HUP;
+import static org.ioatom.internal.EventBits.READ;
+import static org.ioatom.internal.EventBits.WRITE;
 import static org.ioatom.internal.linux.Linux.EPOLLERR;
 import static org.ioatom.internal.linux.Linux.EPOLLET;
 import static org.ioatom.internal.linux.Linux.EPOLLHUP;
@@ -15,10 +19,10 @@ import static org.ioatom.internal.linux.Linux.EPOLL_CTL_MOD;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import org.ioatom.IoException;
 import org.ioatom.internal.linux.EpollEvent;
 import org.ioatom.internal.linux.Errno;
 import org.ioatom.internal.linux.Syscalls;
+import org.ioatom.internal.sys.SyscallException;
 
 /**
  * Linux epoll, edge-triggered. epoll_data carries the token {@code generation << 32 | slot},
@@ -44,16 +48,16 @@ public final class EpollBackend extends Backend {
      *
      * @param arena    the poller's arena
      * @param capacity the most atoms the poller holds
-     * @throws IoException if epoll_create1 fails
+     * @throws SyscallException if epoll_create1 fails
      */
-    public EpollBackend(Arena arena, int capacity) throws IoException {
+    public EpollBackend(Arena arena, int capacity) throws SyscallException {
         super(arena, Math.min(capacity, MAX_BATCH));
         batch = ready.capacity();
         eventArray = arena.allocate(EVENT_SIZE * batch, 8);
         ctlEvent = arena.allocate(EVENT_SIZE, 8);
         int fd = Syscalls.epoll_create1(EPOLL_CLOEXEC);
         if (fd < 0) {
-            throw new IoException("epoll_create1", null, -1, -fd);
+            throw new SyscallException("epoll_create1", null, -1, -fd);
         }
         epfd = fd;
     }
@@ -64,25 +68,25 @@ public final class EpollBackend extends Backend {
     }
 
     @Override
-    public void register(int fd, int slot, int generation, int interest) throws IoException {
+    public void register(int fd, int slot, int generation, int interest) throws SyscallException {
         ctl(EPOLL_CTL_ADD, "ADD", fd, slot, generation, interest);
     }
 
     @Override
-    public void modify(int fd, int slot, int generation, int interest) throws IoException {
+    public void modify(int fd, int slot, int generation, int interest) throws SyscallException {
         ctl(EPOLL_CTL_MOD, "MOD", fd, slot, generation, interest);
     }
 
     @Override
-    public void deregister(int fd, int slot) throws IoException {
+    public void deregister(int fd, int slot) throws SyscallException {
         int rc = Syscalls.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, ctlEvent);
         // Closing an fd removes it from the interest list: remove-after-close is not an error.
         if (rc < 0 && rc != -Errno.EBADF && rc != -Errno.ENOENT) {
-            throw new IoException("epoll_ctl", "DEL", fd, -rc);
+            throw new SyscallException("epoll_ctl", "DEL", fd, -rc);
         }
     }
 
-    private void ctl(int op, String opName, int fd, int slot, int generation, int interest) throws IoException {
+    private void ctl(int op, String opName, int fd, int slot, int generation, int interest) throws SyscallException {
         int ev = EPOLLET;
         if ((interest & READ) != 0) {
             ev |= EPOLLIN | EPOLLRDHUP;
@@ -94,18 +98,18 @@ public final class EpollBackend extends Backend {
         ctlEvent.set(ValueLayout.JAVA_LONG_UNALIGNED, DATA_OFFSET, ((long) generation << 32) | (slot & 0xFFFF_FFFFL));
         int rc = Syscalls.epoll_ctl(epfd, op, fd, ctlEvent);
         if (rc < 0) {
-            throw new IoException("epoll_ctl", opName, fd, -rc);
+            throw new SyscallException("epoll_ctl", opName, fd, -rc);
         }
     }
 
     @Override
-    public void await(int timeoutMillis) throws IoException {
+    public void await(int timeoutMillis) throws SyscallException {
         int n = Syscalls.epoll_pwait(epfd, eventArray, batch, timeoutMillis, MemorySegment.NULL);
         if (n < 0) {
             if (n == -Errno.EINTR) {
                 return;
             }
-            throw new IoException("epoll_pwait", null, epfd, -n);
+            throw new SyscallException("epoll_pwait", null, epfd, -n);
         }
         for (int i = 0; i < n; i++) {
             long base = i * EVENT_SIZE;

@@ -6,8 +6,8 @@ import static org.ioatom.internal.linux.Linux.EFD_NONBLOCK;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import org.ioatom.IoException;
 import org.ioatom.internal.linux.Syscalls;
+import org.ioatom.internal.sys.SyscallException;
 
 /**
  * The Linux waker: a non-blocking eventfd. A signal adds 1 to its counter (a full counter fails
@@ -21,13 +21,13 @@ final class EventfdWaker implements Waker {
     /** Scratch for draining, used only by the polling thread. */
     private final MemorySegment drainBuf;
 
-    EventfdWaker(Arena arena) throws IoException {
+    EventfdWaker(Arena arena) throws SyscallException {
         one = arena.allocate(ValueLayout.JAVA_LONG);
         one.set(ValueLayout.JAVA_LONG, 0, 1L);
         drainBuf = arena.allocate(ValueLayout.JAVA_LONG);
         int rc = Syscalls.eventfd2(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (rc < 0) {
-            throw new IoException("eventfd2", null, -1, -rc);
+            throw new SyscallException("eventfd2", null, -1, -rc);
         }
         fd = rc;
     }

@@ -1,5 +1,9 @@
 package org.ioatom.internal;
 
+import static org.ioatom.internal.EventBits.ERROR;
+import static org.ioatom.internal.EventBits.HUP;
+import static org.ioatom.internal.EventBits.READ;
+import static org.ioatom.internal.EventBits.WRITE;
 import static org.ioatom.internal.bsd.Kqueue.DATA_OFFSET;
 import static org.ioatom.internal.bsd.Kqueue.EBADF;
 import static org.ioatom.internal.bsd.Kqueue.EINTR;
@@ -28,10 +32,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.Arrays;
-import org.ioatom.IoException;
 import org.ioatom.internal.bsd.Kqueue;
 import org.ioatom.internal.sys.KqueueAbi;
 import org.ioatom.internal.sys.Natives;
+import org.ioatom.internal.sys.SyscallException;
 
 /**
  * BSD/macOS kqueue, edge-triggered: every knote is added with {@code EV_CLEAR}. Each fd has an
@@ -47,7 +51,7 @@ import org.ioatom.internal.sys.Natives;
  *   <li>{@code add} is synchronous: the pending changelist and the new knotes go to the kernel
  *       at once, every change marked {@code EV_RECEIPT}, with an eventlist exactly as long as the
  *       changelist: each change gets its own result and the receipts leave no room for an event,
- *       so no pending event is consumed. A failure of the new fd throws an {@link IoException}
+ *       so no pending event is consumed. A failure of the new fd throws a {@link SyscallException}
  *       naming {@code kevent}, the fd and the errno ({@code kevent(EV_ADD, fd=7): EBADF (...)});
  *       IO Atom users expect add to fail for a bad fd.</li>
  *   <li>{@code set} and {@code remove} only append to the changelist, which the next
@@ -152,9 +156,9 @@ public final class KqueueBackend extends Backend {
      *
      * @param arena the poller's arena
      * @param slots the poller's slots, including its wake-up slot
-     * @throws IoException if kqueue() fails
+     * @throws SyscallException if kqueue() fails
      */
-    public KqueueBackend(Arena arena, int slots) throws IoException {
+    public KqueueBackend(Arena arena, int slots) throws SyscallException {
         super(arena, eventCapacity(slots));
         errno = arena.allocate(Natives.CAPTURE_LAYOUT);
         eventCapacity = ready.capacity();
@@ -175,7 +179,7 @@ public final class KqueueBackend extends Backend {
             throw Natives.rethrow(t);
         }
         if (fd < 0) {
-            throw new IoException("kqueue", null, -1, lastErrno());
+            throw new SyscallException("kqueue", null, -1, lastErrno());
         }
         kq = fd;
     }
@@ -195,7 +199,7 @@ public final class KqueueBackend extends Backend {
     }
 
     @Override
-    public void register(int fd, int slot, int generation, int interest) throws IoException {
+    public void register(int fd, int slot, int generation, int interest) throws SyscallException {
         long token = token(slot, generation, OP_WATCH);
         if (nchanges + 2 > MAX_CHANGES) {
             flush(NOBODY);
@@ -211,7 +215,7 @@ public final class KqueueBackend extends Backend {
             append(fd, EVFILT_READ, EV_DELETE, undo);
             append(fd, EVFILT_WRITE, EV_DELETE, undo);
             flush(NOBODY);
-            throw new IoException("kevent", "EV_ADD", fd, error);
+            throw new SyscallException("kevent", "EV_ADD", fd, error);
         }
         knotes[slot] = (byte) (K_READ | ((interest & WRITE) != 0 ? K_WRITE : 0));
         enabled[slot] = (byte) interest;
@@ -219,7 +223,7 @@ public final class KqueueBackend extends Backend {
     }
 
     @Override
-    public void modify(int fd, int slot, int generation, int interest) throws IoException {
+    public void modify(int fd, int slot, int generation, int interest) throws SyscallException {
         long token = token(slot, generation, OP_WATCH);
         int changed = enabled[slot] ^ interest;
         if ((changed & READ) != 0) {
@@ -237,7 +241,7 @@ public final class KqueueBackend extends Backend {
     }
 
     @Override
-    public void deregister(int fd, int slot) throws IoException {
+    public void deregister(int fd, int slot) throws SyscallException {
         int k = knotes[slot];
         knotes[slot] = 0;
         enabled[slot] = 0;
@@ -252,7 +256,7 @@ public final class KqueueBackend extends Backend {
     }
 
     /** Adds one change to the changelist, flushing it first when full. */
-    private void append(int fd, short filter, int flags, long udata) throws IoException {
+    private void append(int fd, short filter, int flags, long udata) throws SyscallException {
         if (nchanges == MAX_CHANGES) {
             flush(NOBODY);
         }
@@ -274,7 +278,7 @@ public final class KqueueBackend extends Backend {
      * @param mine the token of the caller's own changes, or {@link #NOBODY}
      * @return the first errno of the caller's changes, or 0
      */
-    private int flush(long mine) throws IoException {
+    private int flush(long mine) throws SyscallException {
         int n = nchanges;
         if (n == 0) {
             return 0;
@@ -288,12 +292,12 @@ public final class KqueueBackend extends Backend {
         if (r < 0) {
             // Learn errno without touching anything: no changes, no room for events, no wait.
             if (keventCapturing(0, 0, zeroTimeout) < 0) {
-                throw new IoException("kevent", "changes", kq, lastErrno());
+                throw new SyscallException("kevent", "changes", kq, lastErrno());
             }
             // The kqueue is fine and the failure did not last: submit the changes again, capturing.
             r = keventCapturing(n, n, zeroTimeout);
             if (r < 0) {
-                throw new IoException("kevent", "changes", kq, lastErrno());
+                throw new SyscallException("kevent", "changes", kq, lastErrno());
             }
         }
         int result = 0;
@@ -325,7 +329,7 @@ public final class KqueueBackend extends Backend {
             if (error != ENOENT && error != EBADF) {
                 int fd = (int) events.get(ValueLayout.JAVA_LONG, base + IDENT_OFFSET);
                 LOG.log(System.Logger.Level.WARNING, "removing fd " + fd + " from kqueue failed",
-                        new IoException("kevent", "EV_DELETE", fd, error));
+                        new SyscallException("kevent", "EV_DELETE", fd, error));
             }
             return;
         }
@@ -351,7 +355,7 @@ public final class KqueueBackend extends Backend {
     }
 
     @Override
-    public void await(int timeoutMillis) throws IoException {
+    public void await(int timeoutMillis) throws SyscallException {
         if (++wait == 0) {
             Arrays.fill(seenWait, 0);
             wait = 1;
@@ -359,8 +363,8 @@ public final class KqueueBackend extends Backend {
         int room = eventCapacity;
         if (failedCount > 0) {
             reportFailures(eventCapacity - MAX_CHANGES);
-            room -= ready.count;
-            if (ready.count > 0) {
+            room -= ready.count();
+            if (ready.count() > 0) {
                 timeoutMillis = 0;
             }
         }
@@ -373,7 +377,7 @@ public final class KqueueBackend extends Backend {
         int n = nchanges;
         nchanges = 0;
         int got = submitAndWait(n, room, ts);
-        if (gather(got) && ready.count == 0) {
+        if (gather(got) && ready.count() == 0) {
             // The kernel returned change errors only and skipped the wait: wait now.
             gather(submitAndWait(0, room, ts));
         }
@@ -385,7 +389,7 @@ public final class KqueueBackend extends Backend {
      *
      * @return the entries in the eventlist; 0 when interrupted with nothing ready
      */
-    private int submitAndWait(int n, int room, MemorySegment ts) throws IoException {
+    private int submitAndWait(int n, int room, MemorySegment ts) throws SyscallException {
         int got = kevent(n, room, ts);
         if (got >= 0) {
             return got;
@@ -397,7 +401,7 @@ public final class KqueueBackend extends Backend {
         if (lastErrno() == EINTR) {
             return 0;
         }
-        throw new IoException("kevent", null, kq, lastErrno());
+        throw new SyscallException("kevent", null, kq, lastErrno());
     }
 
     /** Reads {@code got} entries of the eventlist into the ready batch; true if any was a change error. */
@@ -430,18 +434,18 @@ public final class KqueueBackend extends Backend {
 
     /** Adds events for a slot to the batch, or to the slot's entry if this wait already has one. */
     private void merge(int slot, int generation, int ev) {
-        if (seenWait[slot] == wait && ready.generations[seenIndex[slot]] == generation) {
-            ready.events[seenIndex[slot]] |= ev;
+        if (seenWait[slot] == wait && ready.generation(seenIndex[slot]) == generation) {
+            ready.addEvents(seenIndex[slot], ev);
         } else if (!ready.full()) {
             seenWait[slot] = wait;
-            seenIndex[slot] = ready.count;
+            seenIndex[slot] = ready.count();
             ready.add(slot, generation, ev);
         }
     }
 
     /** Moves deferred-change failures recorded by flushes into the batch as ERROR events. */
     private void reportFailures(int limit) {
-        for (int slot = 0; slot < failedErrno.length && failedCount > 0 && ready.count < limit; slot++) {
+        for (int slot = 0; slot < failedErrno.length && failedCount > 0 && ready.count() < limit; slot++) {
             if (failedErrno[slot] != 0) {
                 merge(slot, failedGeneration[slot], ERROR);
                 failedErrno[slot] = 0;

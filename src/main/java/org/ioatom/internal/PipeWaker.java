@@ -4,10 +4,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import org.ioatom.IoException;
 import org.ioatom.internal.bsd.Kqueue;
 import org.ioatom.internal.sys.KqueueAbi;
 import org.ioatom.internal.sys.Natives;
+import org.ioatom.internal.sys.SyscallException;
 
 /**
  * The waker where ioatom has no Linux bindings (macOS, FreeBSD: kqueue is the only backend there):
@@ -47,7 +47,7 @@ public final class PipeWaker implements Waker {
     /** Errno capture for pipe and close. */
     private final MemorySegment errno;
 
-    private PipeWaker(Arena arena) throws IoException {
+    private PipeWaker(Arena arena) throws SyscallException {
         errno = arena.allocate(Natives.CAPTURE_LAYOUT);
         one = arena.allocate(ValueLayout.JAVA_LONG);
         one.set(ValueLayout.JAVA_BYTE, 0, (byte) 1);
@@ -60,21 +60,21 @@ public final class PipeWaker implements Waker {
             throw Natives.rethrow(t);
         }
         if (rc < 0) {
-            throw new IoException("pipe", null, -1, Natives.errno(errno));
+            throw new SyscallException("pipe", null, -1, Natives.errno(errno));
         }
         fd = fds.getAtIndex(ValueLayout.JAVA_INT, 0);
         writeFd = fds.getAtIndex(ValueLayout.JAVA_INT, 1);
     }
 
     /**
-     * Opens a pipe waker; on Linux too, for tests of this path through the kqueue emulation.
+     * Opens a pipe waker wherever kqueue's C library is found (on Linux, a configured kqueue library).
      *
      * @param arena where its memory lives; shared, as any thread may signal
      * @return the waker
-     * @throws IoException if pipe fails
+     * @throws SyscallException if pipe fails
      * @throws UnsupportedOperationException if kqueue (and so this waker's C library) is not available
      */
-    public static PipeWaker open(Arena arena) throws IoException {
+    public static PipeWaker open(Arena arena) throws SyscallException {
         return new PipeWaker(arena);
     }
 

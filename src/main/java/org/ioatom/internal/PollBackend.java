@@ -1,5 +1,9 @@
 package org.ioatom.internal;
 
+import static org.ioatom.internal.EventBits.ERROR;
+import static org.ioatom.internal.EventBits.HUP;
+import static org.ioatom.internal.EventBits.READ;
+import static org.ioatom.internal.EventBits.WRITE;
 import static org.ioatom.internal.linux.Linux.POLLERR;
 import static org.ioatom.internal.linux.Linux.POLLHUP;
 import static org.ioatom.internal.linux.Linux.POLLIN;
@@ -11,10 +15,10 @@ import static org.ioatom.internal.linux.Linux.POLLRDHUP;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import org.ioatom.IoException;
 import org.ioatom.internal.linux.Errno;
 import org.ioatom.internal.linux.Pollfd;
 import org.ioatom.internal.linux.Syscalls;
+import org.ioatom.internal.sys.SyscallException;
 
 /**
  * POSIX poll(2). Level-triggered underneath: a condition is reported again on every wait until
@@ -111,13 +115,13 @@ public final class PollBackend extends Backend {
     }
 
     @Override
-    public void await(int timeoutMillis) throws IoException {
+    public void await(int timeoutMillis) throws SyscallException {
         int n = Syscalls.ppoll(pollfds, count, Timeouts.millis(timeout, timeoutMillis), MemorySegment.NULL);
         if (n < 0) {
             if (n == -Errno.EINTR) {
                 return;
             }
-            throw new IoException("ppoll", "nfds=" + count, -1, -n);
+            throw new SyscallException("ppoll", "nfds=" + count, -1, -n);
         }
         for (int i = 0; i < count && n > 0 && !ready.full(); i++) {
             int rev = pollfds.get(ValueLayout.JAVA_SHORT, i * POLLFD_SIZE + REVENTS_OFFSET);

@@ -1,22 +1,32 @@
 package org.ioatom.internal;
 
 /**
- * The events one {@code wait} gathered, as (slot, generation, events) triples in parallel
- * arrays sized once at open. A backend appends; the poller dispatches from {@link #cursor}.
- * Keeping the generation beside the slot is what makes stale entries detectable: removing an
- * atom bumps its slot's generation, so its pending entries no longer match.
+ * The events one wait gathered, as (slot, generation, events) entries in parallel arrays sized
+ * once at open. Keeping the generation beside the slot is what makes stale entries detectable:
+ * freeing a slot bumps its generation, so its pending entries no longer match.
+ *
+ * <p>Only this class changes the batch: a backend appends ({@link #add}, {@link #addEvents}),
+ * the poller filters it once per wait ({@link #retain}) and consumes it ({@link #next}).
  */
 public final class ReadyBatch {
-    /** Slot of each entry. */
-    public final int[] slots;
-    /** Generation of the slot when the entry was gathered. */
-    public final int[] generations;
-    /** {@code IoAtom} event bits of each entry. */
-    public final int[] events;
-    /** Entries gathered. */
-    public int count;
-    /** Next entry to dispatch. */
-    public int cursor;
+    /** Decides which gathered entries are still for someone. */
+    @FunctionalInterface
+    public interface EntryFilter {
+        /**
+         * Tells whether an entry stays in the batch.
+         *
+         * @param slot       the entry's slot
+         * @param generation the slot's generation when the entry was gathered
+         * @return true to keep it
+         */
+        boolean keep(int slot, int generation);
+    }
+
+    private final int[] slots;
+    private final int[] generations;
+    private final int[] events;
+    private int count;
+    private int cursor;
 
     /**
      * Reserves the arrays.
@@ -29,13 +39,19 @@ public final class ReadyBatch {
         events = new int[capacity];
     }
 
-    /**
-     * Returns how many entries one wait may gather.
-     *
-     * @return how many entries one wait may gather
-     */
+    /** {@return how many entries one wait may gather} */
     public int capacity() {
         return slots.length;
+    }
+
+    /** {@return how many entries the batch holds, dispatched or not} */
+    public int count() {
+        return count;
+    }
+
+    /** {@return how many entries are not dispatched yet} */
+    public int remaining() {
+        return count - cursor;
     }
 
     /** Starts a new batch. */
@@ -44,11 +60,7 @@ public final class ReadyBatch {
         cursor = 0;
     }
 
-    /**
-     * Returns whether the batch is full.
-     *
-     * @return whether the batch is full
-     */
+    /** {@return whether the batch is full} */
     public boolean full() {
         return count == slots.length;
     }
@@ -58,12 +70,89 @@ public final class ReadyBatch {
      *
      * @param slot       the registration slot
      * @param generation the slot's generation when registered
-     * @param ev         {@code IoAtom} event bits
+     * @param ev         event bits ({@link EventBits})
      */
     public void add(int slot, int generation, int ev) {
         int i = count++;
         slots[i] = slot;
         generations[i] = generation;
         events[i] = ev;
+    }
+
+    /**
+     * Adds event bits to an entry already in the batch (a backend that reports READ and WRITE
+     * of one descriptor separately merges them).
+     *
+     * @param index the entry
+     * @param ev    event bits to add
+     */
+    public void addEvents(int index, int ev) {
+        events[index] |= ev;
+    }
+
+    /**
+     * Keeps the entries {@code filter} accepts, in order, and drops every entry of
+     * {@code signalSlot}, telling whether there was one.
+     *
+     * @param filter     says which entries stay
+     * @param signalSlot a slot whose entries are consumed here (the poller's wake-up descriptor)
+     * @return whether an entry of {@code signalSlot} was in the batch
+     */
+    public boolean retain(EntryFilter filter, int signalSlot) {
+        boolean signalled = false;
+        int kept = 0;
+        for (int i = 0; i < count; i++) {
+            int slot = slots[i];
+            if (slot == signalSlot) {
+                signalled = true;
+            } else if (filter.keep(slot, generations[i])) {
+                slots[kept] = slot;
+                generations[kept] = generations[i];
+                events[kept] = events[i];
+                kept++;
+            }
+        }
+        count = kept;
+        cursor = 0;
+        return signalled;
+    }
+
+    /**
+     * Takes the next entry to dispatch; callers check {@link #remaining()} first.
+     *
+     * @return the entry's index, for {@link #slot}, {@link #generation} and {@link #events}
+     */
+    public int next() {
+        return cursor++;
+    }
+
+    /**
+     * Returns an entry's slot.
+     *
+     * @param index the entry
+     * @return its slot
+     */
+    public int slot(int index) {
+        return slots[index];
+    }
+
+    /**
+     * Returns an entry's generation.
+     *
+     * @param index the entry
+     * @return the slot's generation when the entry was gathered
+     */
+    public int generation(int index) {
+        return generations[index];
+    }
+
+    /**
+     * Returns an entry's event bits.
+     *
+     * @param index the entry
+     * @return its event bits
+     */
+    public int events(int index) {
+        return events[index];
     }
 }

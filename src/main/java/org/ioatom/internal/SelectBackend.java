@@ -1,13 +1,16 @@
 package org.ioatom.internal;
 
+import static org.ioatom.internal.EventBits.READ;
+import static org.ioatom.internal.EventBits.WRITE;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import org.ioatom.IoException;
 import org.ioatom.internal.linux.Errno;
 import org.ioatom.internal.linux.FdSet;
 import org.ioatom.internal.linux.Linux;
 import org.ioatom.internal.linux.Syscalls;
+import org.ioatom.internal.sys.SyscallException;
 
 /**
  * POSIX select(2), called as pselect6 (the system call both ABIs have). Level-triggered underneath, like poll. FD_SET and friends are macros no
@@ -96,7 +99,7 @@ public final class SelectBackend extends Backend {
     }
 
     @Override
-    public void await(int timeoutMillis) throws IoException {
+    public void await(int timeoutMillis) throws SyscallException {
         int nfds = maxFd + 1;
         long used = ((long) nfds + 63) / 64 * 8;
         MemorySegment.copy(wantRead, 0, readySetRead, 0, used);
@@ -107,7 +110,7 @@ public final class SelectBackend extends Backend {
             if (n == -Errno.EINTR) {
                 return;
             }
-            throw new IoException("pselect6", "nfds=" + nfds, -1, -n);
+            throw new SyscallException("pselect6", "nfds=" + nfds, -1, -n);
         }
         for (long off = 0; off < used && n > 0; off += 8) {
             long r = readySetRead.get(ValueLayout.JAVA_LONG, off);

@@ -1,8 +1,8 @@
 package org.ioatom.internal;
 
 import java.lang.foreign.Arena;
-import org.ioatom.IoException;
 import org.ioatom.internal.sys.Platform;
+import org.ioatom.internal.sys.SyscallException;
 
 /**
  * A descriptor the poller registers like any atom, so that another thread can end a wait
@@ -15,10 +15,10 @@ public interface Waker {
      *
      * @param arena the poller's arena
      * @return an eventfd waker on Linux, a pipe waker elsewhere
-     * @throws IoException if the OS refuses
+     * @throws SyscallException if the OS refuses
      */
-    static Waker open(Arena arena) throws IoException {
-        return Platform.current().supported() ? new EventfdWaker(arena) : PipeWaker.open(arena);
+    static Waker open(Arena arena) throws SyscallException {
+        return Platform.current().hasLinuxBindings() ? new EventfdWaker(arena) : PipeWaker.open(arena);
     }
 
     /** {@return the descriptor to register for READ} */

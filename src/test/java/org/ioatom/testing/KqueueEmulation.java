@@ -29,9 +29,11 @@ public final class KqueueEmulation {
 
     /**
      * Builds and configures the emulation unless the OS has kqueue, it is switched off, or a
-     * library is already configured. Idempotent; never throws.
+     * library is already configured. Idempotent. A missing gcc or source only leaves kqueue out
+     * of the run (with the reason returned and printed).
      *
      * @return what was done
+     * @throws IllegalStateException if gcc fails on the emulation: a broken emulation fails the run
      */
     public static synchronized String configure() {
         if (outcome == null) {

@@ -24,10 +24,30 @@ public final class Errnos {
         text(Errno.EMFILE);
     }
 
+    /**
+     * Builds the message of a failed call, e.g. {@code epoll_ctl(ADD, fd=7): EBADF (Bad file descriptor)}.
+     *
+     * @param call   the system call
+     * @param detail what else identifies the call, or null
+     * @param fd     the file descriptor concerned, or -1 when none
+     * @param errno  the errno the call left
+     * @return the message
+     */
+    public static String describe(String call, String detail, int fd, int errno) {
+        StringBuilder sb = new StringBuilder(call).append('(');
+        if (detail != null) {
+            sb.append(detail);
+        }
+        if (fd >= 0) {
+            sb.append(detail != null ? ", " : "").append("fd=").append(fd);
+        }
+        return sb.append("): ").append(name(errno)).append(" (").append(text(errno)).append(')').toString();
+    }
+
     /** The symbol for {@code errno}, e.g. {@code EBADF}; {@code errno <n>} if unknown. */
     public static String name(int errno) {
         // The table holds Linux's numbers; elsewhere (kqueue on a BSD) the number is all we know.
-        String name = Platform.current().supported() ? Errno.name(errno) : null;
+        String name = Platform.current().hasLinuxBindings() ? Errno.name(errno) : null;
         return name != null ? name : "errno " + errno;
     }
 

@@ -20,7 +20,8 @@ import org.ioatom.internal.bsd.Kqueue.KeventAbi;
  * <ul>
  *   <li>On macOS and FreeBSD (64-bit x86_64 or aarch64): the OS C library, with that OS's layout.</li>
  *   <li>Anywhere, when {@value #LIBRARY_PROPERTY} names a shared library that exports
- *       {@code kqueue} and {@code kevent} (the test suite's emulation over epoll): that library,
+ *       {@code kqueue} and {@code kevent} (a supported extension point, documented in KQUEUE.md;
+ *       the test suite's emulation over epoll uses it): that library,
  *       with the layout {@value #ABI_PROPERTY} names ({@code freebsd}, the default off macOS, or
  *       {@code macos}). Other symbols ({@code close}, ...) come from the C library.</li>
  *   <li>Otherwise kqueue is unavailable, with a reason that says so.</li>
@@ -81,7 +82,8 @@ public final class KqueueAbi {
     }
 
     /**
-     * Decides, without side effects, where kqueue would come from. Public for tests.
+     * Decides, without side effects, where kqueue would come from: a pure function of its inputs, so
+     * the decision for every OS can be checked on any OS.
      *
      * @param platform the OS and CPU
      * @param library  the value of {@value #LIBRARY_PROPERTY}, or null
@@ -162,7 +164,7 @@ public final class KqueueAbi {
     }
 
     /**
-     * Loads a choice without remembering it. Public for tests.
+     * Loads a choice without remembering it ({@link #load()} remembers the current one).
      *
      * @param choice what {@link #choose} decided
      * @return the loaded ABI

@@ -19,7 +19,7 @@ public record Platform(Os os, String arch, String bindingPackage, String unsuppo
         return CURRENT;
     }
 
-    /** Maps {@code os.name}/{@code os.arch} values to a platform; public for tests. */
+    /** Maps {@code os.name}/{@code os.arch} values to a platform (a pure function, so any OS can be described on any other). */
     public static Platform detect(String osName, String osArch) {
         String name = osName.toLowerCase(Locale.ROOT);
         Os os = name.startsWith("linux") ? Os.LINUX
@@ -38,8 +38,14 @@ public record Platform(Os os, String arch, String bindingPackage, String unsuppo
                 "no bindings for " + osName + " on " + osArch + " (ioatom ships linux x86_64 and linux aarch64)");
     }
 
-    /** True when generated bindings exist for this platform. */
-    public boolean supported() {
+    /**
+     * Tells whether the generated Linux bindings ({@code org.ioatom.internal.linux}) describe this
+     * platform: epoll, poll, select, the eventfd waker and {@code IoSocket} need them; kqueue
+     * does not.
+     *
+     * @return true on Linux x86_64 and aarch64
+     */
+    public boolean hasLinuxBindings() {
         return bindingPackage != null;
     }
 

@@ -1,0 +1,75 @@
+package org.ioatom.internal;
+
+import java.lang.foreign.Arena;
+import java.util.Locale;
+import org.ioatom.internal.sys.Errnos;
+import org.ioatom.internal.sys.KqueueAbi;
+import org.ioatom.internal.sys.Platform;
+import org.ioatom.internal.sys.SyscallException;
+
+/**
+ * The OS mechanisms a backend exists for, whether each is available here, and opening its
+ * backend. The public {@code PollerKind} names one of these; this enum does not know it.
+ */
+public enum Mechanism {
+    /** Linux epoll. */
+    EPOLL,
+    /** BSD/macOS kqueue. */
+    KQUEUE,
+    /** POSIX poll(2). */
+    POLL,
+    /** POSIX select(2). */
+    SELECT;
+
+    /** {@return the lower-case name, e.g. {@code epoll}} */
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * Says why this mechanism cannot be used on this platform. Never throws.
+     *
+     * @return why it cannot be used here, or {@code null}
+     */
+    public String unavailableReason() {
+        if (this == KQUEUE) {
+            // Decided by the OS or a configured kqueue library, not by the Linux bindings.
+            return KqueueAbi.unavailableReason();
+        }
+        Platform p = Platform.current();
+        if (!p.hasLinuxBindings()) {
+            return label() + " is not available: " + p.unsupportedReason();
+        }
+        return this == EPOLL && p.os() != Platform.Os.LINUX ? "epoll is not available on " + p + ": it is Linux-only"
+                : null;
+    }
+
+    /**
+     * Opens this mechanism's backend.
+     *
+     * @param arena the poller's arena
+     * @param slots slots the poller has, including its wake-up slot
+     * @return the backend
+     * @throws SyscallException              if the OS refuses
+     * @throws UnsupportedOperationException if the mechanism is not available here (the message says why)
+     */
+    public Backend open(Arena arena, int slots) throws SyscallException {
+        Errnos.preload();
+        if (this == KQUEUE) {
+            // Loads (once per JVM) what the OS or the library properties name, or throws
+            // UnsupportedOperationException with the reason, before the backend class initialises.
+            KqueueAbi.load();
+            return new KqueueBackend(arena, slots);
+        }
+        String reason = unavailableReason();
+        if (reason != null) {
+            throw new UnsupportedOperationException(reason);
+        }
+        return switch (this) {
+            case EPOLL -> new EpollBackend(arena, slots);
+            case POLL -> new PollBackend(arena, slots);
+            case SELECT -> new SelectBackend(arena, slots);
+            case KQUEUE -> throw new AssertionError("opened above");
+        };
+    }
+}
