@@ -10,15 +10,11 @@ import org.ioatom.IoException;
  *
  * <pre>samples/run [-Dioatom.poller=KIND] echo-server [--port 7007] [--host 127.0.0.1] [--max-connections 1024]</pre>
  */
-class EchoServer extends SampleServer {
+final class EchoServer extends SampleServer {
     static final int DEFAULT_PORT = 7007;
 
-    EchoServer(String name, Settings settings) {
-        super(name, settings, CHUNK / 2); // every byte is consumed at once: no request limit applies
-    }
-
     EchoServer(Settings settings) {
-        this("echo-server", settings);
+        super("echo-server", settings, CHUNK / 2); // every byte is consumed at once: no request limit applies
     }
 
     @Override
