@@ -30,7 +30,7 @@ import org.ioatom.PollerKind;
  * the send times of the messages in flight) and a 16 KiB receive buffer; latencies go into a
  * preallocated histogram. After set-up nothing is allocated per message.
  */
-final class EchoClient {
+public final class EchoClient {
     private static final int PERIOD = 65521;
     private static final int CHUNK = 65536;
     private static final int STRIDE = 4099;

@@ -10,7 +10,7 @@ import org.ioatom.IoException;
  *
  * <pre>samples/run [-Dioatom.poller=KIND] echo-server [--port 7007] [--host 127.0.0.1] [--max-connections 1024]</pre>
  */
-final class EchoServer extends SampleServer {
+public final class EchoServer extends SampleServer {
     static final int DEFAULT_PORT = 7007;
 
     EchoServer(Settings settings) {

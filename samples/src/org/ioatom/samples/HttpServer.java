@@ -16,7 +16,7 @@ import org.ioatom.IoException;
  * Content-Length) are read and discarded; Transfer-Encoding gets 501 and a close; versions other
  * than 1.0 and 1.1 get 505 and a close.
  */
-final class HttpServer extends SampleServer {
+public final class HttpServer extends SampleServer {
     static final int DEFAULT_PORT = 8080;
     static final int MAX_HEAD = 8 * 1024;
     /** Upper bound of any response this server sends. */

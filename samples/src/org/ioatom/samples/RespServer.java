@@ -21,7 +21,7 @@ import org.ioatom.IoException;
  * {@code -ERR} reply and the connection goes on. Inline requests are split on spaces and tabs
  * (no quoting).
  */
-final class RespServer extends SampleServer {
+public final class RespServer extends SampleServer {
     static final int DEFAULT_PORT = 6380;
     static final int MAX_REQUEST = 16 * 1024;
     static final int MAX_ARGS = 1024;
