@@ -16,6 +16,8 @@ import org.ioatom.IoHandler;
 import org.ioatom.IoSocket;
 import org.ioatom.Poller;
 import org.ioatom.PollerKind;
+import org.ioatom.samples.server.Args;
+import org.ioatom.samples.server.Launcher;
 
 /**
  * Load generator and checker for echo servers. Opens C connections (non-blocking connects

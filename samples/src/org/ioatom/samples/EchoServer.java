@@ -2,6 +2,9 @@ package org.ioatom.samples;
 
 import java.lang.foreign.MemorySegment;
 import org.ioatom.IoException;
+import org.ioatom.samples.server.Launcher;
+import org.ioatom.samples.server.SampleServer;
+import org.ioatom.samples.server.Settings;
 
 /**
  * Echoes every byte back. Up to 64 KiB are read at a time into the loop's shared read buffer
@@ -18,7 +21,7 @@ public final class EchoServer extends SampleServer {
     }
 
     @Override
-    int process(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
+    protected int process(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
         return emit(c, in, start, end - start) ? end : start;
     }
 

@@ -3,6 +3,7 @@ package org.ioatom.samples;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import org.ioatom.samples.server.Ascii;
 
 /**
  * A fixed-size hash table in native memory for {@link RespServer}: open addressing with linear
