@@ -1,10 +1,6 @@
 package org.ioatom.samples.server;
 
-import static org.ioatom.IoAtom.READ;
 import static org.ioatom.samples.server.Connection.CLOSING;
-import static org.ioatom.samples.server.Connection.LINGER;
-import static org.ioatom.samples.server.Connection.OPEN;
-import static org.ioatom.samples.server.Connection.QUEUED;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -12,10 +8,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntConsumer;
 import org.ioatom.IoAtom;
 import org.ioatom.IoException;
-import org.ioatom.IoHandler;
 import org.ioatom.IoSocket;
 import org.ioatom.Poller;
 
@@ -24,10 +18,13 @@ import org.ioatom.Poller;
  * connection structs in native memory ({@link Connection}), each embedding an {@link IoAtom}.
  * A subclass supplies the protocol: {@link #process} turns bytes of input into bytes of output.
  *
- * <p>The parts, one job each: this class runs the loop and moves each connection's bytes
- * (read, process, write, close); {@link ConnectionTable} holds the structs, {@link Output} the
- * shared output buffer and pending output, {@link ChunkPool} the leftover chunks, {@link RunQueue}
- * the connections that yielded; {@link Launcher} is the {@code main} of every server.
+ * <p>The parts, one job each: this class is what a protocol implements and calls, and the
+ * server's start and stop; {@link EventLoop} runs the loop thread (poller, listener, accepting,
+ * ticks, shutdown); {@link ConnectionService} moves each connection's bytes (read, process,
+ * write, close); {@link ConnectionTable} holds the structs ({@link Connection}), {@link Output}
+ * the shared output buffer and pending output, {@link ChunkPool} the leftover chunks,
+ * {@link RunQueue} the connections that yielded; {@link Launcher} is the {@code main} of every
+ * server.
  *
  * <h2>Buffers</h2>
  * The loop owns one read buffer and one output buffer ({@value ChunkPool#LARGE} bytes each),
@@ -51,32 +48,16 @@ public abstract class SampleServer {
     /** Where the protocol's own 16 bytes are in a connection struct; zero when a connection opens. */
     protected static final long PROTOCOL_STATE = Connection.PROTOCOL;
 
-    /** Loop turns between looks at the clock and at stop requests. */
-    private static final int TICK_MS = 500;
-
     private final String name;
     private final Settings settings;
     /** The largest incomplete request a connection may hold; more gets {@link #inputOverflow}. */
     private final int requestLimit;
-    private final IoHandler listenerHandler = this::accept;
-    private final IntConsumer serveQueued = this::serveQueued;
-
-    // Owned by the loop thread once started.
-    private Arena arena;
-    private Poller poller;
-    private int listenFd = -1;
-    private MemorySegment listener;
-    private ConnectionTable connections;
-    private ChunkPool chunks;
+    /** The loop's output buffer, for the protocol's calls (on the loop thread). */
     private Output output;
-    private RunQueue runQueue;
-    private ConnectionService service;
-    private long listenerPausedUntil;
-    private long nextTick;
-    private long rejected;
-    private long nextRejectReport;
 
     private Thread thread;
+    private volatile Poller poller;
+    private volatile ChunkPool chunks;
     private volatile boolean stopping;
     private volatile int openConnections;
     private volatile long acceptedConnections;
@@ -302,159 +283,47 @@ public abstract class SampleServer {
         Connection.addFlags(c, CLOSING);
     }
 
-    // ---- the loop ----
+    // ---- the loop thread ----
 
     private void run() {
+        EventLoop loop = null;
         try {
-            arena = Arena.ofConfined();
-            poller = Poller.open(settings.kind(), settings.maxConnections() + 1);
+            loop = new EventLoop(this, settings);
+            output = loop.output();
+            chunks = loop.chunks();
+            poller = loop.poller();
             pollerName = poller.name();
-            connections = new ConnectionTable(arena, settings.maxConnections());
-            chunks = new ChunkPool(arena, settings.maxConnections());
-            output = new Output(arena, chunks);
-            runQueue = new RunQueue(settings.maxConnections());
-            service = new ConnectionService(this, poller, connections, chunks, output, runQueue, arena);
-            opened(arena);
-            listenFd = IoSocket.listen(settings.address());
-            listener = arena.allocate(IoAtom.LAYOUT);
-            IoAtom.init(listener, listenFd);
-            poller.add(listener, READ, listenerHandler);
-            port = IoSocket.localPort(listenFd);
-            listening(listenFd);
+            port = loop.listen();
         } catch (Throwable t) {
             failure = t;
-            shutdown();
+            if (loop != null) {
+                loop.shutdown();
+            }
             ready.countDown();
             done.countDown();
             return;
         }
         ready.countDown();
         try {
-            while (!stopping) {
-                poller.await(runQueue.isEmpty() ? TICK_MS : 0);
-                poller.dispatch();
-                runQueue.runPass(serveQueued);
-                long now = System.currentTimeMillis();
-                if (now >= nextTick) {
-                    nextTick = now + TICK_MS;
-                    tick(now);
-                }
-            }
+            loop.run();
         } catch (Throwable t) {
             failure = t;
             System.err.println(name + ": event loop failed: " + t);
             t.printStackTrace();
         } finally {
-            shutdown();
+            loop.shutdown();
             done.countDown();
         }
     }
 
-    /** Re-arms a paused listener; closes lingering connections whose deadline passed. */
-    private void tick(long now) throws IOException {
-        if (listenerPausedUntil != 0 && now >= listenerPausedUntil) {
-            listenerPausedUntil = 0;
-            poller.set(listener, READ);
-        }
-        for (int i = 0; i < connections.highWater(); i++) {
-            MemorySegment c = connections.get(i);
-            if (c != null && Connection.has(c, LINGER) && now >= Connection.deadline(c)) {
-                service.close(c);
-            }
-        }
+    final boolean isStopping() {
+        return stopping;
     }
 
-    /** Closes whatever is open, on the loop thread (or on the starting thread after a failed start). */
-    private void shutdown() {
-        if (connections != null) {
-            for (int i = 0; i < connections.highWater(); i++) {
-                MemorySegment c = connections.get(i);
-                if (c != null && Connection.has(c, OPEN)) {
-                    service.close(c);
-                }
-            }
-        }
-        if (listenFd >= 0) {
-            try {
-                if (listener != null && IoAtom.isRegistered(listener, 0)) {
-                    poller.remove(listener);
-                }
-            } catch (IOException | RuntimeException e) {
-                // closing anyway
-            }
-            quietClose(listenFd);
-            listenFd = -1;
-        }
-        if (poller != null) {
-            poller.close();
-        }
-        try {
-            closed();
-        } finally {
-            if (arena != null) {
-                arena.close();
-            }
-        }
-    }
-
-    private void accept(MemorySegment l, int events) throws IOException {
-        while (true) {
-            int fd;
-            try {
-                fd = IoSocket.accept(listenFd);
-            } catch (IoException e) {
-                // Out of descriptors (EMFILE/ENFILE) or the like: stop accepting for a moment
-                // instead of spinning on a listener that stays readable.
-                System.err.println(name + ": accept failed, pausing for 1 s: " + e.getMessage());
-                poller.set(listener, 0);
-                listenerPausedUntil = System.currentTimeMillis() + 1000;
-                return;
-            }
-            if (fd == IoSocket.NO_MORE) {
-                return;
-            }
-            MemorySegment c = connections.open(fd);
-            if (c == null) {
-                quietClose(fd);
-                reportRejected();
-                continue;
-            }
-            try {
-                poller.add(c, Connection.IO, READ, service.handler());
-            } catch (IllegalArgumentException | IllegalStateException e) {
-                // e.g. select and an fd >= FD_SETSIZE
-                System.err.println(name + ": cannot watch fd " + fd + ", closing it: " + e.getMessage());
-                connections.free(c);
-                quietClose(fd);
-                continue;
-            }
-            openConnections++;
-            acceptedConnections++;
-            try {
-                IoSocket.setNoDelay(fd, true);
-                connectionOpened(c, fd);
-            } catch (IoException e) {
-                service.fail(c, e);
-            }
-        }
-    }
-
-    private void reportRejected() {
-        rejected++;
-        long now = System.currentTimeMillis();
-        if (now >= nextRejectReport) {
-            nextRejectReport = now + 1000;
-            System.err.println(name + ": connection limit (" + settings.maxConnections() + ") reached; "
-                    + rejected + " connection(s) refused so far");
-        }
-    }
-
-    private void serveQueued(int slot) {
-        MemorySegment c = connections.get(slot);
-        if (Connection.has(c, QUEUED)) {
-            Connection.clearFlags(c, QUEUED);
-            service.serve(c, 0);
-        }
+    /** A connection was accepted and registered (on the loop thread). */
+    final void connectionAccepted() {
+        openConnections++;
+        acceptedConnections++;
     }
 
     /** The largest incomplete request a connection may hold. */
