@@ -246,5 +246,4 @@ final class ConnectionService {
         connections.free(c);
         server.connectionClosed();
     }
-
 }
