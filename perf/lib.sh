@@ -1,5 +1,5 @@
-# Shell functions shared by perf/servers and samples/bench/ab, so that both measure CPU the same
-# way and run the same nginx. Source it; it defines functions only.
+# Shell functions of perf/servers (samples/bench/ab keeps its own copy, so that the samples do not
+# depend on perf/). Source it; it defines functions only.
 
 # cpu_ticks PID...: utime + stime of the processes so far, in clock ticks (getconf CLK_TCK per
 # second); a process that is gone counts 0.

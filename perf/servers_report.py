@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Tables for the echo / RESP / HTTP comparisons of one perf/servers run (stdout, Markdown).
 
-usage: servers_report.py OUTDIR HAVE_SAMPLES(0|1)
+usage: servers_report.py OUTDIR
 
 Also imported by report.py (targets table, chart data): load_echo, resp_summary, http_summary.
 """
@@ -143,12 +143,8 @@ def gc_text(d):
 
 
 def main():
-    out, have = sys.argv[1], sys.argv[2] == "1"
+    out = sys.argv[1]
     L = []
-    if not have:
-        L.append("**The ioatom samples (echo-server, echo-client, resp-server, http-server) were not in this tree**, so "
-                 "only the competitors ran.")
-        L.append("")
     L.append("### Echo (perf/c/echo_load: pipelined fixed-size messages, depth 8 per connection)")
     L.append("")
     L.append("Server CPU per message = (utime + stime of the server process from /proc/PID/stat over the measured "

@@ -21,6 +21,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.ioatom.samples.EchoServer;
 
 /**
  * Soak test for echo-server: starts it as a child JVM, keeps {@code --connections} connections
@@ -78,7 +79,7 @@ public final class Soak {
         Path gcLog = Files.createTempFile("soak-gc", ".log");
         List<String> cmd = List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
                 "-Xlog:gc:file=" + gcLog, "-Dioatom.poller=" + poller, "-cp", cp,
-                "org.ioatom.samples.EchoServer", "--port", "0", "--max-connections", String.valueOf(2 * connections + 16));
+                EchoServer.class.getName(), "--port", "0", "--max-connections", String.valueOf(2 * connections + 16));
         Process server = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         BufferedReader serverOut = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
         String ready = serverOut.readLine();

@@ -1,11 +1,14 @@
 package org.ioatom.samples;
 
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static org.ioatom.IoAtom.READ;
 import static org.ioatom.IoAtom.WRITE;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +19,8 @@ import org.ioatom.IoHandler;
 import org.ioatom.IoSocket;
 import org.ioatom.Poller;
 import org.ioatom.PollerKind;
+import org.ioatom.samples.server.Args;
+import org.ioatom.samples.server.Launcher;
 
 /**
  * Load generator and checker for echo servers. Opens C connections (non-blocking connects
@@ -30,7 +35,7 @@ import org.ioatom.PollerKind;
  * the send times of the messages in flight) and a 16 KiB receive buffer; latencies go into a
  * preallocated histogram. After set-up nothing is allocated per message.
  */
-final class EchoClient {
+public final class EchoClient {
     private static final int PERIOD = 65521;
     private static final int CHUNK = 65536;
     private static final int STRIDE = 4099;
@@ -38,14 +43,24 @@ final class EchoClient {
     /** Extra time allowed after the duration for the messages in flight to come back. */
     private static final long GRACE_NANOS = 10_000_000_000L;
 
-    // connection struct
-    private static final long IO = 0;
-    private static final long INDEX = 16;
-    private static final long STATE = 20;
-    private static final long SENT = 24;
-    private static final long RECEIVED = 32;
-    private static final long DONE = 40;
-    private static final long TIMES = 48;
+    /**
+     * A connection's struct; the send times of the messages in flight (one {@code long} per
+     * pipeline place) follow it, then the receive buffer, 64-byte aligned.
+     */
+    private static final StructLayout CONNECTION = MemoryLayout.structLayout(
+            IoAtom.LAYOUT.withName("io"),
+            ValueLayout.JAVA_INT.withName("index"),     // which connection: where its stream starts in the pattern
+            ValueLayout.JAVA_INT.withName("state"),     // CONNECTING, OPEN, CLOSED
+            ValueLayout.JAVA_LONG.withName("sent"),     // bytes sent
+            ValueLayout.JAVA_LONG.withName("received"), // bytes received and checked
+            ValueLayout.JAVA_LONG.withName("done"));    // messages fully echoed
+    private static final long IO = CONNECTION.byteOffset(groupElement("io"));
+    private static final long INDEX = CONNECTION.byteOffset(groupElement("index"));
+    private static final long STATE = CONNECTION.byteOffset(groupElement("state"));
+    private static final long SENT = CONNECTION.byteOffset(groupElement("sent"));
+    private static final long RECEIVED = CONNECTION.byteOffset(groupElement("received"));
+    private static final long DONE = CONNECTION.byteOffset(groupElement("done"));
+    private static final long TIMES = CONNECTION.byteSize();
 
     private static final int CONNECTING = 1;
     private static final int OPEN = 2;
@@ -101,7 +116,7 @@ final class EchoClient {
     }
 
     private Result run() throws IOException {
-        long structSize = TIMES + 8L * o.pipeline();
+        long structSize = TIMES + ValueLayout.JAVA_LONG.byteSize() * o.pipeline();
         receiveOffset = (structSize + 63) & ~63L;
         long start;
         long end;
@@ -254,7 +269,7 @@ final class EchoClient {
                 long now = System.nanoTime();
                 // Stamp every message that starts in this write (a partial write restamps the rest next time).
                 for (long m = (sent + size - 1) / size; m * size < sent + length; m++) {
-                    c.set(ValueLayout.JAVA_LONG, TIMES + 8 * (m % o.pipeline()), now);
+                    c.set(ValueLayout.JAVA_LONG, sendTime(m), now);
                 }
                 long n = IoSocket.write(fd, pattern, (sent + base) % PERIOD, length);
                 if (n == IoSocket.WOULD_BLOCK) {
@@ -303,7 +318,7 @@ final class EchoClient {
             long done = c.get(ValueLayout.JAVA_LONG, DONE);
             long nowDone = (received + n) / size;
             for (long m = done; m < nowDone; m++) {
-                latency.record(now - c.get(ValueLayout.JAVA_LONG, TIMES + 8 * (m % o.pipeline())));
+                latency.record(now - c.get(ValueLayout.JAVA_LONG, sendTime(m)));
             }
             c.set(ValueLayout.JAVA_LONG, RECEIVED, received + n);
             c.set(ValueLayout.JAVA_LONG, DONE, nowDone);
@@ -367,6 +382,11 @@ final class EchoClient {
             }
         }
         return sb.toString();
+    }
+
+    /** Where message {@code m}'s send time is kept: its place in the pipeline. */
+    private long sendTime(long m) {
+        return TIMES + ValueLayout.JAVA_LONG.byteSize() * (m % o.pipeline());
     }
 
     public static void main(String[] argv) {

@@ -2,6 +2,9 @@ package org.ioatom.samples;
 
 import java.lang.foreign.MemorySegment;
 import org.ioatom.IoException;
+import org.ioatom.samples.server.Launcher;
+import org.ioatom.samples.server.SampleServer;
+import org.ioatom.samples.server.Settings;
 
 /**
  * Echoes every byte back. Up to 64 KiB are read at a time into the loop's shared read buffer
@@ -10,19 +13,15 @@ import org.ioatom.IoException;
  *
  * <pre>samples/run [-Dioatom.poller=KIND] echo-server [--port 7007] [--host 127.0.0.1] [--max-connections 1024]</pre>
  */
-class EchoServer extends SampleServer {
+public final class EchoServer extends SampleServer {
     static final int DEFAULT_PORT = 7007;
 
-    EchoServer(String name, Settings settings) {
-        super(name, settings, CHUNK / 2); // every byte is consumed at once: no request limit applies
-    }
-
     EchoServer(Settings settings) {
-        this("echo-server", settings);
+        super("echo-server", settings, CHUNK / 2); // every byte is consumed at once: no request limit applies
     }
 
     @Override
-    int process(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
+    protected int process(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
         return emit(c, in, start, end - start) ? end : start;
     }
 

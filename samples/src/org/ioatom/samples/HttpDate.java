@@ -3,6 +3,7 @@ package org.ioatom.samples;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import org.ioatom.samples.server.Ascii;
 
 /**
  * The HTTP Date header value (IMF-fixdate, e.g. {@code Sun, 06 Nov 1994 08:49:37 GMT}) in native

@@ -3,6 +3,10 @@ package org.ioatom.samples;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.ioatom.IoException;
+import org.ioatom.samples.server.Ascii;
+import org.ioatom.samples.server.Launcher;
+import org.ioatom.samples.server.SampleServer;
+import org.ioatom.samples.server.Settings;
 
 /**
  * A minimal HTTP/1.1 server: {@code GET /} answers {@code 200 Hello, World!}, any other path
@@ -16,13 +20,13 @@ import org.ioatom.IoException;
  * Content-Length) are read and discarded; Transfer-Encoding gets 501 and a close; versions other
  * than 1.0 and 1.1 get 505 and a close.
  */
-final class HttpServer extends SampleServer {
+public final class HttpServer extends SampleServer {
     static final int DEFAULT_PORT = 8080;
     static final int MAX_HEAD = 8 * 1024;
     /** Upper bound of any response this server sends. */
     private static final int MAX_RESPONSE = 512;
     /** Bytes of the protocol's state in the connection struct: the request body still to skip. */
-    private static final long BODY_LEFT = USER;
+    private static final long BODY_LEFT = PROTOCOL_STATE;
 
     private static final byte[] GET = Ascii.keyword("GET");
     private static final byte[] HEAD = Ascii.keyword("HEAD");
@@ -75,7 +79,7 @@ final class HttpServer extends SampleServer {
     }
 
     @Override
-    void inputOverflow(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
+    protected void inputOverflow(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
         // No complete head within the limit: too large. 414 if not even the request line ended.
         boolean lineEnded = Ascii.indexOf(in, start, Math.min(end, start + MAX_HEAD), (byte) '\n') >= 0;
         if (reserve(c, MAX_RESPONSE)) {
@@ -87,7 +91,7 @@ final class HttpServer extends SampleServer {
     }
 
     @Override
-    int process(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
+    protected int process(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
         this.in = in;
         long p = start;
         while (p < end) {
@@ -315,7 +319,7 @@ final class HttpServer extends SampleServer {
     }
 
     @Override
-    void announce(java.io.PrintStream out) {
+    public void announce(java.io.PrintStream out) {
         super.announce(out);
         out.println(name() + ": limits: request line and headers " + MAX_HEAD + " bytes");
     }

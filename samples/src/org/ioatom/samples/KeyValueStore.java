@@ -1,8 +1,13 @@
 package org.ioatom.samples;
 
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
+import org.ioatom.samples.server.Ascii;
 
 /**
  * A fixed-size hash table in native memory for {@link RespServer}: open addressing with linear
@@ -12,22 +17,27 @@ import java.lang.foreign.ValueLayout;
  *
  * <p>Limits: keys up to {@value #KEY_MAX} bytes, values up to {@value #VALUE_MAX} bytes, and
  * at most {@code maxKeys} keys (the table has the next power of two above {@code maxKeys / 0.75}
- * slots of {@value #ENTRY} bytes each, all reserved at start).
+ * slots of {@link #ENTRY} (592) bytes each, all reserved at start).
  *
- * <pre>
- * slot:  0 keyLength+1 (0 = empty)   4 valueLength   8 hash   12 unused
- *       16 key[KEY_MAX]   16+KEY_MAX value[VALUE_MAX]
- * </pre>
+ * <p>A slot is {@link #SLOT}: {@code keyLength + 1} (0 = empty), {@code valueLength}, the
+ * hash, then the key and value bytes.
  */
 final class KeyValueStore {
     static final int KEY_MAX = 64;
     static final int VALUE_MAX = 512;
-    private static final long KEY_LEN = 0;
-    private static final long VALUE_LEN = 4;
-    private static final long HASH = 8;
-    private static final long KEY = 16;
-    private static final long VALUE = KEY + KEY_MAX;
-    static final long ENTRY = VALUE + VALUE_MAX;
+    static final StructLayout SLOT = MemoryLayout.structLayout(
+            ValueLayout.JAVA_INT.withName("keyLength"), // key length + 1; 0: the slot is empty
+            ValueLayout.JAVA_INT.withName("valueLength"),
+            ValueLayout.JAVA_INT.withName("hash"),
+            MemoryLayout.paddingLayout(4),
+            MemoryLayout.sequenceLayout(KEY_MAX, ValueLayout.JAVA_BYTE).withName("key"),
+            MemoryLayout.sequenceLayout(VALUE_MAX, ValueLayout.JAVA_BYTE).withName("value"));
+    private static final long KEY_LEN = SLOT.byteOffset(groupElement("keyLength"));
+    private static final long VALUE_LEN = SLOT.byteOffset(groupElement("valueLength"));
+    private static final long HASH = SLOT.byteOffset(groupElement("hash"));
+    private static final long KEY = SLOT.byteOffset(groupElement("key"));
+    private static final long VALUE = SLOT.byteOffset(groupElement("value"));
+    static final long ENTRY = SLOT.byteSize();
 
     private final MemorySegment table;
     private final int mask;

@@ -4,6 +4,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.ioatom.IoException;
+import org.ioatom.samples.server.Ascii;
+import org.ioatom.samples.server.Launcher;
+import org.ioatom.samples.server.SampleServer;
+import org.ioatom.samples.server.Settings;
 
 /**
  * A minimal Redis-protocol (RESP2) server: inline and multibulk requests, pipelining, and
@@ -21,7 +25,7 @@ import org.ioatom.IoException;
  * {@code -ERR} reply and the connection goes on. Inline requests are split on spaces and tabs
  * (no quoting).
  */
-final class RespServer extends SampleServer {
+public final class RespServer extends SampleServer {
     static final int DEFAULT_PORT = 6380;
     static final int MAX_REQUEST = 16 * 1024;
     static final int MAX_ARGS = 1024;
@@ -98,17 +102,17 @@ final class RespServer extends SampleServer {
     }
 
     @Override
-    void opened(Arena arena) {
+    protected void opened(Arena arena) {
         store = new KeyValueStore(arena, maxKeys);
     }
 
     @Override
-    void closed() {
+    protected void closed() {
         store = null;
     }
 
     @Override
-    void inputOverflow(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
+    protected void inputOverflow(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
         if (reserve(c, (int) ERR_TOO_LARGE.byteSize())) {
             append(ERR_TOO_LARGE);
         }
@@ -116,7 +120,7 @@ final class RespServer extends SampleServer {
     }
 
     @Override
-    int process(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
+    protected int process(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
         this.in = in;
         long p = start;
         while (p < end) {
@@ -493,7 +497,7 @@ final class RespServer extends SampleServer {
     }
 
     @Override
-    void announce(java.io.PrintStream out) {
+    public void announce(java.io.PrintStream out) {
         super.announce(out);
         out.println(name() + ": limits: request " + MAX_REQUEST + " bytes, " + MAX_ARGS + " arguments, key "
                 + KeyValueStore.KEY_MAX + " bytes, value " + KeyValueStore.VALUE_MAX + " bytes, " + maxKeys + " keys");

@@ -1,65 +1,200 @@
 package org.ioatom.samples;
 
-import java.io.PrintStream;
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.net.InetSocketAddress;
+import java.lang.foreign.StructLayout;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.ioatom.IoAtom;
 import org.ioatom.IoException;
 import org.ioatom.IoSocket;
+import org.ioatom.Poller;
+import org.ioatom.PollerKind;
 
 /**
- * IO Atom's socktest in Java: an echo server that reports what happens to its connections.
- *
- * <pre>
- * $ samples/run socktest
- * Using epoll to poll.
- * Listening on port 21314, fd 5.
- * connection opened from 127.0.0.1 port 51234 given fd 7
- * connection closed by remote on fd 7
- * </pre>
+ * IO Atom's socktest: an echo server that reports its connections. One file on the public API
+ * alone ({@link Poller}, {@link IoAtom}, {@link IoSocket}), its loop on the main thread like the
+ * C original's. SIGINT or SIGTERM prints "socktest: stopped" and exits 0.
  */
-final class SockTest extends EchoServer {
+public final class SockTest {
     static final int DEFAULT_PORT = 21314;
+    static final String USAGE = "usage: samples/run [-Dioatom.poller=any|epoll|poll|select] socktest"
+            + " [--port N (default " + DEFAULT_PORT + ", 0 = any free)] [--host ADDR (default 127.0.0.1)]"
+            + " [--max-connections N (default 1024)]";
 
-    private final PrintStream log;
-    private int listenFd;
+    /** One connection, as in socktest.c: the atom embedded first, then the bytes being echoed. */
+    static final StructLayout CONNECTION = MemoryLayout.structLayout(
+            IoAtom.LAYOUT.withName("io"),
+            JAVA_INT.withName("start"), // first byte of data not yet written back
+            JAVA_INT.withName("end"),   // end of the bytes read into data
+            MemoryLayout.sequenceLayout(16 * 1024, JAVA_BYTE).withName("data"));
+    static final long IO = CONNECTION.byteOffset(groupElement("io"));
+    static final long START = CONNECTION.byteOffset(groupElement("start"));
+    static final long END = CONNECTION.byteOffset(groupElement("end"));
+    static final long DATA = CONNECTION.byteOffset(groupElement("data"));
 
-    SockTest(Settings settings, PrintStream log) {
-        super("socktest", settings);
-        this.log = log;
+    private static Poller poller; // like socktest.c's globals
+    private static long acceptPausedUntil;
+    private static volatile boolean stopping; // set by the shutdown hook, which waits for loopDone
+    private static final CompletableFuture<Void> loopDone = new CompletableFuture<>();
+
+    public static void main(String[] argv) {
+        Map<String, String> options = new HashMap<>(Map.of("host", "127.0.0.1")); // --name value, --name=value
+        String address;
+        PollerKind kind;
+        int maxConnections;
+        try {
+            for (int i = 0; i < argv.length; i++) {
+                String a = argv[i];
+                int eq = a.indexOf('=');
+                if (a.equals("-h") || a.equals("--help")) {
+                    System.out.println(USAGE);
+                    return;
+                } else if (!a.startsWith("--") || a.length() == 2 || (eq < 0 && i + 1 == argv.length)) {
+                    throw new IllegalArgumentException(a.startsWith("--") && a.length() > 2
+                            ? "option " + a + " needs a value" : "unexpected argument '" + a + "'");
+                }
+                options.put(a.substring(2, eq < 0 ? a.length() : eq), eq < 0 ? argv[++i] : a.substring(eq + 1));
+            }
+            String host = options.remove("host");
+            int port = number(options.remove("port"), "port", DEFAULT_PORT, 0, 65535);
+            maxConnections = number(options.remove("max-connections"), "max-connections", 1024, 1, Poller.MAX_CAPACITY - 1);
+            kind = PollerKind.fromProperty();
+            if (!options.isEmpty()) {
+                throw new IllegalArgumentException("unknown option --" + options.keySet().iterator().next());
+            }
+            address = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage() + "\n" + USAGE);
+            System.exit(2);
+            return;
+        }
+        boolean started = false;
+        try (Poller p = Poller.open(kind, maxConnections + 1)) {
+            poller = p; // its capacity bounds the connections: one more is refused by poller.add
+            int listenFd = IoSocket.listen(address);
+            MemorySegment listener = Arena.ofAuto().allocate(IoAtom.LAYOUT);
+            IoAtom.init(listener, listenFd);
+            poller.add(listener, IoAtom.READ, SockTest::accept);
+            Runtime.getRuntime().addShutdownHook(new Thread(SockTest::stop, "socktest-shutdown"));
+            started = true;
+            System.out.println("Using " + poller.name() + " to poll.");
+            System.out.println("Listening on port " + IoSocket.localPort(listenFd) + ", fd " + listenFd + ".");
+            while (!stopping) {
+                poller.await(500);
+                poller.dispatch();
+                if (acceptPausedUntil != 0 && System.currentTimeMillis() >= acceptPausedUntil) {
+                    acceptPausedUntil = 0;
+                    poller.set(listener, IoAtom.READ);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            System.err.println(started ? "socktest: event loop failed: " + e : "socktest: cannot start: " + e.getMessage());
+        } finally {
+            loopDone.complete(null); // the poller is closed; the sockets close as the process exits
+        }
+        System.exit(stopping ? 0 : 1);
     }
 
-    @Override
-    void announce(PrintStream out) {
-        out.println("Using " + pollerName() + " to poll.");
-        out.println("Listening on port " + port() + ", fd " + listenFd + ".");
+    private static int number(String value, String name, int otherwise, int min, int max) {
+        String digits = value == null ? String.valueOf(otherwise) : value.replace("_", "");
+        int n = digits.matches("[0-9]{1,9}") ? Integer.parseInt(digits) : -1;
+        if (n < min || n > max) {
+            throw new IllegalArgumentException("--" + name + " must be " + min + " to " + max + ", got '" + value + "'");
+        }
+        return n;
     }
 
-    @Override
-    void listening(int fd) {
-        listenFd = fd;
+    /** The shutdown hook (SIGINT, SIGTERM): stop the loop, wait for it, exit 0 rather than 128 + signal. */
+    private static void stop() {
+        if (!loopDone.isDone()) { // else main is exiting on its own
+            stopping = true;
+            poller.wakeup();
+            loopDone.join();
+            System.out.println("socktest: stopped");
+            Runtime.getRuntime().halt(0);
+        }
     }
 
-    @Override
-    void connectionOpened(MemorySegment c, int fd) throws IoException {
-        InetSocketAddress peer = IoSocket.peerAddress(fd);
-        log.println("connection opened from " + peer.getAddress().getHostAddress() + " port " + peer.getPort()
-                + " given fd " + fd);
+    /** The listener is readable: accept every pending connection (the event is edge-triggered). */
+    private static void accept(MemorySegment l, int events) throws IOException {
+        while (true) {
+            int fd;
+            try {
+                fd = IoSocket.accept(IoAtom.fd(l));
+            } catch (IoException e) { // out of descriptors (EMFILE) or the like: pause instead of spinning
+                System.err.println("socktest: accept failed, pausing for 1 s: " + e.getMessage());
+                poller.set(l, 0);
+                acceptPausedUntil = System.currentTimeMillis() + 1000;
+                return;
+            }
+            if (fd == IoSocket.NO_MORE) {
+                return;
+            }
+            // socktest.c mallocs; this is zeroed memory the GC frees once the poller has let go of it.
+            MemorySegment c = Arena.ofAuto().allocate(CONNECTION);
+            IoAtom.init(c, IO, fd);
+            try {
+                poller.add(c, IO, IoAtom.READ, SockTest::echo);
+                IoSocket.setNoDelay(fd, true);
+                var peer = IoSocket.peerAddress(fd);
+                System.out.println("connection opened from " + peer.getAddress().getHostAddress() + " port "
+                        + peer.getPort() + " given fd " + fd);
+            } catch (IoException e) {
+                System.out.println("connection error on fd " + fd + ": " + e.getMessage());
+                close(c, fd);
+            } catch (IllegalArgumentException | IllegalStateException e) { // poller full, or select and fd >= 1024
+                System.err.println("socktest: cannot watch fd " + fd + ", closing it: " + e.getMessage());
+                IoSocket.close(fd);
+            }
+        }
     }
 
-    @Override
-    void peerClosed(MemorySegment c, int fd) {
-        log.println("connection closed by remote on fd " + fd);
+    /**
+     * socktest.c's connection_proc: echo until the socket would block. While the peer does not
+     * take its echo, wait for WRITE alone: nothing more is read from a peer that does not read.
+     */
+    private static void echo(MemorySegment c, int events) throws IOException {
+        int fd = IoAtom.fd(c, IO);
+        try {
+            boolean waitedToWrite = c.get(JAVA_INT, START) < c.get(JAVA_INT, END);
+            long n;
+            do {
+                int start = c.get(JAVA_INT, START);
+                int end = c.get(JAVA_INT, END);
+                if (start < end) {
+                    n = IoSocket.write(fd, c, DATA + start, end - start);
+                    c.set(JAVA_INT, START, start + (int) Math.max(n, 0));
+                } else if ((n = IoSocket.read(fd, c, DATA, CONNECTION.byteSize() - DATA)) == IoSocket.EOF) {
+                    System.out.println("connection closed by remote on fd " + fd);
+                    close(c, fd);
+                    return;
+                } else {
+                    c.set(JAVA_INT, START, 0);
+                    c.set(JAVA_INT, END, (int) Math.max(n, 0));
+                }
+            } while (n != IoSocket.WOULD_BLOCK);
+            boolean waitsToWrite = c.get(JAVA_INT, START) < c.get(JAVA_INT, END);
+            if (waitsToWrite != waitedToWrite) {
+                poller.set(c, IO, waitsToWrite ? IoAtom.WRITE : IoAtom.READ);
+            }
+        } catch (IoException e) {
+            System.out.println("connection error on fd " + fd + ": " + e.getMessage());
+            close(c, fd);
+        }
     }
 
-    @Override
-    void connectionFailed(MemorySegment c, int fd, IoException e) {
-        log.println("connection error on fd " + fd + ": " + e.getMessage());
-    }
-
-    public static void main(String[] args) {
-        Launcher.serve(args, "usage: samples/run [-Dioatom.poller=any|epoll|poll|select] socktest"
-                        + " [--port N (default " + DEFAULT_PORT + ", 0 = any free)] [--host ADDR (default 127.0.0.1)]"
-                        + " [--max-connections N (default 1024)]",
-                a -> new SockTest(Settings.from(a, DEFAULT_PORT), System.out));
+    private static void close(MemorySegment c, int fd) throws IOException {
+        if (IoAtom.isRegistered(c, IO)) { // not when poller.add failed
+            poller.remove(c, IO);
+        }
+        IoSocket.close(fd);
     }
 }

@@ -19,6 +19,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.ioatom.PollerKind;
+import org.ioatom.samples.server.SampleServer;
+import org.ioatom.samples.server.Settings;
 import org.ioatom.testing.Kinds;
 import org.ioatom.testing.Threads;
 import org.junit.jupiter.api.Timeout;
@@ -131,7 +133,7 @@ class AdversarialPeersTest {
     @ParameterizedTest
     @MethodSource("kinds")
     void slowlorisOnHttpDoesNotDelayOthersAndIsAnsweredWhenComplete(PollerKind kind) throws Exception {
-        SampleServer server = new HttpServer(SampleServer.Settings.loopback(kind, 0)).start();
+        SampleServer server = new HttpServer(Settings.loopback(kind, 0)).start();
         try {
             Map<Integer, String> before = baseline(server.port());
             try (RawClient slow = new RawClient(server.port()); RawClient good = new RawClient(server.port())) {
@@ -161,7 +163,7 @@ class AdversarialPeersTest {
     @ParameterizedTest
     @MethodSource("kinds")
     void slowlorisOnRespDoesNotDelayOthersAndIsAnsweredWhenComplete(PollerKind kind) throws Exception {
-        SampleServer server = new RespServer(SampleServer.Settings.loopback(kind, 0), 1000).start();
+        SampleServer server = new RespServer(Settings.loopback(kind, 0), 1000).start();
         try {
             Map<Integer, String> before = baseline(server.port());
             try (RawClient slow = new RawClient(server.port()); RawClient good = new RawClient(server.port())) {
@@ -199,7 +201,7 @@ class AdversarialPeersTest {
     @ParameterizedTest
     @MethodSource("kinds")
     void aPeerThatNeverReadsIsThrottledTheLoopAllocatesNothingAndNoByteIsLost(PollerKind kind) throws Exception {
-        SampleServer server = new EchoServer(SampleServer.Settings.loopback(kind, 0)).start();
+        SampleServer server = new EchoServer(Settings.loopback(kind, 0)).start();
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try {
             Map<Integer, String> before = baseline(server.port());
@@ -284,7 +286,7 @@ class AdversarialPeersTest {
     void fourThousandSimultaneousConnectionsEachGetTheirEcho(PollerKind kind) throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(Kinds.available().anyMatch(k -> k == kind), kind + " not available");
         int count = 4000;
-        SampleServer server = new EchoServer(new SampleServer.Settings("127.0.0.1", 0, kind, count + 100)).start();
+        SampleServer server = new EchoServer(new Settings("127.0.0.1", 0, kind, count + 100)).start();
         try {
             Map<Integer, String> before = baseline(server.port());
             List<SocketChannel> clients = new ArrayList<>(count);
@@ -329,8 +331,8 @@ class AdversarialPeersTest {
     @ParameterizedTest
     @MethodSource("kinds")
     void randomBinaryGarbageGetsAnErrorOrACloseAndOthersAreServed(PollerKind kind) throws Exception {
-        SampleServer http = new HttpServer(SampleServer.Settings.loopback(kind, 0)).start();
-        SampleServer resp = new RespServer(SampleServer.Settings.loopback(kind, 0), 1000).start();
+        SampleServer http = new HttpServer(Settings.loopback(kind, 0)).start();
+        SampleServer resp = new RespServer(Settings.loopback(kind, 0), 1000).start();
         try {
             Map<Integer, String> before = baseline(http.port());
             Random random = new Random(0xBAD_5EEDL);
@@ -373,8 +375,8 @@ class AdversarialPeersTest {
     @ParameterizedTest
     @MethodSource("kinds")
     void oversizedRespBulkLengthsAndHttpHeadersAreRefusedAndTheServersGoOn(PollerKind kind) throws Exception {
-        SampleServer http = new HttpServer(SampleServer.Settings.loopback(kind, 0)).start();
-        SampleServer resp = new RespServer(SampleServer.Settings.loopback(kind, 0), 1000).start();
+        SampleServer http = new HttpServer(Settings.loopback(kind, 0)).start();
+        SampleServer resp = new RespServer(Settings.loopback(kind, 0), 1000).start();
         try {
             Map<Integer, String> before = baseline(http.port());
             String[] respCases = {

@@ -11,6 +11,8 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.ioatom.PollerKind;
+import org.ioatom.samples.server.SampleServer;
+import org.ioatom.samples.server.Settings;
 import org.ioatom.testing.Kinds;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -35,7 +37,7 @@ class EchoServerTest {
     @ParameterizedTest
     @MethodSource("kinds")
     void hundredConnectionsEchoSeveralMegabytesByteExact(PollerKind kind) throws Exception {
-        SampleServer server = new EchoServer(SampleServer.Settings.loopback(kind, 0)).start();
+        SampleServer server = new EchoServer(Settings.loopback(kind, 0)).start();
         try {
             EchoClient.Options o = new EchoClient.Options("127.0.0.1", server.port(), 100, 50, 1000, 4, 60, kind);
             EchoClient.Result r = EchoClient.run(o);
@@ -55,7 +57,7 @@ class EchoServerTest {
     @ParameterizedTest
     @MethodSource("kinds")
     void largeMessagesWithDeepPipelinesGoThroughTheBackPressurePath(PollerKind kind) throws Exception {
-        SampleServer server = new EchoServer(SampleServer.Settings.loopback(kind, 0)).start();
+        SampleServer server = new EchoServer(Settings.loopback(kind, 0)).start();
         try {
             // 1 MB messages, two in flight: far more than the server's 32 KiB per connection.
             EchoClient.Options o = new EchoClient.Options("127.0.0.1", server.port(), 3, 4, 1_000_000, 2, 60, kind);
@@ -71,7 +73,7 @@ class EchoServerTest {
     @ParameterizedTest
     @MethodSource("kinds")
     void aPeerThatDoesNotReadIsPausedAndLosesNothingWhileOthersAreServed(PollerKind kind) throws Exception {
-        SampleServer server = new EchoServer(SampleServer.Settings.loopback(kind, 0)).start();
+        SampleServer server = new EchoServer(Settings.loopback(kind, 0)).start();
         try (RawClient slow = new RawClient(server.port()); RawClient other = new RawClient(server.port())) {
             byte[] data = new byte[4 << 20];
             new Random(42).nextBytes(data);
@@ -102,7 +104,7 @@ class EchoServerTest {
 
     @Test
     void halfCloseGetsEverythingEchoedThenTheServerCloses() throws Exception {
-        SampleServer server = new EchoServer(SampleServer.Settings.loopback(PollerKind.ANY, 0)).start();
+        SampleServer server = new EchoServer(Settings.loopback(PollerKind.ANY, 0)).start();
         try (RawClient c = new RawClient(server.port())) {
             c.send("last words before the end");
             c.shutdownOutput();
@@ -115,7 +117,7 @@ class EchoServerTest {
 
     @Test
     void stopClosesOpenConnectionsAndTheListener() throws Exception {
-        SampleServer server = new EchoServer(SampleServer.Settings.loopback(PollerKind.ANY, 0)).start();
+        SampleServer server = new EchoServer(Settings.loopback(PollerKind.ANY, 0)).start();
         int port = server.port();
         try (RawClient c = new RawClient(port)) {
             c.send("x");
@@ -129,7 +131,7 @@ class EchoServerTest {
 
     @Test
     void connectionsBeyondTheLimitAreClosedAndTheOthersServed() throws Exception {
-        SampleServer server = new EchoServer(new SampleServer.Settings("127.0.0.1", 0, PollerKind.ANY, 2)).start();
+        SampleServer server = new EchoServer(new Settings("127.0.0.1", 0, PollerKind.ANY, 2)).start();
         try (RawClient a = new RawClient(server.port()); RawClient b = new RawClient(server.port())) {
             a.send("a");
             assertEquals("a", a.text(1));

@@ -13,6 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import org.ioatom.PollerKind;
+import org.ioatom.samples.server.SampleServer;
+import org.ioatom.samples.server.Settings;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,7 +29,7 @@ class HttpServerTest {
 
     @BeforeEach
     void start() throws IOException {
-        server = new HttpServer(SampleServer.Settings.loopback(PollerKind.ANY, 0)).start();
+        server = new HttpServer(Settings.loopback(PollerKind.ANY, 0)).start();
     }
 
     @AfterEach
@@ -203,7 +205,7 @@ class HttpServerTest {
     @ParameterizedTest
     @MethodSource("org.ioatom.samples.EchoServerTest#kinds")
     void worksOnEveryBackend(PollerKind kind) throws IOException {
-        SampleServer s = new HttpServer(SampleServer.Settings.loopback(kind, 0)).start();
+        SampleServer s = new HttpServer(Settings.loopback(kind, 0)).start();
         try (RawClient c = new RawClient(s.port())) {
             c.send(GET + GET);
             assertEquals(200, response(c).status());

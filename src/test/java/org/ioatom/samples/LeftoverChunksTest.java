@@ -12,6 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.ioatom.PollerKind;
+import org.ioatom.samples.server.SampleServer;
+import org.ioatom.samples.server.Settings;
 import org.ioatom.testing.Kinds;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -39,7 +41,7 @@ class LeftoverChunksTest {
     @ParameterizedTest
     @MethodSource("kinds")
     void aRespPeerThatPipelinesWithoutReadingHoldsAtMostTwoChunksAndGetsEveryReply(PollerKind kind) throws Exception {
-        SampleServer server = new RespServer(SampleServer.Settings.loopback(kind, 0), 1000).start();
+        SampleServer server = new RespServer(Settings.loopback(kind, 0), 1000).start();
         try {
             try (SocketChannel peer = SocketChannel.open(new InetSocketAddress("127.0.0.1", server.port()))) {
                 // ECHO of 200 bytes: a 207-byte reply to a 225-byte request, numbered so order shows.
@@ -97,7 +99,7 @@ class LeftoverChunksTest {
 
     @Test
     void manyIdleConnectionsHoldNoChunks() throws IOException, InterruptedException {
-        SampleServer server = new HttpServer(SampleServer.Settings.loopback(PollerKind.ANY, 0)).start();
+        SampleServer server = new HttpServer(Settings.loopback(PollerKind.ANY, 0)).start();
         RawClient[] clients = new RawClient[300];
         try {
             for (int i = 0; i < clients.length; i++) {

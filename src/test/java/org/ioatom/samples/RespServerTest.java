@@ -16,6 +16,9 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.ioatom.PollerKind;
+import org.ioatom.samples.server.Ascii;
+import org.ioatom.samples.server.SampleServer;
+import org.ioatom.samples.server.Settings;
 import org.ioatom.testing.Kinds;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -32,7 +35,7 @@ class RespServerTest {
 
     @BeforeEach
     void start() throws IOException {
-        server = new RespServer(SampleServer.Settings.loopback(PollerKind.ANY, 0), 1000).start();
+        server = new RespServer(Settings.loopback(PollerKind.ANY, 0), 1000).start();
     }
 
     @AfterEach
@@ -234,7 +237,7 @@ class RespServerTest {
     @ParameterizedTest
     @MethodSource("org.ioatom.samples.EchoServerTest#kinds")
     void worksOnEveryBackend(PollerKind kind) throws IOException {
-        SampleServer s = new RespServer(SampleServer.Settings.loopback(kind, 0), 100).start();
+        SampleServer s = new RespServer(Settings.loopback(kind, 0), 100).start();
         try (RawClient c = new RawClient(s.port())) {
             c.send(command("SET", "a", "1") + command("INCR", "a") + command("GET", "a") + "PING\r\n");
             assertEquals("+OK", reply(c));

@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.ioatom.PollerKind;
+import org.ioatom.samples.server.SampleServer;
+import org.ioatom.samples.server.Settings;
 import org.ioatom.testing.JitMode;
 import org.ioatom.testing.Kinds;
 import org.junit.jupiter.api.Tag;
@@ -73,7 +75,7 @@ class ServingAllocationTest {
     @ParameterizedTest
     @MethodSource("kinds")
     void echoServingAllocatesNothing(PollerKind kind) throws IOException {
-        SampleServer s = new EchoServer(SampleServer.Settings.loopback(kind, 0)).start();
+        SampleServer s = new EchoServer(Settings.loopback(kind, 0)).start();
         try (RawClient c = new RawClient(s.port())) {
             byte[] data = "0123456789abcdef".repeat(256).getBytes(StandardCharsets.ISO_8859_1); // 4 KiB
             assertEventuallyAllocatesNothing(s, () -> {
@@ -88,7 +90,7 @@ class ServingAllocationTest {
     @ParameterizedTest
     @MethodSource("kinds")
     void respServingAllocatesNothing(PollerKind kind) throws IOException {
-        SampleServer s = new RespServer(SampleServer.Settings.loopback(kind, 0), 1000).start();
+        SampleServer s = new RespServer(Settings.loopback(kind, 0), 1000).start();
         try (RawClient c = new RawClient(s.port())) {
             byte[] batch = (RespServerTest.command("SET", "key", "value") + RespServerTest.command("GET", "key")
                     + RespServerTest.command("DEL", "other") + RespServerTest.command("INCR", "n") + "PING\r\n")
@@ -107,7 +109,7 @@ class ServingAllocationTest {
     @ParameterizedTest
     @MethodSource("kinds")
     void httpServingAllocatesNothing(PollerKind kind) throws IOException {
-        SampleServer s = new HttpServer(SampleServer.Settings.loopback(kind, 0)).start();
+        SampleServer s = new HttpServer(Settings.loopback(kind, 0)).start();
         try (RawClient c = new RawClient(s.port())) {
             byte[] batch = ("GET / HTTP/1.1\r\nHost: test\r\nUser-Agent: allocation-test\r\n\r\n"
                     + "GET /missing HTTP/1.1\r\nHost: test\r\n\r\n").repeat(10).getBytes(StandardCharsets.ISO_8859_1);

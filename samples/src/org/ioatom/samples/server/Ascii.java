@@ -1,4 +1,4 @@
-package org.ioatom.samples;
+package org.ioatom.samples.server;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -9,14 +9,14 @@ import java.nio.charset.StandardCharsets;
  * Byte helpers for parsing and formatting in native memory. None of them allocates: the
  * samples parse requests where they arrived and write replies straight into output buffers.
  */
-final class Ascii {
+public final class Ascii {
     private Ascii() {}
 
     /** Longest decimal text of a long: "-9223372036854775808". */
-    static final int MAX_LONG_DIGITS = 20;
+    public static final int MAX_LONG_DIGITS = 20;
 
     /** A constant in native memory (for copying into output buffers). */
-    static MemorySegment constant(String text) {
+    public static MemorySegment constant(String text) {
         byte[] b = text.getBytes(StandardCharsets.US_ASCII);
         MemorySegment m = Arena.global().allocate(Math.max(1, b.length));
         MemorySegment.copy(b, 0, m, ValueLayout.JAVA_BYTE, 0, b.length);
@@ -24,16 +24,16 @@ final class Ascii {
     }
 
     /** The upper-case ASCII bytes of a keyword, for {@link #equalsIgnoreCase}. */
-    static byte[] keyword(String text) {
+    public static byte[] keyword(String text) {
         return text.toUpperCase(java.util.Locale.ROOT).getBytes(StandardCharsets.US_ASCII);
     }
 
-    static byte get(MemorySegment m, long at) {
+    public static byte get(MemorySegment m, long at) {
         return m.get(ValueLayout.JAVA_BYTE, at);
     }
 
     /** @return the offset of the first {@code b} in [from, to), or -1 */
-    static long indexOf(MemorySegment m, long from, long to, byte b) {
+    public static long indexOf(MemorySegment m, long from, long to, byte b) {
         for (long i = from; i < to; i++) {
             if (m.get(ValueLayout.JAVA_BYTE, i) == b) {
                 return i;
@@ -42,12 +42,12 @@ final class Ascii {
         return -1;
     }
 
-    static byte upper(byte b) {
+    public static byte upper(byte b) {
         return b >= 'a' && b <= 'z' ? (byte) (b - 32) : b;
     }
 
     /** Whether the {@code len} bytes at {@code at} spell {@code upperKeyword}, ignoring ASCII case. */
-    static boolean equalsIgnoreCase(MemorySegment m, long at, long len, byte[] upperKeyword) {
+    public static boolean equalsIgnoreCase(MemorySegment m, long at, long len, byte[] upperKeyword) {
         if (len != upperKeyword.length) {
             return false;
         }
@@ -60,12 +60,12 @@ final class Ascii {
     }
 
     /** Whether the bytes at {@code at} start with {@code upperKeyword}, ignoring ASCII case. */
-    static boolean startsWithIgnoreCase(MemorySegment m, long at, long len, byte[] upperKeyword) {
+    public static boolean startsWithIgnoreCase(MemorySegment m, long at, long len, byte[] upperKeyword) {
         return len >= upperKeyword.length && equalsIgnoreCase(m, at, upperKeyword.length, upperKeyword);
     }
 
     /** Sentinel of {@link #parseLong}: not a valid number (no real value can be, see there). */
-    static final long NOT_A_NUMBER = Long.MIN_VALUE;
+    public static final long NOT_A_NUMBER = Long.MIN_VALUE;
 
     /**
      * Parses an optionally signed decimal of {@code len} bytes. Long.MIN_VALUE itself is reported
@@ -73,7 +73,7 @@ final class Ascii {
      *
      * @return the value, or {@link #NOT_A_NUMBER} for empty text, other bytes or overflow
      */
-    static long parseLong(MemorySegment m, long at, long len) {
+    public static long parseLong(MemorySegment m, long at, long len) {
         if (len <= 0 || len > MAX_LONG_DIGITS) {
             return NOT_A_NUMBER;
         }
@@ -107,7 +107,7 @@ final class Ascii {
      *
      * @return the number of bytes written, at most {@link #MAX_LONG_DIGITS}
      */
-    static int putLong(MemorySegment m, long at, long v) {
+    public static int putLong(MemorySegment m, long at, long v) {
         if (v == Long.MIN_VALUE) {
             MemorySegment.copy(MIN_LONG, 0, m, at, MIN_LONG.byteSize());
             return (int) MIN_LONG.byteSize();
@@ -132,7 +132,7 @@ final class Ascii {
     private static final MemorySegment MIN_LONG = constant(Long.toString(Long.MIN_VALUE));
 
     /** Reads the bytes at [at, at+len) as text, for messages (allocates). */
-    static String text(MemorySegment m, long at, long len) {
+    public static String text(MemorySegment m, long at, long len) {
         byte[] b = new byte[(int) len];
         MemorySegment.copy(m, ValueLayout.JAVA_BYTE, at, b, 0, b.length);
         return new String(b, StandardCharsets.ISO_8859_1);

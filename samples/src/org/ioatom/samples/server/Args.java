@@ -1,4 +1,4 @@
-package org.ioatom.samples;
+package org.ioatom.samples.server;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -7,12 +7,12 @@ import java.util.Map;
  * Command-line options of the samples: {@code --name value} or {@code --name=value}. Each
  * getter takes its option out; {@link #done()} then rejects whatever nobody asked for.
  */
-final class Args {
+public final class Args {
     private final String usage;
     private final Map<String, String> options = new LinkedHashMap<>();
     private final boolean help;
 
-    Args(String usage, String... args) {
+    public Args(String usage, String... args) {
         this.usage = usage;
         boolean h = false;
         for (int i = 0; i < args.length; i++) {
@@ -36,20 +36,20 @@ final class Args {
         help = h;
     }
 
-    boolean help() {
+    public boolean help() {
         return help;
     }
 
-    String usage() {
+    public String usage() {
         return usage;
     }
 
-    String string(String name, String otherwise) {
+    public String string(String name, String otherwise) {
         String v = options.remove(name);
         return v == null ? otherwise : v;
     }
 
-    long number(String name, long otherwise, long min, long max) {
+    public long number(String name, long otherwise, long min, long max) {
         String v = options.remove(name);
         if (v == null) {
             return otherwise;
@@ -66,12 +66,12 @@ final class Args {
         return n;
     }
 
-    int integer(String name, int otherwise, int min, int max) {
+    public int integer(String name, int otherwise, int min, int max) {
         return (int) number(name, otherwise, min, max);
     }
 
     /** Rejects options nobody asked for. */
-    void done() {
+    public void done() {
         if (!options.isEmpty()) {
             throw new IllegalArgumentException("unknown option --" + options.keySet().iterator().next());
         }

@@ -1,4 +1,4 @@
-package org.ioatom.samples;
+package org.ioatom.samples.server;
 
 import java.util.function.Function;
 
@@ -11,15 +11,15 @@ import java.util.function.Function;
  * and the poller are closed, and halts with status 0 (a JVM ended by a signal would otherwise
  * exit with 128 + the signal number).
  */
-final class Launcher {
+public final class Launcher {
     private Launcher() {}
 
     /** Exit status for bad options. */
-    static final int USAGE = 2;
+    public static final int USAGE = 2;
 
     private static volatile boolean exiting;
 
-    static void serve(String[] argv, String usage, Function<Args, SampleServer> create) {
+    public static void serve(String[] argv, String usage, Function<Args, SampleServer> create) {
         SampleServer server;
         try {
             Args args = new Args(usage, argv);

@@ -1,0 +1,202 @@
+package org.ioatom.samples.server;
+
+import static org.ioatom.IoAtom.READ;
+import static org.ioatom.samples.server.Connection.LINGER;
+import static org.ioatom.samples.server.Connection.OPEN;
+import static org.ioatom.samples.server.Connection.QUEUED;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.function.IntConsumer;
+import org.ioatom.IoAtom;
+import org.ioatom.IoException;
+import org.ioatom.IoHandler;
+import org.ioatom.IoSocket;
+import org.ioatom.Poller;
+
+/**
+ * The loop thread's world: the arena, the poller, the listener and the connections with their
+ * buffers. It accepts, runs {@code await} / {@code dispatch} / the run queue, looks at the clock
+ * every {@value #TICK_MS} ms, and closes everything at the end. Used by the loop thread only.
+ *
+ * <p>Out of descriptors (EMFILE/ENFILE on accept): READ comes off the listener's atom and is
+ * put back on the first tick at least 1 s later, so the loop does not spin on a listener that
+ * stays readable; the waiting connections stay in the kernel's accept queue meanwhile.
+ */
+final class EventLoop {
+    /** Loop turns between looks at the clock and at stop requests. */
+    private static final int TICK_MS = 500;
+
+    private final SampleServer server;
+    private final Settings settings;
+    private final Arena arena;
+    private final Poller poller;
+    private final ConnectionTable connections;
+    private final ChunkPool chunks;
+    private final Output output;
+    private final RunQueue runQueue;
+    private final ConnectionService service;
+    private final IoHandler listenerHandler = this::accept;
+    private final IntConsumer serveQueued = this::serveQueued;
+    private int listenFd = -1;
+    private MemorySegment listener;
+    private long listenerPausedUntil;
+    private long nextTick;
+    private long rejected;
+    private long nextRejectReport;
+
+    /** Opens the arena and the poller and reserves the connections' memory. */
+    EventLoop(SampleServer server, Settings settings) throws IOException {
+        this.server = server;
+        this.settings = settings;
+        arena = Arena.ofConfined();
+        try {
+            poller = Poller.open(settings.kind(), settings.maxConnections() + 1);
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+        connections = new ConnectionTable(arena, settings.maxConnections());
+        chunks = new ChunkPool(arena, settings.maxConnections());
+        output = new Output(arena, chunks);
+        runQueue = new RunQueue(settings.maxConnections());
+        service = new ConnectionService(server, poller, connections, chunks, output, runQueue, arena);
+    }
+
+    Poller poller() {
+        return poller;
+    }
+
+    ChunkPool chunks() {
+        return chunks;
+    }
+
+    Output output() {
+        return output;
+    }
+
+    /** Lets the protocol allocate its state, then opens and registers the listener. @return the port */
+    int listen() throws IOException {
+        server.opened(arena);
+        listenFd = IoSocket.listen(settings.address());
+        listener = arena.allocate(IoAtom.LAYOUT);
+        IoAtom.init(listener, listenFd);
+        poller.add(listener, READ, listenerHandler);
+        int port = IoSocket.localPort(listenFd);
+        server.listening(listenFd);
+        return port;
+    }
+
+    /** Serves until the server is stopping. */
+    void run() throws IOException {
+        while (!server.isStopping()) {
+            poller.await(runQueue.isEmpty() ? TICK_MS : 0);
+            poller.dispatch();
+            runQueue.runPass(serveQueued);
+            long now = System.currentTimeMillis();
+            if (now >= nextTick) {
+                nextTick = now + TICK_MS;
+                tick(now);
+            }
+        }
+    }
+
+    /** Re-arms a paused listener; closes lingering connections whose deadline passed. */
+    private void tick(long now) throws IOException {
+        if (listenerPausedUntil != 0 && now >= listenerPausedUntil) {
+            listenerPausedUntil = 0;
+            poller.set(listener, READ);
+        }
+        for (int i = 0; i < connections.highWater(); i++) {
+            MemorySegment c = connections.get(i);
+            if (c != null && Connection.has(c, LINGER) && now >= Connection.deadline(c)) {
+                service.close(c);
+            }
+        }
+    }
+
+    /** Closes every connection, the listener, the poller and (after the protocol's hook) the arena. */
+    void shutdown() {
+        for (int i = 0; i < connections.highWater(); i++) {
+            MemorySegment c = connections.get(i);
+            if (c != null && Connection.has(c, OPEN)) {
+                service.close(c);
+            }
+        }
+        if (listenFd >= 0) {
+            try {
+                if (IoAtom.isRegistered(listener, 0)) {
+                    poller.remove(listener);
+                }
+            } catch (IOException | RuntimeException e) {
+                // closing anyway
+            }
+            SampleServer.quietClose(listenFd);
+            listenFd = -1;
+        }
+        poller.close();
+        try {
+            server.closed();
+        } finally {
+            arena.close();
+        }
+    }
+
+    private void accept(MemorySegment l, int events) throws IOException {
+        while (true) {
+            int fd;
+            try {
+                fd = IoSocket.accept(listenFd);
+            } catch (IoException e) {
+                System.err.println(server.name() + ": accept failed, pausing for 1 s: " + e.getMessage());
+                poller.set(listener, 0);
+                listenerPausedUntil = System.currentTimeMillis() + 1000;
+                return;
+            }
+            if (fd == IoSocket.NO_MORE) {
+                return;
+            }
+            MemorySegment c = connections.open(fd);
+            if (c == null) {
+                SampleServer.quietClose(fd);
+                reportRejected();
+                continue;
+            }
+            try {
+                poller.add(c, Connection.IO, READ, service.handler());
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                // e.g. select and an fd >= FD_SETSIZE
+                System.err.println(server.name() + ": cannot watch fd " + fd + ", closing it: " + e.getMessage());
+                connections.free(c);
+                SampleServer.quietClose(fd);
+                continue;
+            }
+            server.connectionAccepted();
+            try {
+                IoSocket.setNoDelay(fd, true);
+                server.connectionOpened(c, fd);
+            } catch (IoException e) {
+                service.fail(c, e);
+            }
+        }
+    }
+
+    private void reportRejected() {
+        rejected++;
+        long now = System.currentTimeMillis();
+        if (now >= nextRejectReport) {
+            nextRejectReport = now + 1000;
+            System.err.println(server.name() + ": connection limit (" + settings.maxConnections() + ") reached; "
+                    + rejected + " connection(s) refused so far");
+        }
+    }
+
+    private void serveQueued(int slot) {
+        MemorySegment c = connections.get(slot);
+        if (Connection.has(c, QUEUED)) {
+            Connection.clearFlags(c, QUEUED);
+            service.serve(c, 0);
+        }
+    }
+}
