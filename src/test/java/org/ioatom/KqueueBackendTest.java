@@ -30,9 +30,11 @@ import org.ioatom.internal.linux.Linux;
 import org.ioatom.internal.linux.Syscalls;
 import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.Kinds;
+import org.ioatom.testing.Tags;
 import org.ioatom.testing.TestPipe;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -42,6 +44,7 @@ import org.junit.jupiter.api.Timeout;
  * kqueue comes from. Runs on the OS's kqueue or, on Linux, on the emulation Kinds builds.
  */
 @Timeout(60)
+@Tag(Tags.KQUEUE_LAYOUT)
 class KqueueBackendTest {
     private final Arena arena = Arena.ofShared();
     private final List<AutoCloseable> closeables = new ArrayList<>();

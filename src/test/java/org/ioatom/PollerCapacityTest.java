@@ -12,9 +12,7 @@ import java.util.List;
 import org.ioatom.internal.linux.Linux;
 import org.ioatom.internal.linux.Syscalls;
 import org.ioatom.testing.AppStruct;
-import org.ioatom.testing.Kinds;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
+import org.ioatom.testing.EveryBackend;
 
 /**
  * A poller opened for 100 000 atoms works at the scale this machine allows: a process here may
@@ -24,12 +22,7 @@ class PollerCapacityTest {
     private static final int CAPACITY = 100_000;
     private static final int ATOMS = 15_000;
 
-    static java.util.stream.Stream<PollerKind> kinds() {
-        return Kinds.available().filter(k -> k != PollerKind.SELECT);
-    }
-
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend(except = PollerKind.SELECT)
     void aHundredThousandAtomPollerDeliversEveryReadyAtomAtTheFdLimitsScale(PollerKind kind) throws IOException {
         List<Integer> fds = new ArrayList<>();
         try (Arena arena = Arena.ofShared(); Poller poller = Poller.open(kind, CAPACITY)) {

@@ -11,21 +11,17 @@ import java.util.List;
 import org.ioatom.internal.linux.Linux;
 import org.ioatom.internal.linux.Syscalls;
 import org.ioatom.testing.AppStruct;
-import org.ioatom.testing.Kinds;
+import org.ioatom.testing.EveryBackend;
+import org.ioatom.testing.Tags;
+import org.junit.jupiter.api.Tag;
 import org.openjdk.jol.info.GraphLayout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** The poller's own heap is reserved at open and does not grow with registrations (JOL). */
+@Tag(Tags.KQUEUE_LAYOUT)
 class PollerFootprintTest {
     private static final int ATOMS = 10_000;
 
-    static java.util.stream.Stream<PollerKind> kinds() {
-        return Kinds.available().filter(k -> k != PollerKind.SELECT);
-    }
-
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend(except = PollerKind.SELECT)
     void heapGraphDoesNotGrowFromZeroToTenThousandAtoms(PollerKind kind) throws IOException {
         IoHandler handler = (owner, events) -> { };
         List<Integer> fds = new ArrayList<>();

@@ -16,15 +16,18 @@ import org.ioatom.internal.sys.Platform;
 import org.ioatom.internal.linux.Linux;
 import org.ioatom.internal.linux.Syscalls;
 import org.ioatom.testing.AppStruct;
+import org.ioatom.testing.EveryBackend;
 import org.ioatom.testing.Kinds;
+import org.ioatom.testing.Tags;
 import org.ioatom.testing.TestPipe;
 import org.ioatom.testing.TestResources;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** Misuse gets a clear exception and leaves the poller usable: every backend. */
+@Tag(Tags.KQUEUE_LAYOUT)
+@Tag(Tags.SYSCALLS)
 class PollerMisuseTest {
     private final TestResources resources = new TestResources();
     private final Arena arena = resources.arena;
@@ -33,10 +36,6 @@ class PollerMisuseTest {
     @AfterEach
     void tearDown() throws Exception {
         resources.close();
-    }
-
-    static java.util.stream.Stream<PollerKind> kinds() {
-        return Kinds.available();
     }
 
     private Poller open(PollerKind kind) throws IOException {
@@ -59,8 +58,7 @@ class PollerMisuseTest {
         poller.remove(s, AppStruct.IO);
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void addingTheSameAtomTwiceIsRejected(PollerKind kind) throws IOException {
         Poller poller = open(kind);
         MemorySegment s = AppStruct.allocate(arena, 1, pipe().readFd());
@@ -71,8 +69,7 @@ class PollerMisuseTest {
         assertUsable(poller);
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void addingAnAtomOfAnotherPollerIsRejected(PollerKind kind) throws IOException {
         Poller a = open(kind);
         Poller b = open(kind);
@@ -85,8 +82,7 @@ class PollerMisuseTest {
         assertUsable(b);
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void sameFdThroughTwoAtomsIsRejected(PollerKind kind) throws IOException {
         Poller poller = open(kind);
         int fd = pipe().readFd();
@@ -97,8 +93,7 @@ class PollerMisuseTest {
         assertUsable(poller);
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void removeOrSetOfAnUnregisteredAtomIsRejected(PollerKind kind) throws IOException {
         Poller poller = open(kind);
         MemorySegment s = AppStruct.allocate(arena, 1, pipe().readFd());
@@ -111,8 +106,7 @@ class PollerMisuseTest {
         assertUsable(poller);
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void badAtomMemoryIsRejected(PollerKind kind) throws IOException {
         Poller poller = open(kind);
         int fd = pipe().readFd();
@@ -145,8 +139,7 @@ class PollerMisuseTest {
         assertUsable(poller);
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void nullHandlerAndUnknownFlagsAreRejected(PollerKind kind) throws IOException {
         Poller poller = open(kind);
         MemorySegment s = AppStruct.allocate(arena, 1, pipe().readFd());
@@ -161,8 +154,7 @@ class PollerMisuseTest {
         assertUsable(poller);
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void aClosedDescriptorIsASyscallErrorNamingCallFdAndErrno(PollerKind kind) throws IOException {
         Poller poller = open(kind);
         TestPipe p = pipe();
@@ -202,8 +194,7 @@ class PollerMisuseTest {
         assertUsable(poller);
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void exceedingCapacityIsAClearException(PollerKind kind) throws IOException {
         Poller poller = Poller.open(kind, 2);
         resources.add(poller);
@@ -216,8 +207,7 @@ class PollerMisuseTest {
         assertThrows(IllegalArgumentException.class, () -> Poller.open(kind, Poller.MAX_CAPACITY + 1));
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void everyCallOnAClosedPollerIsRejected(PollerKind kind) throws IOException {
         Poller poller = Poller.open(kind, 4);
         MemorySegment s = AppStruct.allocate(arena, 1, pipe().readFd());
@@ -237,8 +227,7 @@ class PollerMisuseTest {
         assertEquals(1, again.size(), "an atom of a closed poller can join another");
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void reentrantDispatchOrAwaitFromAHandlerIsRejected(PollerKind kind) throws IOException {
         Poller poller = open(kind);
         TestPipe p = pipe();
@@ -266,8 +255,7 @@ class PollerMisuseTest {
         assertUsable(poller);
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void atomWhoseArenaClosesWhileRegisteredIsDroppedNotCalled(PollerKind kind) throws IOException {
         Poller poller = open(kind);
         TestPipe p = pipe();
@@ -284,8 +272,7 @@ class PollerMisuseTest {
         assertUsable(poller);
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void removeAfterTheArenaClosedFreesTheRegistration(PollerKind kind) throws IOException {
         Poller poller = open(kind);
         Arena appArena = Arena.ofShared();

@@ -22,14 +22,12 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.ioatom.testing.AppStruct;
-import org.ioatom.testing.Kinds;
+import org.ioatom.testing.EveryBackend;
 import org.ioatom.testing.TestPipe;
 import org.ioatom.testing.TestResources;
 import org.ioatom.testing.Threads;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Stale state and misuse in the middle of a batch, and the threading contract: every backend.
@@ -43,10 +41,6 @@ class PollerStaleStateTest {
     @AfterEach
     void tearDown() throws Exception {
         resources.close();
-    }
-
-    static java.util.stream.Stream<PollerKind> kinds() {
-        return Kinds.available();
     }
 
     private Poller open(PollerKind kind) throws IOException {
@@ -74,8 +68,7 @@ class PollerStaleStateTest {
 
     // ---- memory and poller closed mid-batch ----
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void arenaClosedInAHandlerForAtomsLaterInTheSameBatchIsDroppedNotCalled(PollerKind kind) throws IOException {
         Poller poller = open(kind);
         int n = 4;
@@ -124,8 +117,7 @@ class PollerStaleStateTest {
         assertUsable(poller);
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void pollerClosedFromAHandlerRejectsFurtherCallsAndLeavesTheFdsOpen(PollerKind kind) throws IOException {
         Poller poller = open(kind);
         List<Exception> inHandler = new ArrayList<>();
@@ -177,8 +169,7 @@ class PollerStaleStateTest {
         }
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void handlerExceptionsMidBatchAndAgainOnTheNextDispatchLoseNothing(PollerKind kind) throws IOException {
         Poller poller = open(kind);
         int n = 6;
@@ -253,8 +244,7 @@ class PollerStaleStateTest {
         void run() throws Exception;
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void aSecondThreadIsRejectedWhileTheFirstIsInsideDispatch(PollerKind kind) throws Exception {
         Poller poller = open(kind);
         TestPipe p = pipe();
@@ -303,8 +293,7 @@ class PollerStaleStateTest {
         assertUsable(poller);
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void addFromAnotherThreadWhileTheLoopIsBlockedInAwaitIsRejected(PollerKind kind) throws Exception {
         Poller poller = open(kind);
         TestPipe p = pipe();
@@ -353,8 +342,7 @@ class PollerStaleStateTest {
         assertEquals(0, poller.size());
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void twoThreadsHammeringAwaitAndDispatchNeverCorruptTheBatch(PollerKind kind) throws Exception {
         Poller poller = open(kind);
         int n = 4;
@@ -405,8 +393,7 @@ class PollerStaleStateTest {
         assertUsable(poller);
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void closeFromAnotherThreadWhileAwaitIsBlockedWakesItAndFreesEverything(PollerKind kind) throws Exception {
         int woken = 0;
         for (int iteration = 0; iteration < 30; iteration++) {
@@ -459,8 +446,7 @@ class PollerStaleStateTest {
         assertTrue(woken > 0, "at least one close hit a blocked await");
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void closeFromAnotherThreadDuringDispatchStopsAfterTheRunningHandler(PollerKind kind) throws Exception {
         Poller poller = open(kind);
         int n = 3;
@@ -512,8 +498,7 @@ class PollerStaleStateTest {
         }
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void wakeupFromManyThreadsRacingCloseNeverFails(PollerKind kind) throws Exception {
         for (int iteration = 0; iteration < 20; iteration++) {
             Poller poller = Poller.open(kind, 4);

@@ -15,10 +15,8 @@ import java.util.SplittableRandom;
 import org.ioatom.internal.linux.Linux;
 import org.ioatom.internal.linux.Syscalls;
 import org.ioatom.testing.AppStruct;
-import org.ioatom.testing.Kinds;
+import org.ioatom.testing.EveryBackend;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Seeded random sequences of add, set, remove, close-and-reuse of descriptors, pipe writes,
@@ -50,12 +48,7 @@ class RandomizedPollerModelTest {
     static final int BOUND = 3;
     private static final int MAX_CHANNELS = 6;
 
-    static java.util.stream.Stream<PollerKind> kinds() {
-        return Kinds.available();
-    }
-
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void randomSequencesMatchTheModel(PollerKind kind) throws Exception {
         String only = System.getProperty("ioatom.test.kind");
         org.junit.jupiter.api.Assumptions.assumeTrue(only == null || only.isBlank()
@@ -114,6 +107,8 @@ class RandomizedPollerModelTest {
 
     /** Thrown by handlers on purpose. */
     static final class Planned extends IOException {
+        private static final long serialVersionUID = 1L;
+
         Planned() {
             super("planned handler failure");
         }

@@ -14,10 +14,12 @@ import org.ioatom.internal.sys.Natives;
 import org.ioatom.internal.sys.Platform;
 import org.ioatom.internal.linux.Syscalls;
 import org.ioatom.testing.KqueueEmulation;
+import org.ioatom.testing.Tags;
 import org.ioatom.testing.TestPipe;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -30,6 +32,7 @@ import org.junit.jupiter.api.Timeout;
  * 32-byte layout build of the emulation.
  */
 @Timeout(30)
+@Tag(Tags.KQUEUE_LAYOUT)
 class KqueueEmulationTest {
     private static MethodHandle kqueue;
     private static MethodHandle kevent;

@@ -17,14 +17,10 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.ioatom.PollerKind;
-import org.ioatom.testing.Kinds;
+import org.ioatom.testing.EveryBackend;
 import org.ioatom.testing.Threads;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Hostile and careless peers against the in-process sample servers, on every backend: each test
@@ -33,10 +29,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @Timeout(60)
 class AdversarialPeersTest {
-    static Stream<PollerKind> kinds() {
-        return Kinds.available();
-    }
-
     private static final String GET = "GET / HTTP/1.1\r\nHost: adv\r\n\r\n";
 
     /** Socket descriptors of this process, by number and target. */
@@ -128,8 +120,7 @@ class AdversarialPeersTest {
 
     // ---- slowloris ----
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void slowlorisOnHttpDoesNotDelayOthersAndIsAnsweredWhenComplete(PollerKind kind) throws Exception {
         SampleServer server = new HttpServer(SampleServer.Settings.loopback(kind, 0)).start();
         try {
@@ -158,8 +149,7 @@ class AdversarialPeersTest {
         assertNull(server.failure());
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void slowlorisOnRespDoesNotDelayOthersAndIsAnsweredWhenComplete(PollerKind kind) throws Exception {
         SampleServer server = new RespServer(SampleServer.Settings.loopback(kind, 0), 1000).start();
         try {
@@ -196,8 +186,7 @@ class AdversarialPeersTest {
         return (byte) (i * 131 + (i >>> 9));
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void aPeerThatNeverReadsIsThrottledTheLoopAllocatesNothingAndNoByteIsLost(PollerKind kind) throws Exception {
         SampleServer server = new EchoServer(SampleServer.Settings.loopback(kind, 0)).start();
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -279,10 +268,8 @@ class AdversarialPeersTest {
 
     // ---- many connections ----
 
-    @ParameterizedTest
-    @EnumSource(value = PollerKind.class, names = {"EPOLL", "POLL"})
+    @EveryBackend(except = {PollerKind.SELECT, PollerKind.KQUEUE})
     void fourThousandSimultaneousConnectionsEachGetTheirEcho(PollerKind kind) throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Kinds.available().anyMatch(k -> k == kind), kind + " not available");
         int count = 4000;
         SampleServer server = new EchoServer(new SampleServer.Settings("127.0.0.1", 0, kind, count + 100)).start();
         try {
@@ -326,8 +313,7 @@ class AdversarialPeersTest {
 
     // ---- garbage and oversized requests ----
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void randomBinaryGarbageGetsAnErrorOrACloseAndOthersAreServed(PollerKind kind) throws Exception {
         SampleServer http = new HttpServer(SampleServer.Settings.loopback(kind, 0)).start();
         SampleServer resp = new RespServer(SampleServer.Settings.loopback(kind, 0), 1000).start();
@@ -370,8 +356,7 @@ class AdversarialPeersTest {
         assertNull(resp.failure());
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void oversizedRespBulkLengthsAndHttpHeadersAreRefusedAndTheServersGoOn(PollerKind kind) throws Exception {
         SampleServer http = new HttpServer(SampleServer.Settings.loopback(kind, 0)).start();
         SampleServer resp = new RespServer(SampleServer.Settings.loopback(kind, 0), 1000).start();

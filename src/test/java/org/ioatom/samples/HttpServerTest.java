@@ -13,12 +13,11 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import org.ioatom.PollerKind;
+import org.ioatom.testing.EveryBackend;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** http-server through java.net.http.HttpClient and through raw sockets. */
 @Timeout(60)
@@ -200,8 +199,7 @@ class HttpServerTest {
         }
     }
 
-    @ParameterizedTest
-    @MethodSource("org.ioatom.samples.EchoServerTest#kinds")
+    @EveryBackend
     void worksOnEveryBackend(PollerKind kind) throws IOException {
         SampleServer s = new HttpServer(SampleServer.Settings.loopback(kind, 0)).start();
         try (RawClient c = new RawClient(s.port())) {

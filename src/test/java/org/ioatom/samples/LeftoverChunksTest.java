@@ -10,13 +10,10 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.ioatom.PollerKind;
-import org.ioatom.testing.Kinds;
+import org.ioatom.testing.EveryBackend;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The servers read into one shared buffer per loop; a connection holds memory of its own (a
@@ -27,17 +24,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @Timeout(120)
 class LeftoverChunksTest {
-    static Stream<PollerKind> kinds() {
-        return Kinds.available();
-    }
-
     @Test
     void theConnectionStructIsSmall() {
         assertEquals(72, SampleServer.connectionStructBytes());
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void aRespPeerThatPipelinesWithoutReadingHoldsAtMostTwoChunksAndGetsEveryReply(PollerKind kind) throws Exception {
         SampleServer server = new RespServer(SampleServer.Settings.loopback(kind, 0), 1000).start();
         try {

@@ -16,14 +16,12 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.ioatom.PollerKind;
-import org.ioatom.testing.Kinds;
+import org.ioatom.testing.EveryBackend;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** resp-server through a small RESP client, and through redis-cli where it is installed. */
 @Timeout(60)
@@ -231,8 +229,7 @@ class RespServerTest {
         }
     }
 
-    @ParameterizedTest
-    @MethodSource("org.ioatom.samples.EchoServerTest#kinds")
+    @EveryBackend
     void worksOnEveryBackend(PollerKind kind) throws IOException {
         SampleServer s = new RespServer(SampleServer.Settings.loopback(kind, 0), 100).start();
         try (RawClient c = new RawClient(s.port())) {

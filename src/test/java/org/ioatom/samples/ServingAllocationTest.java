@@ -7,12 +7,9 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.ioatom.PollerKind;
-import org.ioatom.testing.Kinds;
+import org.ioatom.testing.EveryBackend;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Once warm, the servers' event loop threads allocate nothing while serving: the loop thread's
@@ -29,10 +26,6 @@ class ServingAllocationTest {
 
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-
-    static Stream<PollerKind> kinds() {
-        return Kinds.available();
-    }
 
     @FunctionalInterface
     interface Batch {
@@ -57,8 +50,7 @@ class ServingAllocationTest {
                 + WINDOW + " batches, window after window: " + windows);
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void echoServingAllocatesNothing(PollerKind kind) throws IOException {
         SampleServer s = new EchoServer(SampleServer.Settings.loopback(kind, 0)).start();
         try (RawClient c = new RawClient(s.port())) {
@@ -72,8 +64,7 @@ class ServingAllocationTest {
         }
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void respServingAllocatesNothing(PollerKind kind) throws IOException {
         SampleServer s = new RespServer(SampleServer.Settings.loopback(kind, 0), 1000).start();
         try (RawClient c = new RawClient(s.port())) {
@@ -91,8 +82,7 @@ class ServingAllocationTest {
         }
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void httpServingAllocatesNothing(PollerKind kind) throws IOException {
         SampleServer s = new HttpServer(SampleServer.Settings.loopback(kind, 0)).start();
         try (RawClient c = new RawClient(s.port())) {

@@ -47,9 +47,15 @@ public final class TestResources implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
+            try {
+                closeables.get(i).close();
+            } catch (IOException | RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IOException("closing " + closeables.get(i), e);
+            }
         }
         for (int fd : fds) {
             try {

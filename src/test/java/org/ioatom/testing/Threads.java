@@ -15,6 +15,9 @@ import java.util.TreeMap;
  * Linux thread helpers for the fault tests, bound through the C library with FFM: the kernel
  * id of the calling thread, directed signals, and /proc views of threads and descriptors.
  */
+// The library binds no thread calls, so the tests bind the two they need here; the test JVM
+// grants native access (--enable-native-access=ALL-UNNAMED in pom.xml).
+@SuppressWarnings("restricted")
 public final class Threads {
     private Threads() {}
 
