@@ -212,10 +212,16 @@ class IoSocketTest {
 
     @Test
     void badAddressesAreRefusedWithAMessage() {
-        assertThrows(IllegalArgumentException.class, () -> IoSocket.listen("127.0.0.1:70000"));
-        assertThrows(IllegalArgumentException.class, () -> IoSocket.connect("1234"));
-        assertThrows(IllegalArgumentException.class, () -> IoSocket.connect("::1:80"));
-        assertThrows(IllegalArgumentException.class, () -> IoSocket.listen("[::1]80"));
+        assertEquals("port out of range in '127.0.0.1:70000'",
+                assertThrows(IllegalArgumentException.class, () -> IoSocket.listen("127.0.0.1:70000")).getMessage());
+        assertEquals("bad address '1234': expected host:port",
+                assertThrows(IllegalArgumentException.class, () -> IoSocket.connect("1234")).getMessage());
+        assertEquals("bad address '::1:80': write IPv6 addresses as [addr]:port",
+                assertThrows(IllegalArgumentException.class, () -> IoSocket.connect("::1:80")).getMessage());
+        assertEquals("bad address '[::1]80': expected [ipv6]:port",
+                assertThrows(IllegalArgumentException.class, () -> IoSocket.listen("[::1]80")).getMessage());
+        assertEquals("bad port in 'localhost:http'",
+                assertThrows(IllegalArgumentException.class, () -> IoSocket.connect("localhost:http")).getMessage());
     }
 
     // ---- accept ----

@@ -12,6 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.ioatom.PollerKind;
 import org.ioatom.testing.EveryBackend;
+import org.ioatom.testing.Http;
+import org.ioatom.testing.RawClient;
+import org.ioatom.testing.Resp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -44,7 +47,7 @@ class LeftoverChunksTest {
                 while (true) {
                     assertTrue(System.nanoTime() < deadline, "the peer could still send after " + sent + " requests");
                     if (!pending.hasRemaining()) {
-                        pending = ByteBuffer.wrap(RespServerTest.command("ECHO", payload(sent)).getBytes(StandardCharsets.ISO_8859_1));
+                        pending = ByteBuffer.wrap(Resp.command("ECHO", payload(sent)).getBytes(StandardCharsets.ISO_8859_1));
                         sent++;
                     }
                     int n = peer.write(pending);
@@ -97,7 +100,7 @@ class LeftoverChunksTest {
                 clients[i].send("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHo"); // one whole request, one begun
             }
             for (RawClient c : clients) {
-                assertEquals(200, HttpServerTest.response(c).status());
+                assertEquals(200, Http.response(c).status());
             }
             // Each connection holds its incomplete request: the one thing that needs memory of its own.
             assertEquals(clients.length, server.chunksInUse());
@@ -105,7 +108,7 @@ class LeftoverChunksTest {
                 c.send("st: a\r\n\r\n");
             }
             for (RawClient c : clients) {
-                assertEquals(200, HttpServerTest.response(c).status());
+                assertEquals(200, Http.response(c).status());
             }
             assertEquals(0, server.chunksInUse(), "idle connections hold no chunks");
         } finally {

@@ -9,6 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 import org.ioatom.PollerKind;
 import org.ioatom.testing.EveryBackend;
+import org.ioatom.testing.Http;
+import org.ioatom.testing.RawClient;
+import org.ioatom.testing.Resp;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -68,13 +71,13 @@ class ServingAllocationTest {
     void respServingAllocatesNothing(PollerKind kind) throws IOException {
         SampleServer s = new RespServer(SampleServer.Settings.loopback(kind, 0), 1000).start();
         try (RawClient c = new RawClient(s.port())) {
-            byte[] batch = (RespServerTest.command("SET", "key", "value") + RespServerTest.command("GET", "key")
-                    + RespServerTest.command("DEL", "other") + RespServerTest.command("INCR", "n") + "PING\r\n")
+            byte[] batch = (Resp.command("SET", "key", "value") + Resp.command("GET", "key")
+                    + Resp.command("DEL", "other") + Resp.command("INCR", "n") + "PING\r\n")
                     .repeat(10).getBytes(StandardCharsets.ISO_8859_1);
             assertEventuallyAllocatesNothing(s, () -> {
                 c.send(batch);
                 for (int i = 0; i < 50; i++) {
-                    RespServerTest.reply(c);
+                    Resp.reply(c);
                 }
             });
         } finally {
@@ -91,7 +94,7 @@ class ServingAllocationTest {
             assertEventuallyAllocatesNothing(s, () -> {
                 c.send(batch);
                 for (int i = 0; i < 20; i++) {
-                    HttpServerTest.response(c);
+                    Http.response(c);
                 }
             });
         } finally {

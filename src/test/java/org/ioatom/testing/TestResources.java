@@ -1,9 +1,13 @@
 package org.ioatom.testing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import org.ioatom.IoAtom;
 import org.ioatom.IoException;
 import org.ioatom.IoSocket;
 import org.ioatom.Poller;
@@ -33,6 +37,19 @@ public final class TestResources implements AutoCloseable {
     public <T extends AutoCloseable> T add(T c) {
         closeables.add(c);
         return c;
+    }
+
+    /** Asserts that {@code poller} still works: a fresh atom on a new pipe gets its one event. */
+    public void assertUsable(Poller poller) throws IOException {
+        TestPipe p = pipe();
+        MemorySegment s = AppStruct.allocate(arena, 99, p.readFd());
+        poller.add(s, AppStruct.IO, IoAtom.READ, (owner, events) -> AppStruct.record(owner, events));
+        p.write(1);
+        assertEquals(1, poller.await(5000), "the fresh atom is ready");
+        assertEquals(1, poller.dispatch());
+        assertEquals(1, AppStruct.calls(s));
+        assertEquals(IoAtom.READ, AppStruct.lastEvents(s));
+        poller.remove(s, AppStruct.IO);
     }
 
     /** Closes socket {@code fd} after the test (unless {@link #forget forgotten}); returns it. */

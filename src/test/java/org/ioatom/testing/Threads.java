@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Linux thread helpers for the fault tests, bound through the C library with FFM: the kernel
@@ -30,6 +31,25 @@ public final class Threads {
 
     /** SIGPIPE on Linux (x86_64 and aarch64). */
     public static final int SIGPIPE = 13;
+
+    /** A thread body that may throw anything. */
+    public interface Body {
+        void run() throws Exception;
+    }
+
+    /** Starts {@code body} on a new daemon thread {@code name}; what it throws lands in {@code failure}. */
+    public static Thread start(String name, AtomicReference<Throwable> failure, Body body) {
+        Thread t = new Thread(() -> {
+            try {
+                body.run();
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        }, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
 
     /** @return the kernel thread id of the calling thread */
     public static int gettid() {
