@@ -8,8 +8,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.ioatom.internal.linux.Linux;
@@ -20,7 +18,7 @@ import org.ioatom.testing.Threads;
 
 /**
  * A poller opened for 100 000 atoms works at the scale this process allows: up to 15 000 real
- * eventfds (fewer where the descriptor limit is lower, see {@link #atomsThisProcessMayOpen}) are
+ * eventfds (fewer where the descriptor limit is lower: {@link Threads#descriptorsLeft}) are
  * registered, all made ready, all delivered.
  */
 class PollerCapacityTest {
@@ -29,25 +27,9 @@ class PollerCapacityTest {
     /** Below this the test would no longer show anything about a large poller: skipped instead. */
     private static final int FEWEST_ATOMS = 1_000;
 
-    /**
-     * The soft RLIMIT_NOFILE (which the JVM raises to the hard limit at start) minus what is open
-     * now and a margin for the test's own needs, at most {@link #MOST_ATOMS}.
-     */
-    static int atomsThisProcessMayOpen() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
-            if (line.startsWith("Max open files")) {
-                String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
-                long limit = soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft);
-                long room = limit - Threads.openFds().size() - 100;
-                return (int) Math.max(0, Math.min(MOST_ATOMS, room));
-            }
-        }
-        throw new IllegalStateException("no 'Max open files' line in /proc/self/limits");
-    }
-
     @EveryBackend(except = PollerKind.SELECT)
     void aHundredThousandAtomPollerDeliversEveryReadyAtomAtTheFdLimitsScale(PollerKind kind) throws IOException {
-        int atoms = atomsThisProcessMayOpen();
+        int atoms = Math.min(MOST_ATOMS, Threads.descriptorsLeft(100));
         assumeTrue(atoms >= FEWEST_ATOMS, "this process may open only " + atoms + " more descriptors");
         List<Integer> fds = new ArrayList<>();
         try (Arena arena = Arena.ofShared(); Poller poller = Poller.open(kind, CAPACITY)) {

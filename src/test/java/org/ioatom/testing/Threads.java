@@ -116,6 +116,26 @@ public final class Threads {
         return out;
     }
 
+    /**
+     * How many more descriptors this process may open, keeping {@code margin} in reserve: the soft
+     * RLIMIT_NOFILE (which the JVM raises to the hard limit at start) minus those open now. Tests
+     * that need thousands of descriptors size themselves with it instead of assuming a limit.
+     */
+    public static int descriptorsLeft(int margin) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max open files")) {
+                    String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+                    long limit = soft.equals("unlimited") ? Integer.MAX_VALUE : Long.parseLong(soft);
+                    return (int) Math.max(0, Math.min(Integer.MAX_VALUE, limit - openFds().size() - margin));
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        throw new IllegalStateException("no 'Max open files' line in /proc/self/limits");
+    }
+
     /** @return the descriptors in {@code after} that were not in {@code before} (same number and target) */
     public static Map<Integer, String> added(Map<Integer, String> before, Map<Integer, String> after) {
         Map<Integer, String> out = new HashMap<>(after);
