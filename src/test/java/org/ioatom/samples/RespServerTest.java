@@ -6,17 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.ioatom.PollerKind;
 import org.ioatom.testing.EveryBackend;
+import org.ioatom.testing.Executables;
 import org.ioatom.testing.RawClient;
 import org.ioatom.testing.Resp;
 import org.junit.jupiter.api.AfterEach;
@@ -205,7 +200,8 @@ class RespServerTest {
 
     @Test
     void redisCliTalksToIt() throws Exception {
-        Assumptions.assumeTrue(onPath("redis-cli"), "redis-cli is not on PATH (apt-get install redis-tools)");
+        Assumptions.assumeTrue(Executables.onPath("redis-cli") != null,
+                "redis-cli is not on PATH (apt-get install redis-tools)");
         String port = Integer.toString(server.port());
         assertEquals("PONG", run("redis-cli", "-p", port, "ping"));
         assertEquals("OK", run("redis-cli", "-p", port, "set", "cli-key", "cli value"));
@@ -216,67 +212,11 @@ class RespServerTest {
         assertTrue(run("redis-cli", "-p", port, "nosuchcommand").startsWith("ERR unknown command"));
     }
 
-    static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
-            if (new java.io.File(dir, tool).canExecute()) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     private static String run(String... cmd) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertTrue(p.waitFor(20, TimeUnit.SECONDS), "redis-cli did not finish");
         assertEquals(0, p.exitValue(), String.join(" ", cmd) + ": " + out);
         return out;
-    }
-
-    @Test
-    void storeAgreesWithAHashMapThroughRandomSetsAndDeletes() {
-        try (Arena arena = Arena.ofConfined()) {
-            KeyValueStore store = new KeyValueStore(arena, 300);
-            MemorySegment buf = arena.allocate(64);
-            Map<String, String> model = new HashMap<>();
-            Random random = new Random(7);
-            for (int i = 0; i < 50_000; i++) {
-                String key = "k" + random.nextInt(400);
-                int keyLength = put(buf, 0, key);
-                if (random.nextInt(3) == 0) {
-                    assertEquals(model.remove(key) != null, store.delete(buf, 0, keyLength), key);
-                } else {
-                    String value = "v" + i;
-                    int slot = store.findOrAdd(buf, 0, keyLength);
-                    if (slot < 0) {
-                        assertEquals(300, model.size(), "full only at the limit");
-                        assertTrue(!model.containsKey(key));
-                        continue;
-                    }
-                    int valueLength = put(buf, 32, value);
-                    store.setValue(slot, buf, 32, valueLength);
-                    model.put(key, value);
-                }
-                assertEquals(model.size(), store.size());
-            }
-            for (int k = 0; k < 400; k++) {
-                String key = "k" + k;
-                int keyLength = put(buf, 0, key);
-                int slot = store.find(buf, 0, keyLength);
-                String expected = model.get(key);
-                if (expected == null) {
-                    assertEquals(-1, slot, key);
-                } else {
-                    assertTrue(slot >= 0, key);
-                    assertEquals(expected, Ascii.text(store.memory(), store.valueOffset(slot), store.valueLength(slot)));
-                }
-            }
-        }
-    }
-
-    private static int put(MemorySegment buf, long at, String s) {
-        byte[] b = s.getBytes(StandardCharsets.US_ASCII);
-        MemorySegment.copy(b, 0, buf, ValueLayout.JAVA_BYTE, at, b.length);
-        return b.length;
     }
 }

@@ -20,6 +20,7 @@ public final class Http {
         }
     }
 
+    /** Reads one response; {@code head}: the answer to a HEAD request, whose body is not sent. */
     public static Response response(RawClient c, boolean head) throws IOException {
         String status = c.line();
         Map<String, String> headers = new LinkedHashMap<>();
@@ -31,6 +32,7 @@ public final class Http {
         return new Response(status, headers, head ? "" : c.text(length));
     }
 
+    /** Reads one response with its body. */
     public static Response response(RawClient c) throws IOException {
         return response(c, false);
     }
