@@ -11,6 +11,7 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
@@ -82,7 +83,7 @@ public final class MemoryRun {
         Object[] roots();
 
         @Override
-        void close() throws Exception;
+        void close() throws IOException;
     }
 
     public static void main(String[] args) throws Exception {
@@ -365,8 +366,13 @@ public final class MemoryRun {
         }
 
         @Override
-        public void close() throws InterruptedException {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
+        public void close() throws IOException {
+            try {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while the Netty event loop shut down");
+            }
         }
     }
 }

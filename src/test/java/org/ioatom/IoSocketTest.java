@@ -24,18 +24,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.ioatom.testing.AppStruct;
-import org.ioatom.testing.Kinds;
+import org.ioatom.testing.EveryBackend;
+import org.ioatom.testing.Tags;
 import org.ioatom.testing.TestResources;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** The socket helpers on loopback: addresses, accept, connect, the data calls and their failures. */
 @Timeout(60)
+@Tag(Tags.SYSCALLS)
 class IoSocketTest {
     private static final long WAIT_MS = 5000;
     private static final MemorySegment SPARE = Arena.global().allocate(128);
@@ -46,10 +46,6 @@ class IoSocketTest {
     @AfterEach
     void tearDown() throws Exception {
         resources.close();
-    }
-
-    static java.util.stream.Stream<PollerKind> kinds() {
-        return Kinds.available();
     }
 
     private int track(int fd) {
@@ -216,10 +212,16 @@ class IoSocketTest {
 
     @Test
     void badAddressesAreRefusedWithAMessage() {
-        assertThrows(IllegalArgumentException.class, () -> IoSocket.listen("127.0.0.1:70000"));
-        assertThrows(IllegalArgumentException.class, () -> IoSocket.connect("1234"));
-        assertThrows(IllegalArgumentException.class, () -> IoSocket.connect("::1:80"));
-        assertThrows(IllegalArgumentException.class, () -> IoSocket.listen("[::1]80"));
+        assertEquals("port out of range in '127.0.0.1:70000'",
+                assertThrows(IllegalArgumentException.class, () -> IoSocket.listen("127.0.0.1:70000")).getMessage());
+        assertEquals("bad address '1234': expected host:port",
+                assertThrows(IllegalArgumentException.class, () -> IoSocket.connect("1234")).getMessage());
+        assertEquals("bad address '::1:80': write IPv6 addresses as [addr]:port",
+                assertThrows(IllegalArgumentException.class, () -> IoSocket.connect("::1:80")).getMessage());
+        assertEquals("bad address '[::1]80': expected [ipv6]:port",
+                assertThrows(IllegalArgumentException.class, () -> IoSocket.listen("[::1]80")).getMessage());
+        assertEquals("bad port in 'localhost:http'",
+                assertThrows(IllegalArgumentException.class, () -> IoSocket.connect("localhost:http")).getMessage());
     }
 
     // ---- accept ----
@@ -255,8 +257,7 @@ class IoSocketTest {
 
     // ---- connect ----
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void nonBlockingConnectCompletesThroughAWriteEvent(PollerKind kind) throws IOException {
         int listener = track(IoSocket.listen("127.0.0.1:0"));
         int client = track(IoSocket.connect("127.0.0.1:" + IoSocket.localPort(listener)));
@@ -267,8 +268,7 @@ class IoSocketTest {
         assertEquals(IoSocket.localPort(client), IoSocket.peerAddress(server).getPort());
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void connectToAClosedPortFailsInFinishConnectWithEconnrefused(PollerKind kind) throws IOException {
         int probe = IoSocket.listen("127.0.0.1:0");
         int port = IoSocket.localPort(probe);
@@ -483,7 +483,7 @@ class IoSocketTest {
     // ---- allocation ----
 
     @Test
-    @Tag("allocation") // the direct system-call mode's promise; the libc fallback may allocate (README)
+    @Tag(Tags.ALLOCATION) // the direct system-call mode's promise; the libc fallback may allocate (README)
     void dataCallsAndAcceptAllocateNothingAfterWarmup() throws IOException {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         int listener = track(IoSocket.listen("127.0.0.1:0"));

@@ -17,7 +17,9 @@ import java.util.Arrays;
 import org.ioatom.internal.PipeWaker;
 import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.Kinds;
+import org.ioatom.testing.Tags;
 import org.ioatom.testing.TestPipe;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -31,6 +33,7 @@ import org.junit.jupiter.api.Timeout;
  * measured is the poller's: {@link TestPipe}'s calls capture errno and would allocate here.
  */
 @Timeout(300)
+@Tag(Tags.KQUEUE_LAYOUT)
 class KqueueTurnAllocatesNothingTest {
     private static final int ATOMS = 32;
     private static final boolean INTERPRETED = System.getProperty("java.vm.info", "").contains("interpreted");

@@ -7,11 +7,9 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.ioatom.testing.AppStruct;
-import org.ioatom.testing.Kinds;
+import org.ioatom.testing.EveryBackend;
 import org.ioatom.testing.TestPipe;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * An atom paused with {@code set(atom, 0)} gets nothing, and it does not make {@code await}
@@ -20,12 +18,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @Timeout(30)
 class PausedAtomTest {
-    static java.util.stream.Stream<PollerKind> kinds() {
-        return Kinds.available();
-    }
-
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void aPausedAtomOnAHungUpDescriptorDoesNotWakeTheWait(PollerKind kind) throws IOException {
         try (Arena arena = Arena.ofConfined(); Poller poller = Poller.open(kind, 8); TestPipe pipe = new TestPipe(arena)) {
             MemorySegment conn = AppStruct.allocate(arena, 1, pipe.readFd());

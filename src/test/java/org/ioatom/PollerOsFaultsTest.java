@@ -12,11 +12,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -24,16 +21,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.ioatom.internal.linux.Linger;
 import org.ioatom.internal.linux.Linux;
+import org.ioatom.internal.linux.Syscalls;
 import org.ioatom.testing.AppStruct;
-import org.ioatom.testing.Kinds;
+import org.ioatom.testing.EveryBackend;
+import org.ioatom.testing.Tags;
 import org.ioatom.testing.TestPipe;
 import org.ioatom.testing.TestResources;
 import org.ioatom.testing.Threads;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * What the OS throws at a poller: a signal interrupting the wait (EINTR), a peer that resets
@@ -49,6 +47,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * /proc/self/status that the handler is installed and is skipped otherwise (e.g. under -Xrs).
  */
 @Timeout(60)
+@Tag(Tags.SYSCALLS)
 class PollerOsFaultsTest {
     private final TestResources resources = new TestResources();
     private final Arena arena = resources.arena;
@@ -56,10 +55,6 @@ class PollerOsFaultsTest {
     @AfterEach
     void tearDown() throws Exception {
         resources.close();
-    }
-
-    static java.util.stream.Stream<PollerKind> kinds() {
-        return Kinds.available();
     }
 
     private Poller open(PollerKind kind) throws IOException {
@@ -70,8 +65,7 @@ class PollerOsFaultsTest {
 
     // ---- EINTR ----
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void aSignalInterruptingAnUnboundedAwaitReturnsZeroAndLosesNothing(PollerKind kind) throws Exception {
         Assumptions.assumeTrue(Threads.handlerInstalled(Threads.SIGPIPE),
                 "the JVM has no SIGPIPE handler here (-Xrs?): no safe signal interrupts a wait");
@@ -144,19 +138,13 @@ class PollerOsFaultsTest {
 
     // ---- sockets ----
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final MethodHandle SETSOCKOPT = LINKER.downcallHandle(
-            LINKER.defaultLookup().find("setsockopt").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                    ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-
     /** SO_LINGER {on, 0 s}: close sends RST instead of FIN. IoSocket does not expose it. */
     private void lingerZero(int fd) throws Throwable {
         MemorySegment l = arena.allocate(Linger.LAYOUT);
         l.set(ValueLayout.JAVA_INT, Linger.L_ONOFF_OFFSET, 1);
         l.set(ValueLayout.JAVA_INT, Linger.L_LINGER_OFFSET, 0);
-        int rc = (int) SETSOCKOPT.invokeExact(fd, Linux.SOL_SOCKET, Linux.SO_LINGER, l, (int) Linger.SIZE);
-        assertEquals(0, rc, "setsockopt(SO_LINGER)");
+        assertEquals(0, Syscalls.setsockopt(fd, Linux.SOL_SOCKET, Linux.SO_LINGER, l, (int) Linger.SIZE),
+                "setsockopt(SO_LINGER)");
     }
 
     /** A connected loopback pair: [client, server side], both non-blocking. */
@@ -189,8 +177,7 @@ class PollerOsFaultsTest {
         assertTrue(events != 0 && (events & ~(interest | HUP | ERROR)) == 0, IoAtom.toString(events));
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void aPeerResetIsReportedAndTheReadSaysEconnreset(PollerKind kind) throws Throwable {
         Poller poller = open(kind);
         int[] pair = connectedPair();
@@ -232,8 +219,7 @@ class PollerOsFaultsTest {
         assertEquals("EPIPE", e.errnoName(), e.getMessage());
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void writingToAVanishedPeerFailsWithEpipeOrEconnresetAndNoSignalKillsUs(PollerKind kind) throws Exception {
         Poller poller = open(kind);
         int[] pair = connectedPair();
@@ -264,8 +250,7 @@ class PollerOsFaultsTest {
         assertEquals("EPIPE", again.errnoName());
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void halfCloseDeliversThePendingDataThenEndOfStreamAndTheOtherDirectionStillWorks(PollerKind kind)
             throws Exception {
         Poller poller = open(kind);

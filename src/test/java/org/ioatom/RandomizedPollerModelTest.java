@@ -15,10 +15,8 @@ import java.util.SplittableRandom;
 import org.ioatom.internal.linux.Linux;
 import org.ioatom.internal.linux.Syscalls;
 import org.ioatom.testing.AppStruct;
-import org.ioatom.testing.Kinds;
+import org.ioatom.testing.EveryBackend;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Seeded random sequences of add, set, remove, close-and-reuse of descriptors, pipe writes,
@@ -51,12 +49,7 @@ class RandomizedPollerModelTest {
     static final int BOUND = 3;
     private static final int MAX_CHANNELS = 6;
 
-    static java.util.stream.Stream<PollerKind> kinds() {
-        return Kinds.available();
-    }
-
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void randomSequencesMatchTheModel(PollerKind kind) throws Exception {
         String replay = System.getProperty("ioatom.test.seed");
         boolean trace = Boolean.getBoolean("ioatom.test.trace");
@@ -112,6 +105,8 @@ class RandomizedPollerModelTest {
 
     /** Thrown by handlers on purpose. */
     static final class Planned extends IOException {
+        private static final long serialVersionUID = 1L;
+
         Planned() {
             super("planned handler failure");
         }

@@ -11,24 +11,21 @@ import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import org.ioatom.testing.AppStruct;
-import org.ioatom.testing.Kinds;
+import org.ioatom.testing.EveryBackend;
+import org.ioatom.testing.Tags;
 import org.ioatom.testing.TestPipe;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Tag;
 
 /**
  * After warm-up, await, dispatch, add, set and remove allocate nothing on the Java heap while
  * events flow: measured with the thread's allocated-bytes counter over 100 000 loop turns.
  */
+@Tag(Tags.KQUEUE_LAYOUT)
 class ZeroAllocationTest {
     private static final int ATOMS = 64;
     private static final int WARMUP = 50_000;
     private static final int MEASURED = 100_000;
     private static final int WINDOWS = 5;
-
-    static java.util.stream.Stream<PollerKind> kinds() {
-        return Kinds.available();
-    }
 
     /** Everything the loop touches, created before measuring. */
     private static final class Fixture implements IoHandler {
@@ -80,8 +77,7 @@ class ZeroAllocationTest {
         }
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void awaitDispatchAddSetRemoveAllocateNothingAfterWarmup(PollerKind kind) throws IOException {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (Arena arena = Arena.ofConfined()) {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import org.ioatom.testing.Executables;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,7 +38,7 @@ class GeneratedLayoutsMatchTheCCompilerTest {
 
     @Test
     void x86_64BindingsMatchWhatGccComputesOnThisMachine(@TempDir Path dir) throws Exception {
-        Path gcc = NativeToolchain.onPath("gcc");
+        Path gcc = Executables.onPath("gcc");
         assumeTrue(gcc != null, "gcc is not installed: the generated layouts cannot be compared with C here");
         assumeTrue(System.getProperty("os.arch").equals("amd64"),
                 "not an x86_64 machine: the x86_64 program cannot run here");
@@ -67,7 +68,7 @@ class GeneratedLayoutsMatchTheCCompilerTest {
 
     @Test
     void aarch64BindingsSatisfyStaticAssertsCompiledByTheCrossCompiler(@TempDir Path dir) throws Exception {
-        Path gcc = NativeToolchain.onPath("aarch64-linux-gnu-gcc");
+        Path gcc = Executables.onPath("aarch64-linux-gnu-gcc");
         assumeTrue(gcc != null, "aarch64-linux-gnu-gcc is not installed (apt-get install gcc-aarch64-linux-gnu):"
                 + " the aarch64 bindings are checked against known ABI facts only");
 

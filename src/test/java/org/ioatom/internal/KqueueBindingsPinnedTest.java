@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.ioatom.internal.bsd.Kqueue;
 import org.ioatom.internal.bsd.Kqueue.KeventAbi;
+import org.ioatom.testing.Executables;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -145,7 +146,7 @@ class KqueueBindingsPinnedTest {
 
     @Test
     void aCCompilerLaysTheDeclarationsOutAsPinned(@TempDir Path dir) throws Exception {
-        Path gcc = NativeToolchain.onPath("gcc");
+        Path gcc = Executables.onPath("gcc");
         assumeTrue(gcc != null, "gcc is not installed: the declarations cannot be compiled here");
         // The man pages' declarations, compiled for this LP64 machine.
         String c = """

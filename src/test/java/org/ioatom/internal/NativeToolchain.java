@@ -8,21 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Finds and runs C compilers for the tests that compare generated bindings with C. */
+/** Runs C compilers for the tests that compare generated bindings with C ({@code Executables} finds them). */
 final class NativeToolchain {
 
     private NativeToolchain() {
-    }
-
-    /** The absolute path of an executable on PATH, or null. */
-    static Path onPath(String name) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
-            Path candidate = Path.of(dir.isEmpty() ? "." : dir, name);
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                return candidate;
-            }
-        }
-        return null;
     }
 
     /** Runs a command; returns its standard output, or fails the test with everything it printed. */

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.ioatom.internal.sys.SyscallStubs;
+import org.ioatom.testing.Executables;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -112,10 +113,10 @@ class SyscallStubsRunOnBothArchitecturesTest {
     /** Tools the aarch64 run needs; CI installs them, elsewhere their absence skips the run. */
     private static void requireTool(String name) {
         boolean ci = "true".equals(System.getenv("CI"));
-        if (NativeToolchain.onPath(name) == null && ci) {
+        if (Executables.onPath(name) == null && ci) {
             throw new AssertionError(name + " is missing in CI (.ci/run installs it)");
         }
-        assumeTrue(NativeToolchain.onPath(name) != null, name + " not installed");
+        assumeTrue(Executables.onPath(name) != null, name + " not installed");
     }
 
     @Test

@@ -13,12 +13,15 @@ import org.ioatom.internal.linux.Errno;
 import org.ioatom.internal.linux.Linux;
 import org.ioatom.internal.linux.Syscalls;
 import org.ioatom.internal.sys.SyscallLinker;
+import org.ioatom.testing.Tags;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The two ways ioatom enters the kernel give the same results: the default run uses the stubs,
  * the build's second run ({@code -Dioatom.syscalls=libc}) the C library with captured errno.
  */
+@Tag(Tags.SYSCALLS)
 class SystemCallModesTest {
 
     private static final boolean LIBC_WANTED = "libc".equals(System.getProperty(SyscallLinker.MODE_PROPERTY));

@@ -10,22 +10,17 @@ import java.io.OutputStream;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.ioatom.PollerKind;
-import org.ioatom.samples.server.SampleServer;
 import org.ioatom.samples.server.Settings;
-import org.ioatom.testing.Kinds;
+import org.ioatom.samples.server.SampleServer;
+import org.ioatom.PollerKind;
+import org.ioatom.testing.EveryBackend;
+import org.ioatom.testing.RawClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** echo-server and echo-client together, on every backend; and echo-server against plain Java sockets. */
 @Timeout(120)
 class EchoServerTest {
-    static java.util.stream.Stream<PollerKind> kinds() {
-        return Kinds.available();
-    }
-
     /** Waits (at most 10 s) until the server has closed all its connections. */
     static void awaitNoConnections(SampleServer server) throws InterruptedException {
         for (int i = 0; i < 1000 && server.openConnections() > 0; i++) {
@@ -34,8 +29,7 @@ class EchoServerTest {
         assertEquals(0, server.openConnections(), "connections still open on the server");
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void hundredConnectionsEchoSeveralMegabytesByteExact(PollerKind kind) throws Exception {
         SampleServer server = new EchoServer(Settings.loopback(kind, 0)).start();
         try {
@@ -54,8 +48,7 @@ class EchoServerTest {
         assertEquals(null, server.failure());
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void largeMessagesWithDeepPipelinesGoThroughTheBackPressurePath(PollerKind kind) throws Exception {
         SampleServer server = new EchoServer(Settings.loopback(kind, 0)).start();
         try {
@@ -70,8 +63,7 @@ class EchoServerTest {
         }
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void aPeerThatDoesNotReadIsPausedAndLosesNothingWhileOthersAreServed(PollerKind kind) throws Exception {
         SampleServer server = new EchoServer(Settings.loopback(kind, 0)).start();
         try (RawClient slow = new RawClient(server.port()); RawClient other = new RawClient(server.port())) {

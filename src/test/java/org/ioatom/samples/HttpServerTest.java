@@ -1,5 +1,6 @@
 package org.ioatom.samples;
 
+import static org.ioatom.testing.Http.response;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,18 +10,16 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Locale;
-import java.util.Map;
-import org.ioatom.PollerKind;
-import org.ioatom.samples.server.SampleServer;
 import org.ioatom.samples.server.Settings;
+import org.ioatom.samples.server.SampleServer;
+import org.ioatom.PollerKind;
+import org.ioatom.testing.EveryBackend;
+import org.ioatom.testing.Http.Response;
+import org.ioatom.testing.RawClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** http-server through java.net.http.HttpClient and through raw sockets. */
 @Timeout(60)
@@ -36,32 +35,6 @@ class HttpServerTest {
     void stop() {
         server.stop();
         assertEquals(null, server.failure());
-    }
-
-    /** A response read from a raw socket. */
-    record Response(String statusLine, Map<String, String> headers, String body) {
-        int status() {
-            return Integer.parseInt(statusLine.split(" ")[1]);
-        }
-
-        String header(String name) {
-            return headers.get(name.toLowerCase(Locale.ROOT));
-        }
-    }
-
-    static Response response(RawClient c, boolean head) throws IOException {
-        String status = c.line();
-        Map<String, String> headers = new LinkedHashMap<>();
-        for (String line = c.line(); !line.isEmpty(); line = c.line()) {
-            int colon = line.indexOf(':');
-            headers.put(line.substring(0, colon).toLowerCase(Locale.ROOT), line.substring(colon + 1).strip());
-        }
-        int length = Integer.parseInt(headers.get("content-length"));
-        return new Response(status, headers, head ? "" : c.text(length));
-    }
-
-    static Response response(RawClient c) throws IOException {
-        return response(c, false);
     }
 
     private static final String GET = "GET / HTTP/1.1\r\nHost: test\r\n\r\n";
@@ -202,8 +175,7 @@ class HttpServerTest {
         }
     }
 
-    @ParameterizedTest
-    @MethodSource("org.ioatom.samples.EchoServerTest#kinds")
+    @EveryBackend
     void worksOnEveryBackend(PollerKind kind) throws IOException {
         SampleServer s = new HttpServer(Settings.loopback(kind, 0)).start();
         try (RawClient c = new RawClient(s.port())) {

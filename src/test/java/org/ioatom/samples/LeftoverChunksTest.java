@@ -10,15 +10,15 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
-import org.ioatom.PollerKind;
-import org.ioatom.samples.server.SampleServer;
 import org.ioatom.samples.server.Settings;
-import org.ioatom.testing.Kinds;
+import org.ioatom.samples.server.SampleServer;
+import org.ioatom.PollerKind;
+import org.ioatom.testing.EveryBackend;
+import org.ioatom.testing.Http;
+import org.ioatom.testing.RawClient;
+import org.ioatom.testing.Resp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The servers read into one shared buffer per loop; a connection holds memory of its own (a
@@ -29,17 +29,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @Timeout(120)
 class LeftoverChunksTest {
-    static Stream<PollerKind> kinds() {
-        return Kinds.available();
-    }
-
     @Test
     void theConnectionStructIsSmall() {
         assertEquals(72, SampleServer.connectionStructBytes());
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void aRespPeerThatPipelinesWithoutReadingHoldsAtMostTwoChunksAndGetsEveryReply(PollerKind kind) throws Exception {
         SampleServer server = new RespServer(Settings.loopback(kind, 0), 1000).start();
         try {
@@ -54,7 +49,7 @@ class LeftoverChunksTest {
                 while (true) {
                     assertTrue(System.nanoTime() < deadline, "the peer could still send after " + sent + " requests");
                     if (!pending.hasRemaining()) {
-                        pending = ByteBuffer.wrap(RespServerTest.command("ECHO", payload(sent)).getBytes(StandardCharsets.ISO_8859_1));
+                        pending = ByteBuffer.wrap(Resp.command("ECHO", payload(sent)).getBytes(StandardCharsets.ISO_8859_1));
                         sent++;
                     }
                     int n = peer.write(pending);
@@ -107,7 +102,7 @@ class LeftoverChunksTest {
                 clients[i].send("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHo"); // one whole request, one begun
             }
             for (RawClient c : clients) {
-                assertEquals(200, HttpServerTest.response(c).status());
+                assertEquals(200, Http.response(c).status());
             }
             // Each connection holds its incomplete request: the one thing that needs memory of its own.
             assertEquals(clients.length, server.chunksInUse());
@@ -115,7 +110,7 @@ class LeftoverChunksTest {
                 c.send("st: a\r\n\r\n");
             }
             for (RawClient c : clients) {
-                assertEquals(200, HttpServerTest.response(c).status());
+                assertEquals(200, Http.response(c).status());
             }
             assertEquals(0, server.chunksInUse(), "idle connections hold no chunks");
         } finally {

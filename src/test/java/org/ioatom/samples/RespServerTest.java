@@ -1,32 +1,26 @@
 package org.ioatom.samples;
 
+import static org.ioatom.testing.Resp.command;
+import static org.ioatom.testing.Resp.reply;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.ioatom.PollerKind;
-import org.ioatom.samples.server.Ascii;
-import org.ioatom.samples.server.SampleServer;
 import org.ioatom.samples.server.Settings;
-import org.ioatom.testing.Kinds;
+import org.ioatom.samples.server.SampleServer;
+import org.ioatom.PollerKind;
+import org.ioatom.testing.EveryBackend;
+import org.ioatom.testing.Executables;
+import org.ioatom.testing.RawClient;
+import org.ioatom.testing.Resp;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** resp-server through a small RESP client, and through redis-cli where it is installed. */
 @Timeout(60)
@@ -44,90 +38,48 @@ class RespServerTest {
         assertEquals(null, server.failure());
     }
 
-    /** Encodes a command as a multibulk request. */
-    static String command(String... args) {
-        StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
-        for (String a : args) {
-            sb.append('$').append(a.getBytes(StandardCharsets.ISO_8859_1).length).append("\r\n").append(a).append("\r\n");
-        }
-        return sb.toString();
-    }
-
-    /** Reads one reply, rendered as text: +OK, -ERR ..., :1, $bulk, (nil), [a, b] for arrays. */
-    static String reply(RawClient c) throws IOException {
-        String line = c.line();
-        switch (line.charAt(0)) {
-            case '+', '-', ':' -> {
-                return line;
-            }
-            case '$' -> {
-                int n = Integer.parseInt(line.substring(1));
-                if (n < 0) {
-                    return "(nil)";
-                }
-                String s = c.text(n);
-                assertEquals("", c.line());
-                return s;
-            }
-            case '*' -> {
-                int n = Integer.parseInt(line.substring(1));
-                List<String> items = new ArrayList<>();
-                for (int i = 0; i < n; i++) {
-                    items.add(reply(c));
-                }
-                return items.toString();
-            }
-            default -> throw new AssertionError("not a RESP reply: " + line);
-        }
-    }
-
-    private String call(RawClient c, String... args) throws IOException {
-        c.send(command(args));
-        return reply(c);
-    }
-
     @Test
     void commandsBehaveLikeRedis() throws IOException {
         try (RawClient c = new RawClient(server.port())) {
-            assertEquals("+PONG", call(c, "PING"));
-            assertEquals("hi there", call(c, "ping", "hi there"));
-            assertEquals("echo me", call(c, "ECHO", "echo me"));
-            assertEquals("(nil)", call(c, "GET", "k"));
-            assertEquals("+OK", call(c, "SET", "k", "v1"));
-            assertEquals("v1", call(c, "get", "k"));
-            assertEquals("+OK", call(c, "SeT", "k", "a value with spaces\r\nand CRLF"));
-            assertEquals("a value with spaces\r\nand CRLF", call(c, "GET", "k"));
-            assertEquals("+OK", call(c, "SET", "", "empty key"));
-            assertEquals("empty key", call(c, "GET", ""));
-            assertEquals(":2", call(c, "EXISTS", "k", "", "missing"));
-            assertEquals(":3", call(c, "EXISTS", "k", "k", ""));
-            assertEquals(":1", call(c, "INCR", "n"));
-            assertEquals(":2", call(c, "INCR", "n"));
-            assertEquals("2", call(c, "GET", "n"));
-            assertEquals("+OK", call(c, "SET", "m", "-10"));
-            assertEquals(":-9", call(c, "INCR", "m"));
-            assertEquals("+OK", call(c, "SET", "big", Long.toString(Long.MAX_VALUE)));
-            assertEquals("-ERR increment or decrement would overflow", call(c, "INCR", "big"));
-            assertEquals("-ERR value is not an integer or out of range", call(c, "INCR", "k"));
-            assertEquals(":2", call(c, "DEL", "k", "n", "missing"));
-            assertEquals(":0", call(c, "EXISTS", "k", "n"));
-            assertEquals("[]", call(c, "COMMAND", "DOCS"));
-            assertEquals("[appendonly, no]", call(c, "CONFIG", "GET", "appendonly"));
+            assertEquals("+PONG", Resp.call(c, "PING"));
+            assertEquals("hi there", Resp.call(c, "ping", "hi there"));
+            assertEquals("echo me", Resp.call(c, "ECHO", "echo me"));
+            assertEquals("(nil)", Resp.call(c, "GET", "k"));
+            assertEquals("+OK", Resp.call(c, "SET", "k", "v1"));
+            assertEquals("v1", Resp.call(c, "get", "k"));
+            assertEquals("+OK", Resp.call(c, "SeT", "k", "a value with spaces\r\nand CRLF"));
+            assertEquals("a value with spaces\r\nand CRLF", Resp.call(c, "GET", "k"));
+            assertEquals("+OK", Resp.call(c, "SET", "", "empty key"));
+            assertEquals("empty key", Resp.call(c, "GET", ""));
+            assertEquals(":2", Resp.call(c, "EXISTS", "k", "", "missing"));
+            assertEquals(":3", Resp.call(c, "EXISTS", "k", "k", ""));
+            assertEquals(":1", Resp.call(c, "INCR", "n"));
+            assertEquals(":2", Resp.call(c, "INCR", "n"));
+            assertEquals("2", Resp.call(c, "GET", "n"));
+            assertEquals("+OK", Resp.call(c, "SET", "m", "-10"));
+            assertEquals(":-9", Resp.call(c, "INCR", "m"));
+            assertEquals("+OK", Resp.call(c, "SET", "big", Long.toString(Long.MAX_VALUE)));
+            assertEquals("-ERR increment or decrement would overflow", Resp.call(c, "INCR", "big"));
+            assertEquals("-ERR value is not an integer or out of range", Resp.call(c, "INCR", "k"));
+            assertEquals(":2", Resp.call(c, "DEL", "k", "n", "missing"));
+            assertEquals(":0", Resp.call(c, "EXISTS", "k", "n"));
+            assertEquals("[]", Resp.call(c, "COMMAND", "DOCS"));
+            assertEquals("[appendonly, no]", Resp.call(c, "CONFIG", "GET", "appendonly"));
         }
     }
 
     @Test
     void badCommandsGetErrorsAndTheConnectionGoesOn() throws IOException {
         try (RawClient c = new RawClient(server.port())) {
-            assertEquals("-ERR unknown command 'flushall'", call(c, "FLUSHALL"));
-            assertEquals("-ERR unknown command 'x?y'", call(c, "x\ny"));
-            assertEquals("-ERR wrong number of arguments for 'get' command", call(c, "GET"));
-            assertEquals("-ERR wrong number of arguments for 'set' command", call(c, "set", "k"));
-            assertEquals("-ERR syntax error", call(c, "SET", "k", "v", "EX", "10"));
-            assertEquals("-ERR key too long (limit 64 bytes)", call(c, "SET", "k".repeat(65), "v"));
-            assertEquals("-ERR value too long (limit 512 bytes)", call(c, "SET", "k", "v".repeat(513)));
-            assertEquals("(nil)", call(c, "GET", "k".repeat(65)));
-            assertEquals("+PONG", call(c, "PING"));
+            assertEquals("-ERR unknown command 'flushall'", Resp.call(c, "FLUSHALL"));
+            assertEquals("-ERR unknown command 'x?y'", Resp.call(c, "x\ny"));
+            assertEquals("-ERR wrong number of arguments for 'get' command", Resp.call(c, "GET"));
+            assertEquals("-ERR wrong number of arguments for 'set' command", Resp.call(c, "set", "k"));
+            assertEquals("-ERR syntax error", Resp.call(c, "SET", "k", "v", "EX", "10"));
+            assertEquals("-ERR key too long (limit 64 bytes)", Resp.call(c, "SET", "k".repeat(65), "v"));
+            assertEquals("-ERR value too long (limit 512 bytes)", Resp.call(c, "SET", "k", "v".repeat(513)));
+            assertEquals("(nil)", Resp.call(c, "GET", "k".repeat(65)));
+            assertEquals("+PONG", Resp.call(c, "PING"));
         }
     }
 
@@ -182,17 +134,17 @@ class RespServerTest {
     @Test
     void anAbsurdBulkLengthClosesOnlyThatConnection() throws IOException {
         try (RawClient bad = new RawClient(server.port()); RawClient good = new RawClient(server.port())) {
-            assertEquals("+OK", call(good, "SET", "still", "here"));
+            assertEquals("+OK", Resp.call(good, "SET", "still", "here"));
             bad.send("*2\r\n$3\r\nGET\r\n$99999999999\r\n");
             assertEquals("-ERR Protocol error: invalid bulk length", reply(bad));
             bad.expectEnd();
-            assertEquals("here", call(good, "GET", "still"));
+            assertEquals("here", Resp.call(good, "GET", "still"));
         }
         try (RawClient bad = new RawClient(server.port()); RawClient good = new RawClient(server.port())) {
             bad.send("*99999999999\r\n");
             assertEquals("-ERR Protocol error: too many arguments (limit 1024)", reply(bad));
             bad.expectEnd();
-            assertEquals("+PONG", call(good, "PING"));
+            assertEquals("+PONG", Resp.call(good, "PING"));
         }
     }
 
@@ -221,7 +173,7 @@ class RespServerTest {
             assertEquals("-ERR Protocol error: request too large (limit 16384 bytes)", reply(bad));
             bad.expectEnd();
             String fits = "y".repeat(16_000);
-            assertEquals(fits, call(good, "ECHO", fits));
+            assertEquals(fits, Resp.call(good, "ECHO", fits));
         }
     }
 
@@ -234,8 +186,7 @@ class RespServerTest {
         }
     }
 
-    @ParameterizedTest
-    @MethodSource("org.ioatom.samples.EchoServerTest#kinds")
+    @EveryBackend
     void worksOnEveryBackend(PollerKind kind) throws IOException {
         SampleServer s = new RespServer(Settings.loopback(kind, 0), 100).start();
         try (RawClient c = new RawClient(s.port())) {
@@ -251,7 +202,8 @@ class RespServerTest {
 
     @Test
     void redisCliTalksToIt() throws Exception {
-        Assumptions.assumeTrue(onPath("redis-cli"), "redis-cli is not on PATH (apt-get install redis-tools)");
+        Assumptions.assumeTrue(Executables.onPath("redis-cli") != null,
+                "redis-cli is not on PATH (apt-get install redis-tools)");
         String port = Integer.toString(server.port());
         assertEquals("PONG", run("redis-cli", "-p", port, "ping"));
         assertEquals("OK", run("redis-cli", "-p", port, "set", "cli-key", "cli value"));
@@ -262,67 +214,11 @@ class RespServerTest {
         assertTrue(run("redis-cli", "-p", port, "nosuchcommand").startsWith("ERR unknown command"));
     }
 
-    static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
-            if (new java.io.File(dir, tool).canExecute()) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     private static String run(String... cmd) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertTrue(p.waitFor(20, TimeUnit.SECONDS), "redis-cli did not finish");
         assertEquals(0, p.exitValue(), String.join(" ", cmd) + ": " + out);
         return out;
-    }
-
-    @Test
-    void storeAgreesWithAHashMapThroughRandomSetsAndDeletes() {
-        try (Arena arena = Arena.ofConfined()) {
-            KeyValueStore store = new KeyValueStore(arena, 300);
-            MemorySegment buf = arena.allocate(64);
-            Map<String, String> model = new HashMap<>();
-            Random random = new Random(7);
-            for (int i = 0; i < 50_000; i++) {
-                String key = "k" + random.nextInt(400);
-                int keyLength = put(buf, 0, key);
-                if (random.nextInt(3) == 0) {
-                    assertEquals(model.remove(key) != null, store.delete(buf, 0, keyLength), key);
-                } else {
-                    String value = "v" + i;
-                    int slot = store.findOrAdd(buf, 0, keyLength);
-                    if (slot < 0) {
-                        assertEquals(300, model.size(), "full only at the limit");
-                        assertTrue(!model.containsKey(key));
-                        continue;
-                    }
-                    int valueLength = put(buf, 32, value);
-                    store.setValue(slot, buf, 32, valueLength);
-                    model.put(key, value);
-                }
-                assertEquals(model.size(), store.size());
-            }
-            for (int k = 0; k < 400; k++) {
-                String key = "k" + k;
-                int keyLength = put(buf, 0, key);
-                int slot = store.find(buf, 0, keyLength);
-                String expected = model.get(key);
-                if (expected == null) {
-                    assertEquals(-1, slot, key);
-                } else {
-                    assertTrue(slot >= 0, key);
-                    assertEquals(expected, Ascii.text(store.memory(), store.valueOffset(slot), store.valueLength(slot)));
-                }
-            }
-        }
-    }
-
-    private static int put(MemorySegment buf, long at, String s) {
-        byte[] b = s.getBytes(StandardCharsets.US_ASCII);
-        MemorySegment.copy(b, 0, buf, ValueLayout.JAVA_BYTE, at, b.length);
-        return b.length;
     }
 }

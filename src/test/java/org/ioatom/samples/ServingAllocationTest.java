@@ -7,16 +7,16 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
-import org.ioatom.PollerKind;
-import org.ioatom.samples.server.SampleServer;
-import org.ioatom.samples.server.Settings;
 import org.ioatom.testing.JitMode;
-import org.ioatom.testing.Kinds;
+import org.ioatom.samples.server.Settings;
+import org.ioatom.samples.server.SampleServer;
+import org.ioatom.PollerKind;
+import org.ioatom.testing.EveryBackend;
+import org.ioatom.testing.Http;
+import org.ioatom.testing.RawClient;
+import org.ioatom.testing.Resp;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Once warm, the servers' event loop threads allocate nothing while serving: the loop thread's
@@ -41,10 +41,6 @@ class ServingAllocationTest {
 
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-
-    static Stream<PollerKind> kinds() {
-        return Kinds.available();
-    }
 
     @FunctionalInterface
     interface Batch {
@@ -72,8 +68,7 @@ class ServingAllocationTest {
                 + WINDOW + " batches, window after window: " + windows);
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void echoServingAllocatesNothing(PollerKind kind) throws IOException {
         SampleServer s = new EchoServer(Settings.loopback(kind, 0)).start();
         try (RawClient c = new RawClient(s.port())) {
@@ -87,18 +82,17 @@ class ServingAllocationTest {
         }
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void respServingAllocatesNothing(PollerKind kind) throws IOException {
         SampleServer s = new RespServer(Settings.loopback(kind, 0), 1000).start();
         try (RawClient c = new RawClient(s.port())) {
-            byte[] batch = (RespServerTest.command("SET", "key", "value") + RespServerTest.command("GET", "key")
-                    + RespServerTest.command("DEL", "other") + RespServerTest.command("INCR", "n") + "PING\r\n")
+            byte[] batch = (Resp.command("SET", "key", "value") + Resp.command("GET", "key")
+                    + Resp.command("DEL", "other") + Resp.command("INCR", "n") + "PING\r\n")
                     .repeat(10).getBytes(StandardCharsets.ISO_8859_1);
             assertEventuallyAllocatesNothing(s, () -> {
                 c.send(batch);
                 for (int i = 0; i < 50; i++) {
-                    RespServerTest.reply(c);
+                    Resp.reply(c);
                 }
             });
         } finally {
@@ -106,8 +100,7 @@ class ServingAllocationTest {
         }
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void httpServingAllocatesNothing(PollerKind kind) throws IOException {
         SampleServer s = new HttpServer(Settings.loopback(kind, 0)).start();
         try (RawClient c = new RawClient(s.port())) {
@@ -116,7 +109,7 @@ class ServingAllocationTest {
             assertEventuallyAllocatesNothing(s, () -> {
                 c.send(batch);
                 for (int i = 0; i < 20; i++) {
-                    HttpServerTest.response(c);
+                    Http.response(c);
                 }
             });
         } finally {

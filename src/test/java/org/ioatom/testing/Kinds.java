@@ -6,7 +6,7 @@ import java.util.stream.Stream;
 import org.ioatom.PollerKind;
 
 /**
- * The concrete poller kinds this machine offers: the parameter source of every behaviour suite.
+ * The concrete poller kinds this machine offers: what {@link EveryBackend} runs a test on.
  * On Linux that includes kqueue, run over the epoll-based emulation that {@link KqueueEmulation}
  * builds before anything asks (unless gcc is missing, which it prints).
  *

@@ -55,7 +55,7 @@ public final class KqueueEmulation {
             return "left out (-Dioatom.test.kqueue=off)";
         }
         String abi = System.getProperty(KqueueAbi.ABI_PROPERTY, "freebsd").trim().toLowerCase(java.util.Locale.ROOT);
-        Path gcc = onPath("gcc");
+        Path gcc = Executables.onPath("gcc");
         if (gcc == null) {
             return "not tested in this run: gcc is not installed, so the emulation cannot be built";
         }
@@ -95,15 +95,5 @@ public final class KqueueEmulation {
             Thread.currentThread().interrupt();
             return "not tested in this run: interrupted while building the emulation";
         }
-    }
-
-    private static Path onPath(String name) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
-            Path candidate = Path.of(dir.isEmpty() ? "." : dir, name);
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                return candidate;
-            }
-        }
-        return null;
     }
 }

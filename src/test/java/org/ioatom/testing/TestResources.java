@@ -1,9 +1,13 @@
 package org.ioatom.testing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import org.ioatom.IoAtom;
 import org.ioatom.IoException;
 import org.ioatom.IoSocket;
 import org.ioatom.Poller;
@@ -35,6 +39,19 @@ public final class TestResources implements AutoCloseable {
         return c;
     }
 
+    /** Asserts that {@code poller} still works: a fresh atom on a new pipe gets its one event. */
+    public void assertUsable(Poller poller) throws IOException {
+        TestPipe p = pipe();
+        MemorySegment s = AppStruct.allocate(arena, 99, p.readFd());
+        poller.add(s, AppStruct.IO, IoAtom.READ, (owner, events) -> AppStruct.record(owner, events));
+        p.write(1);
+        assertEquals(1, poller.await(5000), "the fresh atom is ready");
+        assertEquals(1, poller.dispatch());
+        assertEquals(1, AppStruct.calls(s));
+        assertEquals(IoAtom.READ, AppStruct.lastEvents(s));
+        poller.remove(s, AppStruct.IO);
+    }
+
     /** Closes socket {@code fd} after the test (unless {@link #forget forgotten}); returns it. */
     public int socket(int fd) {
         fds.add(fd);
@@ -47,9 +64,15 @@ public final class TestResources implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
+            try {
+                closeables.get(i).close();
+            } catch (IOException | RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IOException("closing " + closeables.get(i), e);
+            }
         }
         for (int fd : fds) {
             try {

@@ -10,11 +10,15 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Linux thread helpers for the fault tests, bound through the C library with FFM: the kernel
  * id of the calling thread, directed signals, and /proc views of threads and descriptors.
  */
+// The library binds no thread calls, so the tests bind the two they need here; the test JVM
+// grants native access (--enable-native-access=ALL-UNNAMED in pom.xml).
+@SuppressWarnings("restricted")
 public final class Threads {
     private Threads() {}
 
@@ -27,6 +31,25 @@ public final class Threads {
 
     /** SIGPIPE on Linux (x86_64 and aarch64). */
     public static final int SIGPIPE = 13;
+
+    /** A thread body that may throw anything. */
+    public interface Body {
+        void run() throws Exception;
+    }
+
+    /** Starts {@code body} on a new daemon thread {@code name}; what it throws lands in {@code failure}. */
+    public static Thread start(String name, AtomicReference<Throwable> failure, Body body) {
+        Thread t = new Thread(() -> {
+            try {
+                body.run();
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        }, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
 
     /** @return the kernel thread id of the calling thread */
     public static int gettid() {
@@ -91,6 +114,26 @@ public final class Threads {
             throw new IllegalStateException(e);
         }
         return out;
+    }
+
+    /**
+     * How many more descriptors this process may open, keeping {@code margin} in reserve: the soft
+     * RLIMIT_NOFILE (which the JVM raises to the hard limit at start) minus those open now. Tests
+     * that need thousands of descriptors size themselves with it instead of assuming a limit.
+     */
+    public static int descriptorsLeft(int margin) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max open files")) {
+                    String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+                    long limit = soft.equals("unlimited") ? Integer.MAX_VALUE : Long.parseLong(soft);
+                    return (int) Math.max(0, Math.min(Integer.MAX_VALUE, limit - openFds().size() - margin));
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        throw new IllegalStateException("no 'Max open files' line in /proc/self/limits");
     }
 
     /** @return the descriptors in {@code after} that were not in {@code before} (same number and target) */

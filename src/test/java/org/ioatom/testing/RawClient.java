@@ -1,4 +1,4 @@
-package org.ioatom.samples;
+package org.ioatom.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -12,15 +12,19 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 
-/** A blocking loopback client for tests: every read gives up after 10 s. */
-final class RawClient implements AutoCloseable {
-    static final int TIMEOUT_MS = 10_000;
+/**
+ * A blocking loopback client for the sample servers' tests: every read gives up after 10 s.
+ * {@link Resp} and {@link Http} read replies through it.
+ */
+public final class RawClient implements AutoCloseable {
+    public static final int TIMEOUT_MS = 10_000;
 
-    final Socket socket;
+    /** The underlying socket, for tests that need its streams or options. */
+    public final Socket socket;
     private final InputStream in;
     private final OutputStream out;
 
-    RawClient(int port) throws IOException {
+    public RawClient(int port) throws IOException {
         socket = new Socket();
         socket.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MS);
         socket.setSoTimeout(TIMEOUT_MS);
@@ -29,23 +33,23 @@ final class RawClient implements AutoCloseable {
         out = socket.getOutputStream();
     }
 
-    RawClient send(String text) throws IOException {
+    public RawClient send(String text) throws IOException {
         return send(text.getBytes(StandardCharsets.ISO_8859_1));
     }
 
-    RawClient send(byte[] bytes) throws IOException {
+    public RawClient send(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
         return this;
     }
 
     /** Reads one byte; -1 at end of stream. */
-    int read() throws IOException {
+    public int read() throws IOException {
         return in.read();
     }
 
     /** Reads a line ending in CRLF (returned without it). */
-    String line() throws IOException {
+    public String line() throws IOException {
         StringBuilder sb = new StringBuilder();
         while (true) {
             int b = in.read();
@@ -60,7 +64,7 @@ final class RawClient implements AutoCloseable {
         }
     }
 
-    byte[] bytes(int n) throws IOException {
+    public byte[] bytes(int n) throws IOException {
         byte[] b = in.readNBytes(n);
         if (b.length != n) {
             throw new EOFException("end of stream after " + b.length + " of " + n + " bytes");
@@ -68,19 +72,19 @@ final class RawClient implements AutoCloseable {
         return b;
     }
 
-    String text(int n) throws IOException {
+    public String text(int n) throws IOException {
         return new String(bytes(n), StandardCharsets.ISO_8859_1);
     }
 
     /** Reads everything until the server closes (at most 10 s without data). */
-    String rest() throws IOException {
+    public String rest() throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         in.transferTo(b);
         return b.toString(StandardCharsets.ISO_8859_1);
     }
 
     /** Asserts that the server closes the connection next (nothing more arrives). */
-    void expectEnd() throws IOException {
+    public void expectEnd() throws IOException {
         try {
             assertEquals(-1, in.read(), "expected the server to close the connection");
         } catch (SocketTimeoutException e) {
@@ -88,7 +92,7 @@ final class RawClient implements AutoCloseable {
         }
     }
 
-    void shutdownOutput() throws IOException {
+    public void shutdownOutput() throws IOException {
         socket.shutdownOutput();
     }
 
