@@ -1,0 +1,290 @@
+package org.ioatom.internal;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The poller's timers: a 4-ary min-heap of deadlines over a fixed table of entries, all arrays
+ * reserved at open, so scheduling, cancelling and expiring allocate nothing.
+ *
+ * <p>The app's timer struct ({@link #LAYOUT}, embedded like an atom) holds the deadline, the
+ * entry it occupies (+1, so zeroed memory means "not scheduled") and the id of the poller that
+ * holds it. Entries never move; the heap moves entry numbers, so a sift touches only these
+ * arrays, never the app's memory. Equal deadlines run in the order they were scheduled.
+ *
+ * <p>Cost: schedule, reschedule, cancel and expiry are O(log n) (log base 4: about 10 levels at
+ * a million timers); the next deadline is O(1).
+ *
+ * @param <H> the handler type (the poller's public {@code TimerHandler})
+ */
+public final class TimerQueue<H> {
+    /** The struct apps embed: deadline (ns), entry+1, poller id. */
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+            ValueLayout.JAVA_LONG.withName("deadline"),
+            ValueLayout.JAVA_INT.withName("entry"),
+            ValueLayout.JAVA_INT.withName("poller"));
+    /** Offset of the deadline in {@link #LAYOUT}. */
+    public static final long DEADLINE = 0;
+    /** Offset of entry+1 in {@link #LAYOUT}. */
+    public static final long ENTRY = 8;
+    /** Offset of the poller id in {@link #LAYOUT}. */
+    public static final long POLLER = 12;
+
+    private static final int ARITY = 4;
+    private static final System.Logger LOG = System.getLogger("org.ioatom");
+
+    private final int pollerId;
+    // Per entry (stable index, from the free stack).
+    private final MemorySegment[] owners;
+    private final long[] offsets;
+    /** owner.address() + offset of each entry: tells the struct an entry belongs to. */
+    private final long[] addresses;
+    private final Object[] handlers;
+    /** Heap position of each entry, -1 when free. */
+    private final int[] positions;
+    private final int[] free;
+    private int freeTop;
+    // Per heap position.
+    private final int[] heap;
+    private final long[] keys;
+    private final long[] order;
+    private int size;
+    private long nextOrder;
+
+    private MemorySegment firedOwner;
+    private H firedHandler;
+
+    /**
+     * Reserves room for {@code capacity} scheduled timers.
+     *
+     * @param pollerId the id written into scheduled structs (never 0)
+     * @param capacity the most timers scheduled at once
+     */
+    public TimerQueue(int pollerId, int capacity) {
+        this.pollerId = pollerId;
+        owners = new MemorySegment[capacity];
+        offsets = new long[capacity];
+        addresses = new long[capacity];
+        handlers = new Object[capacity];
+        positions = new int[capacity];
+        free = new int[capacity];
+        for (int i = 0; i < capacity; i++) {
+            free[i] = capacity - 1 - i;
+            positions[i] = -1;
+        }
+        freeTop = capacity;
+        heap = new int[capacity];
+        keys = new long[capacity];
+        order = new long[capacity];
+    }
+
+    /** {@return how many timers are scheduled} */
+    public int size() {
+        return size;
+    }
+
+    /** {@return the most timers that can be scheduled at once} */
+    public int capacity() {
+        return heap.length;
+    }
+
+    /** {@return the earliest deadline, or {@link Long#MAX_VALUE} when none is scheduled} */
+    public long nextDeadline() {
+        return size == 0 ? Long.MAX_VALUE : keys[0];
+    }
+
+    /**
+     * Schedules the timer at {@code offset} of {@code owner}, or moves it if this queue holds it.
+     *
+     * @throws IllegalStateException if another poller holds it, or every entry is in use
+     */
+    public void schedule(MemorySegment owner, long offset, long deadline, H handler) {
+        int holder = owner.get(ValueLayout.JAVA_INT, offset + POLLER);
+        if (holder != 0) {
+            int e = entryOf(owner, offset, holder);
+            owner.set(ValueLayout.JAVA_LONG, offset + DEADLINE, deadline);
+            owners[e] = owner;
+            handlers[e] = handler;
+            int at = positions[e];
+            keys[at] = deadline;
+            order[at] = nextOrder++;
+            if (!siftUp(at)) {
+                siftDown(at);
+            }
+            return;
+        }
+        if (freeTop == 0) {
+            throw new IllegalStateException("timer capacity " + capacity() + " reached: cancel timers or open the "
+                    + "poller with a larger timer capacity");
+        }
+        // Write the struct first: a closed arena throws here, before anything changed.
+        owner.set(ValueLayout.JAVA_LONG, offset + DEADLINE, deadline);
+        int e = free[--freeTop];
+        owner.set(ValueLayout.JAVA_INT, offset + ENTRY, e + 1);
+        owner.set(ValueLayout.JAVA_INT, offset + POLLER, pollerId);
+        owners[e] = owner;
+        offsets[e] = offset;
+        addresses[e] = owner.address() + offset;
+        handlers[e] = handler;
+        int at = size++;
+        heap[at] = e;
+        keys[at] = deadline;
+        order[at] = nextOrder++;
+        positions[e] = at;
+        siftUp(at);
+    }
+
+    /**
+     * Cancels the timer at {@code offset} of {@code owner}.
+     *
+     * @return true if it was scheduled here, false if it was not scheduled
+     * @throws IllegalStateException if another poller holds it
+     */
+    public boolean cancel(MemorySegment owner, long offset) {
+        int holder = owner.get(ValueLayout.JAVA_INT, offset + POLLER);
+        if (holder == 0) {
+            return false;
+        }
+        int e = entryOf(owner, offset, holder);
+        owner.set(ValueLayout.JAVA_INT, offset + ENTRY, 0);
+        owner.set(ValueLayout.JAVA_INT, offset + POLLER, 0);
+        unlink(e);
+        return true;
+    }
+
+    /**
+     * Takes the earliest timer if its deadline is at or before {@code now}: unscheduled, its
+     * owner and handler in {@link #firedOwner()} and {@link #firedHandler()}. A timer whose
+     * memory was freed (its arena closed) is dropped with a warning and the next one is tried.
+     *
+     * @return whether a timer was taken
+     */
+    @SuppressWarnings("unchecked")
+    public boolean pollDue(long now) {
+        while (size > 0 && keys[0] <= now) {
+            int e = heap[0];
+            MemorySegment owner = owners[e];
+            long offset = offsets[e];
+            H handler = (H) handlers[e];
+            unlink(e);
+            if (!owner.scope().isAlive()) {
+                LOG.log(System.Logger.Level.WARNING, "dropped a timer whose memory was freed before it ran"
+                        + " (cancel timers before closing their arena)");
+                continue;
+            }
+            owner.set(ValueLayout.JAVA_INT, offset + ENTRY, 0);
+            owner.set(ValueLayout.JAVA_INT, offset + POLLER, 0);
+            firedOwner = owner;
+            firedHandler = handler;
+            return true;
+        }
+        return false;
+    }
+
+    /** {@return the owner of the timer {@link #pollDue} took last} */
+    public MemorySegment firedOwner() {
+        return firedOwner;
+    }
+
+    /** {@return the handler of the timer {@link #pollDue} took last} */
+    public H firedHandler() {
+        return firedHandler;
+    }
+
+    /** Forgets every timer without touching the app's memory (the poller is closing). */
+    public void clear() {
+        while (size > 0) {
+            unlink(heap[0]);
+        }
+        firedOwner = null;
+        firedHandler = null;
+    }
+
+    private int entryOf(MemorySegment owner, long offset, int holder) {
+        if (holder != pollerId) {
+            throw new IllegalStateException("timer is scheduled with another poller; cancel it there first");
+        }
+        int e = owner.get(ValueLayout.JAVA_INT, offset + ENTRY) - 1;
+        if (e < 0 || e >= positions.length || positions[e] < 0 || addresses[e] != owner.address() + offset) {
+            throw new IllegalStateException("timer memory does not match what was scheduled: it was overwritten"
+                    + " or copied while scheduled");
+        }
+        return e;
+    }
+
+    /** Removes entry {@code e} from the heap and frees it. */
+    private void unlink(int e) {
+        int at = positions[e];
+        int last = --size;
+        if (at != last) {
+            move(last, at);
+            if (!siftUp(at)) {
+                siftDown(at);
+            }
+        }
+        positions[e] = -1;
+        owners[e] = null;
+        handlers[e] = null;
+        free[freeTop++] = e;
+    }
+
+    private boolean before(int i, int j) {
+        return keys[i] < keys[j] || (keys[i] == keys[j] && order[i] < order[j]);
+    }
+
+    private void move(int from, int to) {
+        int e = heap[from];
+        heap[to] = e;
+        keys[to] = keys[from];
+        order[to] = order[from];
+        positions[e] = to;
+    }
+
+    private void swap(int i, int j) {
+        int e = heap[i];
+        long k = keys[i];
+        long o = order[i];
+        move(j, i);
+        heap[j] = e;
+        keys[j] = k;
+        order[j] = o;
+        positions[e] = j;
+    }
+
+    /** @return whether the element moved */
+    private boolean siftUp(int at) {
+        int start = at;
+        while (at > 0) {
+            int parent = (at - 1) / ARITY;
+            if (!before(at, parent)) {
+                break;
+            }
+            swap(at, parent);
+            at = parent;
+        }
+        return at != start;
+    }
+
+    private void siftDown(int at) {
+        while (true) {
+            int first = at * ARITY + 1;
+            if (first >= size) {
+                return;
+            }
+            int best = first;
+            int end = Math.min(first + ARITY, size);
+            for (int c = first + 1; c < end; c++) {
+                if (before(c, best)) {
+                    best = c;
+                }
+            }
+            if (!before(best, at)) {
+                return;
+            }
+            swap(at, best);
+            at = best;
+        }
+    }
+}
