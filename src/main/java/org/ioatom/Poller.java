@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.ioatom.internal.EventSource;
 import org.ioatom.internal.Ownership;
@@ -359,7 +360,7 @@ public final class Poller implements AutoCloseable {
         // Keeps the app's live entries: drops stale ones (a backend that defers deregistration,
         // like kqueue, can still report an atom removed before this wait) and those of paused
         // atoms (a hang-up or an error is reported whatever the interest).
-        int kept = source.await(timeoutMillis);
+        int kept = source.await(timeoutMillis < 0 ? -1 : TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
         if (ownership.isClosed()) {
             // Closed by another thread during the wait: the batch is not for anyone any more.
             ready.clear();

@@ -91,10 +91,11 @@ public abstract class Backend {
     /**
      * Waits for events and appends them to {@link #ready()} (which the caller cleared).
      *
-     * @param timeoutMillis negative for no limit, 0 to return at once
-     * @throws SyscallException if the wait fails; EINTR is not a failure (returns with no events)
+     * @param timeoutNanos negative for no limit, 0 to return at once; never returns early but on
+     *                     an event, a wake-up or EINTR (which returns with no events)
+     * @throws SyscallException if the wait fails
      */
-    public abstract void await(int timeoutMillis) throws SyscallException;
+    public abstract void await(long timeoutNanos) throws SyscallException;
 
     /** Releases OS resources (not the arena, which the poller closes). */
     public abstract void close();

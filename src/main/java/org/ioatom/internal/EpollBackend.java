@@ -41,6 +41,13 @@ public final class EpollBackend extends Backend {
     private final int epfd;
     private final MemorySegment eventArray;
     private final MemorySegment ctlEvent;
+    /** The wait's timeout for epoll_pwait2. */
+    private final MemorySegment timeout;
+    /**
+     * Whether epoll_pwait2 (nanosecond timeouts, Linux 5.11) works here; cleared for good by
+     * the first ENOSYS or EPERM, after which waits use epoll_pwait's milliseconds, rounded up.
+     */
+    private static volatile boolean pwait2 = true;
     private final int batch;
 
     /**
@@ -55,6 +62,7 @@ public final class EpollBackend extends Backend {
         batch = ready.capacity();
         eventArray = arena.allocate(EVENT_SIZE * batch, 8);
         ctlEvent = arena.allocate(EVENT_SIZE, 8);
+        timeout = arena.allocate(Timeouts.LAYOUT);
         int fd = Syscalls.epoll_create1(EPOLL_CLOEXEC);
         if (fd < 0) {
             throw new SyscallException("epoll_create1", null, -1, -fd);
@@ -103,13 +111,23 @@ public final class EpollBackend extends Backend {
     }
 
     @Override
-    public void await(int timeoutMillis) throws SyscallException {
-        int n = Syscalls.epoll_pwait(epfd, eventArray, batch, timeoutMillis, MemorySegment.NULL);
+    public void await(long timeoutNanos) throws SyscallException {
+        int n;
+        if (pwait2) {
+            n = Syscalls.epoll_pwait2(epfd, eventArray, batch, Timeouts.nanos(timeout, timeoutNanos), MemorySegment.NULL);
+            if (n == -Errno.ENOSYS || n == -Errno.EPERM) {
+                // Before Linux 5.11, or refused by a seccomp filter that predates it: whole milliseconds.
+                pwait2 = false;
+                n = Syscalls.epoll_pwait(epfd, eventArray, batch, Timeouts.millisRoundedUp(timeoutNanos), MemorySegment.NULL);
+            }
+        } else {
+            n = Syscalls.epoll_pwait(epfd, eventArray, batch, Timeouts.millisRoundedUp(timeoutNanos), MemorySegment.NULL);
+        }
         if (n < 0) {
             if (n == -Errno.EINTR) {
                 return;
             }
-            throw new SyscallException("epoll_pwait", null, epfd, -n);
+            throw new SyscallException(pwait2 ? "epoll_pwait2" : "epoll_pwait", null, epfd, -n);
         }
         for (int i = 0; i < n; i++) {
             long base = i * EVENT_SIZE;

@@ -145,14 +145,14 @@ public final class EventSource<H> {
      * Waits and leaves in {@link #ready()} only the entries of live, unpaused registrations
      * ({@link SlotTable#keep}); the wake-up descriptor's entry is consumed here.
      *
-     * @param timeoutMillis negative for no limit
+     * @param timeoutNanos negative for no limit
      * @return the entries kept
      * @throws SyscallException if the wait fails
      */
-    public int await(long timeoutMillis) throws SyscallException {
+    public int await(long timeoutNanos) throws SyscallException {
         ReadyBatch ready = backend.ready();
         ready.clear();
-        backend.await(timeoutMillis < 0 ? -1 : (int) Math.min(timeoutMillis, Integer.MAX_VALUE));
+        backend.await(timeoutNanos);
         if (ready.retain(slots, slots.reservedSlot())) {
             synchronized (wakeLock) {
                 if (!wakerClosed) {

@@ -355,7 +355,7 @@ public final class KqueueBackend extends Backend {
     }
 
     @Override
-    public void await(int timeoutMillis) throws SyscallException {
+    public void await(long timeoutNanos) throws SyscallException {
         if (++wait == 0) {
             Arrays.fill(seenWait, 0);
             wait = 1;
@@ -365,13 +365,13 @@ public final class KqueueBackend extends Backend {
             reportFailures(eventCapacity - MAX_CHANGES);
             room -= ready.count();
             if (ready.count() > 0) {
-                timeoutMillis = 0;
+                timeoutNanos = 0;
             }
         }
         MemorySegment ts = MemorySegment.NULL;
-        if (timeoutMillis >= 0) {
-            timeout.set(ValueLayout.JAVA_LONG, TV_SEC_OFFSET, timeoutMillis / 1000);
-            timeout.set(ValueLayout.JAVA_LONG, TV_NSEC_OFFSET, (timeoutMillis % 1000) * 1_000_000L);
+        if (timeoutNanos >= 0) {
+            timeout.set(ValueLayout.JAVA_LONG, TV_SEC_OFFSET, timeoutNanos / 1_000_000_000L);
+            timeout.set(ValueLayout.JAVA_LONG, TV_NSEC_OFFSET, timeoutNanos % 1_000_000_000L);
             ts = timeout;
         }
         int n = nchanges;

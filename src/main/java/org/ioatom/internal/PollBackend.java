@@ -115,8 +115,8 @@ public final class PollBackend extends Backend {
     }
 
     @Override
-    public void await(int timeoutMillis) throws SyscallException {
-        int n = Syscalls.ppoll(pollfds, count, Timeouts.millis(timeout, timeoutMillis), MemorySegment.NULL);
+    public void await(long timeoutNanos) throws SyscallException {
+        int n = Syscalls.ppoll(pollfds, count, Timeouts.nanos(timeout, timeoutNanos), MemorySegment.NULL);
         if (n < 0) {
             if (n == -Errno.EINTR) {
                 return;

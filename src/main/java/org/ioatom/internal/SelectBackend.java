@@ -99,13 +99,13 @@ public final class SelectBackend extends Backend {
     }
 
     @Override
-    public void await(int timeoutMillis) throws SyscallException {
+    public void await(long timeoutNanos) throws SyscallException {
         int nfds = maxFd + 1;
         long used = ((long) nfds + 63) / 64 * 8;
         MemorySegment.copy(wantRead, 0, readySetRead, 0, used);
         MemorySegment.copy(wantWrite, 0, readySetWrite, 0, used);
         int n = Syscalls.pselect6(nfds, readySetRead, readySetWrite, MemorySegment.NULL,
-                Timeouts.millis(timeout, timeoutMillis), MemorySegment.NULL);
+                Timeouts.nanos(timeout, timeoutNanos), MemorySegment.NULL);
         if (n < 0) {
             if (n == -Errno.EINTR) {
                 return;

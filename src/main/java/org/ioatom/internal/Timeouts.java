@@ -13,18 +13,32 @@ final class Timeouts {
     static final MemoryLayout LAYOUT = Timespec.LAYOUT;
 
     /**
-     * Writes a timeout in milliseconds into {@code timespec}.
+     * Writes a timeout in nanoseconds into {@code timespec}.
      *
      * @param timespec a segment of {@link #LAYOUT}
-     * @param millis   negative for no limit
-     * @return {@code timespec}, or NULL (wait without limit) when {@code millis} is negative
+     * @param nanos    negative for no limit
+     * @return {@code timespec}, or NULL (wait without limit) when {@code nanos} is negative
      */
-    static MemorySegment millis(MemorySegment timespec, int millis) {
-        if (millis < 0) {
+    static MemorySegment nanos(MemorySegment timespec, long nanos) {
+        if (nanos < 0) {
             return MemorySegment.NULL;
         }
-        timespec.set(ValueLayout.JAVA_LONG, Timespec.TV_SEC_OFFSET, millis / 1000);
-        timespec.set(ValueLayout.JAVA_LONG, Timespec.TV_NSEC_OFFSET, (millis % 1000) * 1_000_000L);
+        timespec.set(ValueLayout.JAVA_LONG, Timespec.TV_SEC_OFFSET, nanos / 1_000_000_000L);
+        timespec.set(ValueLayout.JAVA_LONG, Timespec.TV_NSEC_OFFSET, nanos % 1_000_000_000L);
         return timespec;
+    }
+
+    /**
+     * A timeout in whole milliseconds for the calls that take no finer one, rounded up so that
+     * the wait never ends before the time asked.
+     *
+     * @param nanos negative for no limit
+     * @return -1 for no limit, else the milliseconds, at most {@link Integer#MAX_VALUE}
+     */
+    static int millisRoundedUp(long nanos) {
+        if (nanos < 0) {
+            return -1;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, (nanos + 999_999) / 1_000_000);
     }
 }
