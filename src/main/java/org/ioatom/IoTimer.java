@@ -3,6 +3,7 @@ package org.ioatom;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
+import java.util.Objects;
 import org.ioatom.internal.TimerQueue;
 
 /**
@@ -38,6 +39,25 @@ public final class IoTimer {
 
     /** {@code LAYOUT.byteSize()}. */
     public static final long SIZE = 16;
+
+    /** Rejects memory a timer cannot live in, before anything is written. */
+    static void checkMemory(MemorySegment owner, long offset) {
+        Objects.requireNonNull(owner, "owner");
+        if (!owner.isNative()) {
+            throw new IllegalArgumentException("timer memory must be native (allocated from an Arena), not a heap segment");
+        }
+        if (owner.isReadOnly()) {
+            throw new IllegalArgumentException("timer memory is read-only");
+        }
+        if (offset < 0 || offset > owner.byteSize() - SIZE) {
+            throw new IllegalArgumentException("a timer (" + SIZE + " bytes) at offset " + offset
+                    + " does not fit in a segment of " + owner.byteSize() + " bytes");
+        }
+        if (((owner.address() + offset) & 7) != 0) {
+            throw new IllegalArgumentException("timer at address 0x" + Long.toHexString(owner.address() + offset)
+                    + " is not 8-byte aligned");
+        }
+    }
 
     /**
      * Returns whether the timer at {@code offset} of {@code owner} is scheduled with a poller.

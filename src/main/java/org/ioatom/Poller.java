@@ -10,6 +10,7 @@ import org.ioatom.internal.EventSource;
 import org.ioatom.internal.Ownership;
 import org.ioatom.internal.ReadyBatch;
 import org.ioatom.internal.SlotTable;
+import org.ioatom.internal.TimerQueue;
 import org.ioatom.internal.sys.SyscallException;
 
 /**
@@ -100,8 +101,9 @@ public final class Poller implements AutoCloseable {
     /** {@code source}'s batch. */
     private final ReadyBatch ready;
     private final Ownership ownership;
+    private final Timers timers;
 
-    private Poller(PollerKind kind, int capacity) throws IoException {
+    private Poller(PollerKind kind, int capacity, int timerCapacity) throws IoException {
         this.kind = kind;
         int id;
         do {
@@ -116,6 +118,7 @@ public final class Poller implements AutoCloseable {
         }
         ready = source.ready();
         ownership = new Ownership(this::tearDown, source::wakeForClose);
+        timers = new Timers(ownership, new TimerQueue<>(id, timerCapacity));
         LOG.log(System.Logger.Level.DEBUG, "opened {0} poller #{1}, capacity {2}", source.name(), id, capacity);
     }
 
@@ -144,11 +147,31 @@ public final class Poller implements AutoCloseable {
      * @throws UnsupportedOperationException if the kind is not available here (the message says why)
      */
     public static Poller open(PollerKind kind, int capacity) throws IoException {
+        return open(kind, capacity, capacity);
+    }
+
+    /**
+     * Opens a poller of the given kind with room for {@code capacity} atoms and
+     * {@code timerCapacity} scheduled timers (see {@link Timers}).
+     *
+     * @param kind          the mechanism, or {@link PollerKind#ANY} for the best available
+     * @param capacity      how many atoms it can hold at once, 1 to {@link #MAX_CAPACITY}
+     * @param timerCapacity how many timers can be scheduled at once, 0 to {@link #MAX_CAPACITY}
+     * @return a new poller
+     * @throws IoException                   if the OS refuses
+     * @throws IllegalArgumentException      if a capacity is out of range
+     * @throws NullPointerException          if {@code kind} is null
+     * @throws UnsupportedOperationException if the kind is not available here (the message says why)
+     */
+    public static Poller open(PollerKind kind, int capacity, int timerCapacity) throws IoException {
         Objects.requireNonNull(kind, "kind");
         if (capacity < 1 || capacity > MAX_CAPACITY) {
             throw new IllegalArgumentException("capacity must be 1 to " + MAX_CAPACITY + ", got " + capacity);
         }
-        return new Poller(kind.resolve(), capacity);
+        if (timerCapacity < 0 || timerCapacity > MAX_CAPACITY) {
+            throw new IllegalArgumentException("timer capacity must be 0 to " + MAX_CAPACITY + ", got " + timerCapacity);
+        }
+        return new Poller(kind.resolve(), capacity, timerCapacity);
     }
 
     /** {@return the mechanism in use (never {@link PollerKind#ANY})} */
@@ -164,6 +187,19 @@ public final class Poller implements AutoCloseable {
     /** {@return how many atoms this poller can hold} */
     public int capacity() {
         return slots.capacity();
+    }
+
+    /** {@return this poller's timers} */
+    public Timers timers() {
+        return timers;
+    }
+
+    /**
+     * {@return the loop time: {@link System#nanoTime()} read once when the last {@link #await}
+     * returned (at open before the first)} Handlers of one dispatch all see the same value.
+     */
+    public long now() {
+        return timers.now;
     }
 
     /** {@return how many atoms are registered} */
@@ -332,12 +368,13 @@ public final class Poller implements AutoCloseable {
     }
 
     /**
-     * Waits until an atom has events, the timeout passes, or {@link #wakeup()} is called, and
-     * gathers the events for {@link #dispatch()}. If a previous batch is not fully dispatched
-     * (a handler threw), returns at once with what remains.
+     * Waits until an atom has events, a timer is due, the timeout passes, or {@link #wakeup()} is
+     * called, and gathers the events for {@link #dispatch()}. A signal (EINTR) does not end the
+     * wait early: it goes on for the time left. If a previous batch is not fully dispatched (a
+     * handler threw), returns at once with what remains.
      *
      * @param timeoutMillis the longest wait: negative for no limit, 0 to only look
-     * @return how many atoms have events: 0 after a timeout, a wake-up or an interrupted system call (EINTR)
+     * @return how many atoms have events plus how many timers are due: 0 after a timeout or a wake-up
      * @throws IoException           if the wait fails
      * @throws IllegalStateException if called from a handler, while another thread uses the poller, or
      *                               after close
@@ -354,19 +391,35 @@ public final class Poller implements AutoCloseable {
     }
 
     private int awaitHeld(long timeoutMillis) throws IOException {
+        long start = System.nanoTime();
         if (ready.remaining() > 0) {
-            return ready.remaining();
+            timers.now = start;
+            return ready.remaining() + timers.due();
         }
-        // Keeps the app's live entries: drops stale ones (a backend that defers deregistration,
-        // like kqueue, can still report an atom removed before this wait) and those of paused
-        // atoms (a hang-up or an error is reported whatever the interest).
-        int kept = source.await(timeoutMillis < 0 ? -1 : TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
-        if (ownership.isClosed()) {
-            // Closed by another thread during the wait: the batch is not for anyone any more.
-            ready.clear();
-            return 0;
+        // Deadlines compare as plain longs: System.nanoTime() is CLOCK_MONOTONIC here, time since boot.
+        // With a timer already due, the wait only looks (timeout 0), so I/O that is ready joins the batch.
+        long end = timers.nextDeadline() <= start ? start
+                : timeoutMillis < 0 ? Long.MAX_VALUE : start + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (true) {
+            long wakeAt = Math.min(timers.nextDeadline(), end);
+            long t = System.nanoTime();
+            // Keeps the app's live entries: drops stale ones (a backend that defers deregistration,
+            // like kqueue, can still report an atom removed before this wait) and those of paused
+            // atoms (a hang-up or an error is reported whatever the interest).
+            int kept = source.await(wakeAt == Long.MAX_VALUE ? -1 : Math.max(0, wakeAt - t));
+            long now = System.nanoTime();
+            timers.now = now;
+            if (ownership.isClosed()) {
+                // Closed by another thread during the wait: the batch is not for anyone any more.
+                ready.clear();
+                return 0;
+            }
+            int due = timers.nextDeadline() <= now ? timers.due() : 0;
+            if (kept > 0 || due > 0 || source.woken() || now >= end) {
+                return kept + due;
+            }
+            // EINTR, or only stale entries: wait again for the time left.
         }
-        return kept;
     }
 
     /**
@@ -382,6 +435,7 @@ public final class Poller implements AutoCloseable {
     public int dispatch() throws IOException {
         ownership.enterTop("dispatch", "dispatch() is not re-entrant: it was called from a handler");
         int calls = 0;
+        timers.dispatching = true;
         try {
             while (ready.remaining() > 0 && !ownership.isClosed()) {
                 int i = ready.next();
@@ -398,7 +452,9 @@ public final class Poller implements AutoCloseable {
                 calls++;
                 slots.handler(slot).onEvents(owner, ev);
             }
+            calls += timers.runDue();
         } finally {
+            timers.dispatching = false;
             ownership.exitTop();
         }
         return calls;
@@ -441,6 +497,7 @@ public final class Poller implements AutoCloseable {
             }
         }
         // From a handler too: after this, dispatch() reads only Java arrays.
+        timers.clear();
         source.close();
     }
 

@@ -78,7 +78,7 @@ class PollerTimerTest {
         long[] ranAt = new long[1];
         MemorySegment s = app(1);
         long deadline = System.nanoTime() + 20 * MS;
-        p.schedule(s, FIRST, deadline, owner -> ranAt[0] = System.nanoTime());
+        p.timers().schedule(s, FIRST, deadline, owner -> ranAt[0] = System.nanoTime());
         assertTrue(IoTimer.isScheduled(s, FIRST));
         assertEquals(deadline, IoTimer.deadline(s, FIRST));
         long start = System.nanoTime();
@@ -100,7 +100,7 @@ class PollerTimerTest {
         MemorySegment s = app(1);
         long before = System.nanoTime();
         long[] ranAt = new long[1];
-        p.scheduleAfter(s, FIRST, 20 * MS, owner -> ranAt[0] = System.nanoTime());
+        p.timers().scheduleAfter(s, FIRST, 20 * MS, owner -> ranAt[0] = System.nanoTime());
         assertTrue(IoTimer.deadline(s, FIRST) >= before + 20 * MS);
         loopUntil(p, () -> ranAt[0] != 0, 5000);
         assertTrue(ranAt[0] - before >= 20 * MS, "ran after " + (ranAt[0] - before) / 1000 + " us");
@@ -113,13 +113,13 @@ class PollerTimerTest {
         List<Long> order = new ArrayList<>();
         TimerHandler record = owner -> order.add(owner.get(ValueLayout.JAVA_LONG, ID));
         long base = System.nanoTime();
-        p.schedule(app(3), FIRST, base + 3 * MS, record);
-        p.schedule(app(1), FIRST, base + MS, record);
-        p.schedule(app(2), FIRST, base + 3 * MS, record);
-        p.schedule(app(0), FIRST, base, record);
+        p.timers().schedule(app(3), FIRST, base + 3 * MS, record);
+        p.timers().schedule(app(1), FIRST, base + MS, record);
+        p.timers().schedule(app(2), FIRST, base + 3 * MS, record);
+        p.timers().schedule(app(0), FIRST, base, record);
         loopUntil(p, () -> order.size() == 4, 5000);
         assertEquals(List.of(0L, 1L, 3L, 2L), order);
-        assertEquals(0, p.scheduledTimers());
+        assertEquals(0, p.timers().size());
     }
 
     @ParameterizedTest
@@ -130,17 +130,17 @@ class PollerTimerTest {
         MemorySegment b = app(2);
         List<Long> ran = new ArrayList<>();
         long due = System.nanoTime();
-        p.schedule(a, FIRST, due, owner -> {
+        p.timers().schedule(a, FIRST, due, owner -> {
             ran.add(1L);
-            assertTrue(p.cancel(b, FIRST), "b was still scheduled");
+            assertTrue(p.timers().cancel(b, FIRST), "b was still scheduled");
         });
-        p.schedule(b, FIRST, due, owner -> ran.add(2L));
+        p.timers().schedule(b, FIRST, due, owner -> ran.add(2L));
         Thread.sleep(2);
         assertEquals(2, p.await(0), "both due");
         p.dispatch();
         assertEquals(List.of(1L), ran);
         assertFalse(IoTimer.isScheduled(b, FIRST));
-        assertFalse(p.cancel(b, FIRST), "cancelling twice is a no-op");
+        assertFalse(p.timers().cancel(b, FIRST), "cancelling twice is a no-op");
     }
 
     @ParameterizedTest
@@ -149,9 +149,9 @@ class PollerTimerTest {
         Poller p = open(kind);
         MemorySegment s = app(1);
         int[] runs = new int[2];
-        p.schedule(s, FIRST, System.nanoTime(), owner -> {
+        p.timers().schedule(s, FIRST, System.nanoTime(), owner -> {
             runs[0]++;
-            p.schedule(owner, SECOND, System.nanoTime() - MS, o -> runs[1]++); // already past
+            p.timers().schedule(owner, SECOND, System.nanoTime() - MS, o -> runs[1]++); // already past
         });
         p.await(0);
         assertEquals(1, p.dispatch());
@@ -173,10 +173,10 @@ class PollerTimerTest {
         tick[0] = owner -> {
             ticks[0]++;
             if (ticks[0] < 5) {
-                p.schedule(owner, FIRST, IoTimer.deadline(owner, FIRST) + 2 * MS, tick[0]);
+                p.timers().schedule(owner, FIRST, IoTimer.deadline(owner, FIRST) + 2 * MS, tick[0]);
             }
         };
-        p.schedule(s, FIRST, start + 2 * MS, tick[0]);
+        p.timers().schedule(s, FIRST, start + 2 * MS, tick[0]);
         loopUntil(p, () -> ticks[0] == 5, 5000);
         assertEquals(5, ticks[0]);
         assertTrue(System.nanoTime() - start >= 10 * MS, "five periods of 2 ms");
@@ -190,14 +190,14 @@ class PollerTimerTest {
         MemorySegment s = app(1);
         int[] runs = new int[1];
         TimerHandler h = owner -> runs[0]++;
-        p.scheduleAfter(s, FIRST, 0, h);
-        p.scheduleAfter(s, FIRST, TimeUnit.HOURS.toNanos(1), h); // moved far away
-        assertEquals(1, p.scheduledTimers());
+        p.timers().scheduleAfter(s, FIRST, 0, h);
+        p.timers().scheduleAfter(s, FIRST, TimeUnit.HOURS.toNanos(1), h); // moved far away
+        assertEquals(1, p.timers().size());
         Thread.sleep(2);
         assertEquals(0, p.await(0));
         assertEquals(0, p.dispatch());
-        assertTrue(p.cancel(s, FIRST));
-        assertEquals(0, p.scheduledTimers());
+        assertTrue(p.timers().cancel(s, FIRST));
+        assertEquals(0, p.timers().size());
         assertEquals(0, runs[0]);
     }
 
@@ -207,10 +207,10 @@ class PollerTimerTest {
         Poller p = open(kind);
         List<Long> ran = new ArrayList<>();
         long due = System.nanoTime();
-        p.schedule(app(1), FIRST, due, owner -> {
+        p.timers().schedule(app(1), FIRST, due, owner -> {
             throw new IOException("boom");
         });
-        p.schedule(app(2), FIRST, due, owner -> ran.add(2L));
+        p.timers().schedule(app(2), FIRST, due, owner -> ran.add(2L));
         Thread.sleep(2);
         p.await(0);
         IOException e = assertThrows(IOException.class, p::dispatch);
@@ -235,7 +235,7 @@ class PollerTimerTest {
             order.add("io");
             pipe.drain();
         });
-        p.schedule(conn, FIRST, System.nanoTime(), owner -> order.add("timer"));
+        p.timers().schedule(conn, FIRST, System.nanoTime(), owner -> order.add("timer"));
         pipe.write(1);
         loopUntil(p, () -> order.size() == 2, 5000);
         assertEquals(List.of("io", "timer"), order);
@@ -282,20 +282,20 @@ class PollerTimerTest {
         MemorySegment b = app(2);
         MemorySegment c = app(3);
         TimerHandler nothing = owner -> { };
-        p.scheduleAfter(a, FIRST, TimeUnit.HOURS.toNanos(1), nothing);
-        p.scheduleAfter(b, FIRST, TimeUnit.HOURS.toNanos(1), nothing);
+        p.timers().scheduleAfter(a, FIRST, TimeUnit.HOURS.toNanos(1), nothing);
+        p.timers().scheduleAfter(b, FIRST, TimeUnit.HOURS.toNanos(1), nothing);
         var full = assertThrows(IllegalStateException.class,
-                () -> p.scheduleAfter(c, FIRST, TimeUnit.HOURS.toNanos(1), nothing));
+                () -> p.timers().scheduleAfter(c, FIRST, TimeUnit.HOURS.toNanos(1), nothing));
         assertTrue(full.getMessage().startsWith("timer capacity 2 reached"), full.getMessage());
-        var foreign = assertThrows(IllegalStateException.class, () -> other.cancel(a, FIRST));
+        var foreign = assertThrows(IllegalStateException.class, () -> other.timers().cancel(a, FIRST));
         assertEquals("timer is scheduled with another poller; cancel it there first", foreign.getMessage());
-        assertThrows(NullPointerException.class, () -> p.scheduleAfter(c, FIRST, 1, null));
-        assertThrows(IndexOutOfBoundsException.class, () -> p.scheduleAfter(c, APP.byteSize() - 8, 1, nothing));
-        assertTrue(p.cancel(a, FIRST));
-        p.scheduleAfter(c, FIRST, TimeUnit.HOURS.toNanos(1), nothing);
-        assertEquals(2, p.scheduledTimers());
+        assertThrows(NullPointerException.class, () -> p.timers().scheduleAfter(c, FIRST, 1, null));
+        assertThrows(IllegalArgumentException.class, () -> p.timers().scheduleAfter(c, APP.byteSize() - 8, 1, nothing));
+        assertTrue(p.timers().cancel(a, FIRST));
+        p.timers().scheduleAfter(c, FIRST, TimeUnit.HOURS.toNanos(1), nothing);
+        assertEquals(2, p.timers().size());
         p.close();
-        assertThrows(IllegalStateException.class, () -> p.scheduleAfter(a, FIRST, 1, nothing));
+        assertThrows(IllegalStateException.class, () -> p.timers().scheduleAfter(a, FIRST, 1, nothing));
     }
 
     @ParameterizedTest
@@ -305,14 +305,14 @@ class PollerTimerTest {
         int[] runs = new int[1];
         Arena gone = Arena.ofShared();
         MemorySegment g = gone.allocate(APP);
-        p.schedule(g, FIRST, System.nanoTime(), owner -> runs[0]++);
-        p.schedule(app(2), FIRST, System.nanoTime(), owner -> runs[0] += 10);
+        p.timers().schedule(g, FIRST, System.nanoTime(), owner -> runs[0]++);
+        p.timers().schedule(app(2), FIRST, System.nanoTime(), owner -> runs[0] += 10);
         gone.close();
         Thread.sleep(2);
         p.await(0);
         p.dispatch();
         assertEquals(10, runs[0]);
-        assertEquals(0, p.scheduledTimers());
+        assertEquals(0, p.timers().size());
     }
 
     @ParameterizedTest
@@ -324,7 +324,7 @@ class PollerTimerTest {
         Thread.sleep(5);
         assertEquals(t, p.now(), "unchanged until the next await");
         long[] seen = new long[1];
-        p.schedule(app(1), FIRST, System.nanoTime(), owner -> seen[0] = p.now());
+        p.timers().schedule(app(1), FIRST, System.nanoTime(), owner -> seen[0] = p.now());
         p.await(1000);
         assertTrue(p.now() > t);
         p.dispatch();
@@ -341,12 +341,12 @@ class PollerTimerTest {
         TimerHandler nothing = owner -> { };
         long base = System.nanoTime() + TimeUnit.HOURS.toNanos(1);
         for (int i = 0; i < n; i++) {
-            p.schedule(timers, i * IoTimer.SIZE, base + (i * 7919L) % n, nothing);
+            p.timers().schedule(timers, i * IoTimer.SIZE, base + (i * 7919L) % n, nothing);
         }
-        assertEquals(n, p.scheduledTimers());
+        assertEquals(n, p.timers().size());
         for (int i = 0; i < n; i += 2) {
-            assertTrue(p.cancel(timers, i * IoTimer.SIZE));
+            assertTrue(p.timers().cancel(timers, i * IoTimer.SIZE));
         }
-        assertEquals(n / 2, p.scheduledTimers());
+        assertEquals(n / 2, p.timers().size());
     }
 }

@@ -29,6 +29,8 @@ public final class EventSource<H> {
     private boolean wakePending;
     /** Guarded by wakeLock: the waker is closed, signal no more. */
     private boolean wakerClosed;
+    /** Whether the last wait saw the wake-up descriptor; only the polling thread touches it. */
+    private boolean woken;
 
     private EventSource(Arena arena, SlotTable<H> slots, Backend backend, Waker waker) {
         this.arena = arena;
@@ -153,7 +155,8 @@ public final class EventSource<H> {
         ReadyBatch ready = backend.ready();
         ready.clear();
         backend.await(timeoutNanos);
-        if (ready.retain(slots, slots.reservedSlot())) {
+        woken = ready.retain(slots, slots.reservedSlot());
+        if (woken) {
             synchronized (wakeLock) {
                 if (!wakerClosed) {
                     waker.drain();
@@ -162,6 +165,11 @@ public final class EventSource<H> {
             }
         }
         return ready.count();
+    }
+
+    /** {@return whether the last {@link #await} was ended by {@link #wakeup()} (or a close)} */
+    public boolean woken() {
+        return woken;
     }
 
     /** Makes the current or next wait return; one signal until the wait drains it. */

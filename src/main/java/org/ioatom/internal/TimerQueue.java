@@ -193,10 +193,46 @@ public final class TimerQueue<H> {
         return firedHandler;
     }
 
-    /** Forgets every timer without touching the app's memory (the poller is closing). */
+    /**
+     * Counts the timers due at {@code now}: the heap's top nodes with deadlines at or before it
+     * (a node is due only if its parent is), so the cost is proportional to the answer.
+     *
+     * @return how many timers have a deadline at or before {@code now}
+     */
+    public int countDue(long now) {
+        return countDue(0, now);
+    }
+
+    private int countDue(int at, long now) {
+        if (at >= size || keys[at] > now) {
+            return 0;
+        }
+        int n = 1;
+        int first = at * ARITY + 1;
+        for (int c = first; c < first + ARITY && c < size; c++) {
+            n += countDue(c, now);
+        }
+        return n;
+    }
+
+    /**
+     * Forgets every timer (the poller is closing), marking their structs unscheduled where the
+     * memory is still reachable from this thread.
+     */
     public void clear() {
         while (size > 0) {
-            unlink(heap[0]);
+            int e = heap[0];
+            MemorySegment owner = owners[e];
+            long offset = offsets[e];
+            unlink(e);
+            try {
+                if (owner.scope().isAlive()) {
+                    owner.set(ValueLayout.JAVA_INT, offset + ENTRY, 0);
+                    owner.set(ValueLayout.JAVA_INT, offset + POLLER, 0);
+                }
+            } catch (RuntimeException confinedElsewhere) {
+                // Memory confined to another thread: its struct keeps the old tag.
+            }
         }
         firedOwner = null;
         firedHandler = null;
