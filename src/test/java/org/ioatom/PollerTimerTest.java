@@ -14,15 +14,13 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.ioatom.testing.Kinds;
+import org.ioatom.testing.EveryBackend;
 import org.ioatom.testing.TestPipe;
 import org.ioatom.testing.TestResources;
 import org.ioatom.testing.Threads;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** Timers in the loop, on every backend: never early, cancel wins, order, periodic, failures. */
 @Timeout(60)
@@ -46,10 +44,6 @@ class PollerTimerTest {
         resources.close();
     }
 
-    static java.util.stream.Stream<PollerKind> kinds() {
-        return Kinds.available();
-    }
-
     private Poller open(PollerKind kind) throws IOException {
         Poller p = Poller.open(kind, 16, 64);
         resources.add(p);
@@ -71,8 +65,7 @@ class PollerTimerTest {
         }
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void aTimerNeverRunsBeforeItsDeadlineAndAwaitWakesForIt(PollerKind kind) throws IOException {
         Poller p = open(kind);
         long[] ranAt = new long[1];
@@ -91,8 +84,7 @@ class PollerTimerTest {
         assertFalse(IoTimer.isScheduled(s, FIRST));
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void aDelayCountsFromTheScheduleCallNotFromTheLoopTime(PollerKind kind) throws Exception {
         Poller p = open(kind);
         p.await(0); // loop time read now
@@ -106,8 +98,7 @@ class PollerTimerTest {
         assertTrue(ranAt[0] - before >= 20 * MS, "ran after " + (ranAt[0] - before) / 1000 + " us");
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void timersRunInDeadlineOrderThenScheduleOrder(PollerKind kind) throws IOException {
         Poller p = open(kind);
         List<Long> order = new ArrayList<>();
@@ -122,8 +113,7 @@ class PollerTimerTest {
         assertEquals(0, p.timers().size());
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void aTimerCancelledEarlierInTheBatchNeverRunsEvenIfAlreadyDue(PollerKind kind) throws Exception {
         Poller p = open(kind);
         MemorySegment a = app(1);
@@ -143,8 +133,7 @@ class PollerTimerTest {
         assertFalse(p.timers().cancel(b, FIRST), "cancelling twice is a no-op");
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void aTimerScheduledDuringDispatchForNowRunsInTheNextDispatch(PollerKind kind) throws IOException {
         Poller p = open(kind);
         MemorySegment s = app(1);
@@ -162,8 +151,7 @@ class PollerTimerTest {
         assertEquals(1, runs[1]);
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void aPeriodicTimerReschedulesItselfFromItsHandler(PollerKind kind) throws IOException {
         Poller p = open(kind);
         MemorySegment s = app(1);
@@ -183,8 +171,7 @@ class PollerTimerTest {
         assertFalse(IoTimer.isScheduled(s, FIRST));
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void rescheduleMovesATimerAndCancelStopsIt(PollerKind kind) throws Exception {
         Poller p = open(kind);
         MemorySegment s = app(1);
@@ -201,8 +188,7 @@ class PollerTimerTest {
         assertEquals(0, runs[0]);
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void aThrowingTimerHandlerKeepsTheRestOfTheBatch(PollerKind kind) throws Exception {
         Poller p = open(kind);
         List<Long> ran = new ArrayList<>();
@@ -221,8 +207,7 @@ class PollerTimerTest {
         assertEquals(List.of(2L), ran);
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void timersAndIoEventsShareADispatchIoFirst(PollerKind kind) throws IOException {
         Poller p = open(kind);
         TestPipe pipe = new TestPipe(arena);
@@ -242,8 +227,7 @@ class PollerTimerTest {
         p.remove(atom);
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void aSignalDuringATimedAwaitDoesNotEndItEarly(PollerKind kind) throws Exception {
         Assumptions.assumeTrue(Threads.handlerInstalled(Threads.SIGPIPE),
                 "the JVM has no SIGPIPE handler here (-Xrs?): no safe signal interrupts a wait");
@@ -272,8 +256,7 @@ class PollerTimerTest {
         assertTrue(took >= 300 * MS, "await(300) ended after " + took / 1_000_000 + " ms");
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void misuseIsAClearExceptionAndLeavesThePollerUsable(PollerKind kind) throws IOException {
         Poller p = Poller.open(kind, 4, 2);
         resources.add(p);
@@ -298,8 +281,7 @@ class PollerTimerTest {
         assertThrows(IllegalStateException.class, () -> p.timers().scheduleAfter(a, FIRST, 1, nothing));
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void aTimerWhoseArenaClosedIsDroppedNotRun(PollerKind kind) throws Exception {
         Poller p = open(kind);
         int[] runs = new int[1];
@@ -315,8 +297,7 @@ class PollerTimerTest {
         assertEquals(0, p.timers().size());
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void theLoopTimeIsReadOncePerAwait(PollerKind kind) throws Exception {
         Poller p = open(kind);
         p.await(0);
@@ -331,8 +312,7 @@ class PollerTimerTest {
         assertEquals(p.now(), seen[0], "handlers see the loop time of the await before");
     }
 
-    @ParameterizedTest
-    @MethodSource("kinds")
+    @EveryBackend
     void aMillionTimersCanBeScheduledAndCancelled(PollerKind kind) throws IOException {
         int n = 1_000_000;
         Poller p = Poller.open(kind, 4, n);

@@ -99,6 +99,20 @@ public final class Threads {
         Thread.sleep(20);
     }
 
+    /** @return the voluntary context switches of thread {@code tid} so far (from /proc), or -1 if it is gone */
+    public static long voluntaryContextSwitches(int tid) throws IOException {
+        Path status = Path.of("/proc/self/task/" + tid + "/status");
+        if (!Files.exists(status)) {
+            return -1;
+        }
+        for (String line : Files.readAllLines(status)) {
+            if (line.startsWith("voluntary_ctxt_switches:")) {
+                return Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+            }
+        }
+        return -1;
+    }
+
     /** @return this process's open descriptors and what each points to */
     public static Map<Integer, String> openFds() {
         Map<Integer, String> out = new TreeMap<>();
