@@ -398,28 +398,17 @@ public final class Poller implements AutoCloseable {
         }
         // Deadlines compare as plain longs: System.nanoTime() is CLOCK_MONOTONIC here, time since boot.
         // With a timer already due, the wait only looks (timeout 0), so I/O that is ready joins the batch.
-        long end = timers.nextDeadline() <= start ? start
+        long next = timers.nextDeadline();
+        long end = next <= start ? start
                 : timeoutMillis < 0 ? Long.MAX_VALUE : start + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        while (true) {
-            long wakeAt = Math.min(timers.nextDeadline(), end);
-            long t = System.nanoTime();
-            // Keeps the app's live entries: drops stale ones (a backend that defers deregistration,
-            // like kqueue, can still report an atom removed before this wait) and those of paused
-            // atoms (a hang-up or an error is reported whatever the interest).
-            int kept = source.await(wakeAt == Long.MAX_VALUE ? -1 : Math.max(0, wakeAt - t));
-            long now = System.nanoTime();
-            timers.now = now;
-            if (ownership.isClosed()) {
-                // Closed by another thread during the wait: the batch is not for anyone any more.
-                ready.clear();
-                return 0;
-            }
-            int due = timers.nextDeadline() <= now ? timers.due() : 0;
-            if (kept > 0 || due > 0 || source.woken() || now >= end) {
-                return kept + due;
-            }
-            // EINTR, or only stale entries: wait again for the time left.
+        int kept = source.awaitUntil(Math.min(next, end));
+        timers.now = System.nanoTime();
+        if (ownership.isClosed()) {
+            // Closed by another thread during the wait: the batch is not for anyone any more.
+            ready.clear();
+            return 0;
         }
+        return kept + timers.due();
     }
 
     /**

@@ -167,6 +167,25 @@ public final class EventSource<H> {
         return ready.count();
     }
 
+    /**
+     * Waits until there are live entries, a wake-up, or {@code deadline} has passed. A wait that
+     * ends without any of those (EINTR, or only stale entries) is made again for the time left:
+     * a signal never shortens it.
+     *
+     * @param deadline a {@link System#nanoTime()} value, or {@link Long#MAX_VALUE} for no limit
+     * @return the entries kept, as for {@link #await}
+     * @throws SyscallException if the wait fails
+     */
+    public int awaitUntil(long deadline) throws SyscallException {
+        while (true) {
+            long left = deadline == Long.MAX_VALUE ? -1 : Math.max(0, deadline - System.nanoTime());
+            int kept = await(left);
+            if (kept > 0 || woken || left == 0 || (left > 0 && System.nanoTime() >= deadline)) {
+                return kept;
+            }
+        }
+    }
+
     /** {@return whether the last {@link #await} was ended by {@link #wakeup()} (or a close)} */
     public boolean woken() {
         return woken;
