@@ -54,6 +54,7 @@ public final class TimerQueue<H> {
     private long nextOrder;
 
     private MemorySegment firedOwner;
+    private long firedOffset;
     private H firedHandler;
 
     /**
@@ -177,6 +178,7 @@ public final class TimerQueue<H> {
             owner.set(ValueLayout.JAVA_INT, offset + ENTRY, 0);
             owner.set(ValueLayout.JAVA_INT, offset + POLLER, 0);
             firedOwner = owner;
+            firedOffset = offset;
             firedHandler = handler;
             return true;
         }
@@ -186,6 +188,11 @@ public final class TimerQueue<H> {
     /** {@return the owner of the timer {@link #pollDue} took last} */
     public MemorySegment firedOwner() {
         return firedOwner;
+    }
+
+    /** {@return where the timer {@link #pollDue} took last sits in its owner} */
+    public long firedOffset() {
+        return firedOffset;
     }
 
     /** {@return the handler of the timer {@link #pollDue} took last} */
