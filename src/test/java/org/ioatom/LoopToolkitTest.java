@@ -188,8 +188,6 @@ class LoopToolkitTest {
         assertEquals(1, p.dispatch());
         assertEquals(2, calls[0]);
         assertEquals(READ, lastEvents[0] & READ);
-        assertEquals(0, p.await(0));
-        assertEquals(0, p.dispatch());
     }
 
     @EveryBackend
