@@ -51,8 +51,9 @@ import org.ioatom.internal.sys.SyscallException;
  * events the atom no longer asks for are dropped.
  *
  * <h2>Failures</h2>
- * If a handler throws (an {@link IOException} or an unchecked exception), {@code dispatch()}
- * rethrows it after consuming that one event; the rest of the batch stays queued: the next
+ * If a handler, timer handler or task throws (an {@link IOException} or an unchecked exception),
+ * {@code dispatch()} throws a {@link HandlerException} naming the atom (fd, owner) or timer or
+ * task, with the original as cause, after consuming that one event; the rest of the batch stays queued: the next
  * {@code dispatch()} delivers it, and {@code await} returns at once while any of it remains.
  * Nothing is lost and the poller stays usable. System-call failures
  * are {@link IoException}s; misuse (double add, unknown atom, bad memory, closed poller) is an
@@ -449,8 +450,8 @@ public final class Poller implements AutoCloseable {
      * the app changed since then is what the handlers see.
      *
      * @return how many handlers were called
-     * @throws IOException           what a handler threw (unchecked exceptions pass through too); that
-     *                               event is consumed, the rest of the batch waits for the next dispatch
+     * @throws HandlerException     wrapping what a handler, timer handler or task threw (checked or
+     *                               unchecked), naming the atom or timer; that event is consumed, the rest of the batch waits for the next dispatch
      * @throws IllegalStateException if called from a handler, while another thread uses the poller, or
      *                               after close
      */
