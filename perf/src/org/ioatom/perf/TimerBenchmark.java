@@ -16,6 +16,7 @@ import org.ioatom.Poller;
 import org.ioatom.PollerKind;
 import org.ioatom.TimerHandler;
 import org.ioatom.Timers;
+import org.ioatom.internal.TimerQueue;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -41,7 +42,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * epoll_pwait2 system call, no wait) and {@code dispatch()} run it; Agrona's wheel is polled
  * with the current time until the timer has expired. Netty's and the JDK's timers expire on
  * their own threads (a hand-off between threads, not comparable), so only their schedule +
- * cancel is measured.
+ * cancel is measured. {@code ioatomQueueScheduleExpire} is the same expiry on ioatom's internal
+ * heap alone (no system call, no dispatch): what the heap costs next to Agrona's wheel.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -58,6 +60,8 @@ public class TimerBenchmark {
         Poller poller;
         Timers timers;
         MemorySegment extra;
+        /** The poller's heap on its own, holding the same deadlines (for the heap-only expiry). */
+        TimerQueue<TimerHandler> queue;
         int fired;
         final TimerHandler count = owner -> fired++;
         final SplittableRandom random = new SplittableRandom(7);
@@ -69,9 +73,13 @@ public class TimerBenchmark {
             timers = poller.timers();
             MemorySegment all = arena.allocate(IoTimer.LAYOUT, live);
             extra = arena.allocate(IoTimer.LAYOUT);
+            MemorySegment alsoQueued = arena.allocate(IoTimer.LAYOUT, live);
+            queue = new TimerQueue<>(Integer.MAX_VALUE, live + 1);
             long base = System.nanoTime() + HOUR;
             for (int i = 0; i < live; i++) {
-                timers.schedule(all, i * IoTimer.SIZE, base + random.nextLong(HOUR), count);
+                long deadline = base + random.nextLong(HOUR);
+                timers.schedule(all, i * IoTimer.SIZE, deadline, count);
+                queue.schedule(alsoQueued, i * IoTimer.SIZE, deadline, count);
             }
         }
 
@@ -169,6 +177,13 @@ public class TimerBenchmark {
         s.timers.schedule(s.extra, 0, System.nanoTime(), s.count);
         s.poller.await(0);
         return s.poller.dispatch();
+    }
+
+    @Benchmark
+    public boolean ioatomQueueScheduleExpire(IoatomTimers s) {
+        long now = System.nanoTime();
+        s.queue.schedule(s.extra, 0, now, s.count);
+        return s.queue.pollDue(now);
     }
 
     @Benchmark
