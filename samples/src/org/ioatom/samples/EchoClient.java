@@ -224,7 +224,7 @@ public final class EchoClient {
         try {
             fd = IoSocket.connect(address);
         } catch (IOException e) {
-            connectFailed(c, e.getMessage(), false);
+            connectFailed(c, e.getMessage());
             return;
         }
         IoAtom.init(c, IO, fd);
@@ -241,11 +241,11 @@ public final class EchoClient {
     }
 
     private void connectTimedOut(MemorySegment c) {
-        connectFailed(c, "connect timed out after " + Settings.seconds(o.connectTimeoutNanos()) + " s", true);
+        connectFailed(c, "connect timed out after " + Settings.seconds(o.connectTimeoutNanos()) + " s");
     }
 
     /** A connect attempt failed: try again after the backoff, or give the connection up. */
-    private void connectFailed(MemorySegment c, String why, boolean timedOut) {
+    private void connectFailed(MemorySegment c, String why) {
         if (state(c) == CONNECTING) {
             unwatchAndClose(c);
         }
@@ -259,7 +259,7 @@ public final class EchoClient {
         c.set(ValueLayout.JAVA_INT, STATE, CLOSED);
         remaining--;
         error("connection " + c.get(ValueLayout.JAVA_INT, INDEX) + ": " + why
-                + (attempts > 1 ? " (" + attempts + " attempts" + (timedOut ? ", each timed out" : "") + ")" : ""));
+                + (attempts > 1 ? " (attempt " + attempts + " of " + attempts + ")" : ""));
     }
 
     private static int state(MemorySegment c) {
@@ -292,7 +292,7 @@ public final class EchoClient {
                     IoSocket.finishConnect(fd);
                 } catch (IoException e) {
                     poller.timers().cancel(c, TIMER);
-                    connectFailed(c, e.getMessage(), false);
+                    connectFailed(c, e.getMessage());
                     return;
                 }
                 poller.timers().cancel(c, TIMER);

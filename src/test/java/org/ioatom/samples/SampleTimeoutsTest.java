@@ -326,7 +326,7 @@ class SampleTimeoutsTest {
                 long took = millisSince(start);
                 assertEquals(1, p.exitValue(), output);
                 assertTrue(output.contains("timed out"), output);
-                assertTrue(output.contains("3 attempts"), output);
+                assertTrue(output.contains("connect timed out after 0.3 s (attempt 3 of 3)"), output);
                 assertTrue(took >= 3 * 300 + 100 + 200, "exited after " + took + " ms");
             } finally {
                 p.destroyForcibly();
