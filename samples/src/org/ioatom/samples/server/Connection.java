@@ -23,7 +23,7 @@ final class Connection {
     static final StructLayout LAYOUT = MemoryLayout.structLayout(
             IoAtom.LAYOUT.withName("io"),
             JAVA_INT.withName("slot"),      // index in the connection table
-            JAVA_INT.withName("flags"),     // OPEN, PEER_EOF, CLOSING, LINGER, QUEUED, PARTIAL
+            JAVA_INT.withName("flags"),     // OPEN, PEER_EOF, CLOSING, LINGER, QUEUED, PARTIAL, TIMED_OUT
             JAVA_INT.withName("inChunk"),   // leftover chunk holding unprocessed input, or NO_CHUNK
             JAVA_INT.withName("inLength"),  // bytes of unprocessed input at the start of that chunk
             JAVA_INT.withName("outChunk"),  // leftover chunk holding unsent output, or NO_CHUNK
@@ -58,6 +58,8 @@ final class Connection {
     static final int QUEUED = 16;
     /** The unprocessed input is an incomplete request: only more input can make it useful. */
     static final int PARTIAL = 32;
+    /** Its idle or request deadline passed: it is closing, and its timer now bounds that close. */
+    static final int TIMED_OUT = 64;
 
     /** Prepares a struct for a newly accepted connection on {@code fd} in table slot {@code slot}. */
     static void init(MemorySegment c, int slot, int fd) {

@@ -8,6 +8,7 @@ import static org.ioatom.samples.server.Connection.NO_CHUNK;
 import static org.ioatom.samples.server.Connection.PARTIAL;
 import static org.ioatom.samples.server.Connection.PEER_EOF;
 import static org.ioatom.samples.server.Connection.QUEUED;
+import static org.ioatom.samples.server.Connection.TIMED_OUT;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -94,7 +95,7 @@ final class ConnectionService {
 
     /** Makes sure the timer runs no later than the connection's next deadline (it may run earlier). */
     void armTimer(MemorySegment c) {
-        if (Connection.has(c, CLOSING | LINGER)) {
+        if (Connection.has(c, CLOSING | LINGER | TIMED_OUT)) {
             return; // the timer bounds the close now
         }
         long next = nextDeadline(c);
@@ -105,7 +106,7 @@ final class ConnectionService {
 
     /** The connection's timer ran: a deadline passed, or it ran early and goes again. */
     private void onTimer(MemorySegment c) {
-        if (Connection.has(c, CLOSING | LINGER)) {
+        if (Connection.has(c, LINGER | TIMED_OUT)) {
             close(c); // the lingering read, or sending the last reply, took too long
             return;
         }
@@ -116,6 +117,11 @@ final class ConnectionService {
             }
             return;
         }
+        if (Connection.has(c, CLOSING)) {
+            close(c); // its last reply waits for a peer that neither reads nor sends
+            return;
+        }
+        Connection.addFlags(c, TIMED_OUT);
         try {
             output.clear();
             server.timedOut(c);
