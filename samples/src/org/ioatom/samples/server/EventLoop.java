@@ -26,7 +26,7 @@ import org.ioatom.TimerHandler;
  * {@link Poller#wakeup()} (stop) end it.
  *
  * <p>Out of descriptors (EMFILE/ENFILE on accept): READ comes off the listener's atom and a
- * timer puts it back {@value #ACCEPT_PAUSE_NANOS} ns later, so the loop does not spin on a
+ * timer puts it back 1 s later ({@link #ACCEPT_PAUSE_NANOS}), so the loop does not spin on a
  * listener that stays readable; the waiting connections stay in the kernel's accept queue
  * meanwhile.
  */
