@@ -98,6 +98,10 @@ public final class TimerQueue<H> {
     /**
      * Schedules the timer at {@code offset} of {@code owner}, or moves it if this queue holds it.
      *
+     * @param owner    the app's struct
+     * @param offset   the timer's offset in it
+     * @param deadline a {@link System#nanoTime()} value
+     * @param handler  what to call when it is due
      * @throws IllegalStateException if another poller holds it, or every entry is in use
      */
     public void schedule(MemorySegment owner, long offset, long deadline, H handler) {
@@ -139,6 +143,8 @@ public final class TimerQueue<H> {
     /**
      * Cancels the timer at {@code offset} of {@code owner}.
      *
+     * @param owner  the app's struct
+     * @param offset the timer's offset in it
      * @return true if it was scheduled here, false if it was not scheduled
      * @throws IllegalStateException if another poller holds it
      */
@@ -159,6 +165,7 @@ public final class TimerQueue<H> {
      * owner and handler in {@link #firedOwner()} and {@link #firedHandler()}. A timer whose
      * memory was freed (its arena closed) is dropped with a warning and the next one is tried.
      *
+     * @param now the loop time
      * @return whether a timer was taken
      */
     @SuppressWarnings("unchecked")
@@ -197,6 +204,7 @@ public final class TimerQueue<H> {
      * Counts the timers due at {@code now}: the heap's top nodes with deadlines at or before it
      * (a node is due only if its parent is), so the cost is proportional to the answer.
      *
+     * @param now the loop time
      * @return how many timers have a deadline at or before {@code now}
      */
     public int countDue(long now) {
