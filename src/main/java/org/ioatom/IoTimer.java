@@ -18,7 +18,7 @@ import org.ioatom.internal.TimerQueue;
  *         IoTimer.LAYOUT.withName("idle"));
  * static final long IDLE = CONN.byteOffset(MemoryLayout.PathElement.groupElement("idle"));
  *
- * poller.scheduleAfter(conn, IDLE, TimeUnit.SECONDS.toNanos(30), (owner) -> close(owner));
+ * poller.timers().scheduleAfter(conn, IDLE, TimeUnit.SECONDS.toNanos(30), owner -> close(owner));
  * }</pre>
  *
  * <pre>
