@@ -154,8 +154,7 @@ public final class TimerQueue<H> {
             return false;
         }
         int e = entryOf(owner, offset, holder);
-        owner.set(ValueLayout.JAVA_INT, offset + ENTRY, 0);
-        owner.set(ValueLayout.JAVA_INT, offset + POLLER, 0);
+        untag(owner, offset);
         unlink(e);
         return true;
     }
@@ -181,8 +180,7 @@ public final class TimerQueue<H> {
                         + " (cancel timers before closing their arena)");
                 continue;
             }
-            owner.set(ValueLayout.JAVA_INT, offset + ENTRY, 0);
-            owner.set(ValueLayout.JAVA_INT, offset + POLLER, 0);
+            untag(owner, offset);
             firedOwner = owner;
             firedHandler = handler;
             return true;
@@ -235,8 +233,7 @@ public final class TimerQueue<H> {
             unlink(e);
             try {
                 if (owner.scope().isAlive()) {
-                    owner.set(ValueLayout.JAVA_INT, offset + ENTRY, 0);
-                    owner.set(ValueLayout.JAVA_INT, offset + POLLER, 0);
+                    untag(owner, offset);
                 }
             } catch (RuntimeException confinedElsewhere) {
                 // Memory confined to another thread: its struct keeps the old tag.
@@ -244,6 +241,12 @@ public final class TimerQueue<H> {
         }
         firedOwner = null;
         firedHandler = null;
+    }
+
+    /** Marks the app's struct unscheduled (all-zero bookkeeping, as freshly allocated memory). */
+    private static void untag(MemorySegment owner, long offset) {
+        owner.set(ValueLayout.JAVA_INT, offset + ENTRY, 0);
+        owner.set(ValueLayout.JAVA_INT, offset + POLLER, 0);
     }
 
     private int entryOf(MemorySegment owner, long offset, int holder) {
