@@ -17,10 +17,13 @@ import org.ioatom.IoAtom;
 import org.ioatom.IoException;
 import org.ioatom.IoHandler;
 import org.ioatom.IoSocket;
+import org.ioatom.IoTimer;
 import org.ioatom.Poller;
 import org.ioatom.PollerKind;
+import org.ioatom.TimerHandler;
 import org.ioatom.samples.server.Args;
 import org.ioatom.samples.server.Launcher;
+import org.ioatom.samples.server.Settings;
 
 /**
  * Load generator and checker for echo servers. Opens C connections (non-blocking connects
@@ -34,6 +37,11 @@ import org.ioatom.samples.server.Launcher;
  * one vectorised comparison per read. Per connection there is one native struct (atom, counters,
  * the send times of the messages in flight) and a 16 KiB receive buffer; latencies go into a
  * preallocated histogram. After set-up nothing is allocated per message.
+ *
+ * <p>Connecting: each attempt may take {@code --connect-timeout} seconds; a connection whose
+ * attempt times out or fails (refused, say) tries again up to {@code --connect-retries} times,
+ * waiting 100 ms, 200 ms, 400 ms ... in between. One {@link IoTimer} in the connection's struct
+ * serves both the attempt's deadline and the wait before the next.
  */
 public final class EchoClient {
     private static final int PERIOD = 65521;
@@ -42,6 +50,7 @@ public final class EchoClient {
     private static final int RECEIVE_BUFFER = 16 * 1024;
     /** Extra time allowed after the duration for the messages in flight to come back. */
     private static final long GRACE_NANOS = 10_000_000_000L;
+    private static final long DEFAULT_CONNECT_TIMEOUT_NANOS = 10_000_000_000L;
 
     /**
      * A connection's struct; the send times of the messages in flight (one {@code long} per
@@ -53,28 +62,50 @@ public final class EchoClient {
             ValueLayout.JAVA_INT.withName("state"),     // CONNECTING, OPEN, CLOSED
             ValueLayout.JAVA_LONG.withName("sent"),     // bytes sent
             ValueLayout.JAVA_LONG.withName("received"), // bytes received and checked
-            ValueLayout.JAVA_LONG.withName("done"));    // messages fully echoed
+            ValueLayout.JAVA_LONG.withName("done"),     // messages fully echoed
+            IoTimer.LAYOUT.withName("timer"),           // the connect attempt's deadline, or the end of the wait before the next
+            ValueLayout.JAVA_INT.withName("attempts"),  // connect attempts that failed
+            MemoryLayout.paddingLayout(4));
     private static final long IO = CONNECTION.byteOffset(groupElement("io"));
     private static final long INDEX = CONNECTION.byteOffset(groupElement("index"));
     private static final long STATE = CONNECTION.byteOffset(groupElement("state"));
     private static final long SENT = CONNECTION.byteOffset(groupElement("sent"));
     private static final long RECEIVED = CONNECTION.byteOffset(groupElement("received"));
     private static final long DONE = CONNECTION.byteOffset(groupElement("done"));
+    private static final long TIMER = CONNECTION.byteOffset(groupElement("timer"));
+    private static final long ATTEMPTS = CONNECTION.byteOffset(groupElement("attempts"));
+    /** The wait before the first retry; it doubles for each one after. */
+    private static final long FIRST_BACKOFF_NANOS = 100_000_000L;
     private static final long TIMES = CONNECTION.byteSize();
 
     private static final int CONNECTING = 1;
     private static final int OPEN = 2;
     private static final int CLOSED = 3;
+    /** Waiting to try connecting again. */
+    private static final int BACKING_OFF = 4;
 
+    /**
+     * @param connectTimeoutNanos how long one connect attempt may take; 0 = no limit of its own
+     * @param connectRetries      attempts after the first that fails or times out
+     */
     record Options(String host, int port, int connections, long messages, int size, int pipeline,
-                   long durationSeconds, PollerKind kind) {
+                   long durationSeconds, PollerKind kind, long connectTimeoutNanos, int connectRetries) {
         Options {
             if (connections < 1 || messages < 1 || size < 1 || pipeline < 1 || durationSeconds < 1) {
                 throw new IllegalArgumentException("connections, messages, size, pipeline and duration must be positive");
             }
+            if (connectTimeoutNanos < 0 || connectRetries < 0 || connectRetries > 30) {
+                throw new IllegalArgumentException("connect timeout must be 0 or more, connect retries 0 to 30");
+            }
             if ((long) size * pipeline > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("size * pipeline must stay below 2 GiB");
             }
+        }
+
+        /** The default connect timeout, no retries. */
+        Options(String host, int port, int connections, long messages, int size, int pipeline,
+                long durationSeconds, PollerKind kind) {
+            this(host, port, connections, messages, size, pipeline, durationSeconds, kind, DEFAULT_CONNECT_TIMEOUT_NANOS, 0);
         }
     }
 
@@ -98,6 +129,9 @@ public final class EchoClient {
     private final Histogram latency = new Histogram();
     private final List<String> errors = new ArrayList<>();
     private final IoHandler handler = this::onEvents;
+    private final TimerHandler connectTimedOut = this::connectTimedOut;
+    private final TimerHandler retryConnect = this::connect;
+    private String address;
     private long errorCount;
     private Poller poller;
     private MemorySegment pattern;
@@ -120,7 +154,7 @@ public final class EchoClient {
         receiveOffset = (structSize + 63) & ~63L;
         long start;
         long end;
-        try (Arena arena = Arena.ofConfined(); Poller p = Poller.open(o.kind(), o.connections() + 1)) {
+        try (Arena arena = Arena.ofConfined(); Poller p = Poller.open(o.kind(), o.connections() + 1, o.connections())) {
             poller = p;
             pattern = arena.allocate(PERIOD + CHUNK, 64);
             long x = 0x9E3779B97F4A7C15L;
@@ -135,32 +169,15 @@ public final class EchoClient {
                 pattern.set(ValueLayout.JAVA_BYTE, i, pattern.get(ValueLayout.JAVA_BYTE, i - PERIOD));
             }
             conns = new MemorySegment[o.connections()];
-            String address = (o.host().indexOf(':') >= 0 ? "[" + o.host() + "]" : o.host()) + ":" + o.port();
+            address = (o.host().indexOf(':') >= 0 ? "[" + o.host() + "]" : o.host()) + ":" + o.port();
             start = System.nanoTime();
             long deadline = start + o.durationSeconds() * 1_000_000_000L;
             for (int i = 0; i < conns.length; i++) {
                 MemorySegment c = arena.allocate(receiveOffset + RECEIVE_BUFFER, 64);
                 conns[i] = c;
                 c.set(ValueLayout.JAVA_INT, INDEX, i);
-                int fd;
-                try {
-                    fd = IoSocket.connect(address);
-                } catch (IOException e) {
-                    error("connection " + i + ": " + e.getMessage());
-                    c.set(ValueLayout.JAVA_INT, STATE, CLOSED);
-                    continue;
-                }
-                IoAtom.init(c, IO, fd);
-                c.set(ValueLayout.JAVA_INT, STATE, CONNECTING);
-                try {
-                    poller.add(c, IO, WRITE, handler);
-                } catch (IllegalArgumentException | IllegalStateException e) {
-                    error("connection " + i + ": " + e.getMessage());
-                    c.set(ValueLayout.JAVA_INT, STATE, CLOSED);
-                    quietClose(fd);
-                    continue;
-                }
                 remaining++;
+                connect(c);
             }
             while (remaining > 0) {
                 long now = System.nanoTime();
@@ -201,6 +218,50 @@ public final class EchoClient {
         }
     }
 
+    /** Starts a non-blocking connect attempt, with its deadline. */
+    private void connect(MemorySegment c) {
+        int fd;
+        try {
+            fd = IoSocket.connect(address);
+        } catch (IOException e) {
+            connectFailed(c, e.getMessage());
+            return;
+        }
+        IoAtom.init(c, IO, fd);
+        c.set(ValueLayout.JAVA_INT, STATE, CONNECTING);
+        try {
+            poller.add(c, IO, WRITE, handler);
+        } catch (IOException | IllegalArgumentException | IllegalStateException e) {
+            fail(c, e.getMessage()); // no room in the poller (or select's fd limit): retrying would not help
+            return;
+        }
+        if (o.connectTimeoutNanos() > 0) {
+            poller.timers().scheduleAfter(c, TIMER, o.connectTimeoutNanos(), connectTimedOut);
+        }
+    }
+
+    private void connectTimedOut(MemorySegment c) {
+        connectFailed(c, "connect timed out after " + Settings.seconds(o.connectTimeoutNanos()) + " s");
+    }
+
+    /** A connect attempt failed: try again after the backoff, or give the connection up. */
+    private void connectFailed(MemorySegment c, String why) {
+        if (state(c) == CONNECTING) {
+            unwatchAndClose(c);
+        }
+        int attempts = c.get(ValueLayout.JAVA_INT, ATTEMPTS) + 1;
+        c.set(ValueLayout.JAVA_INT, ATTEMPTS, attempts);
+        if (attempts <= o.connectRetries()) {
+            c.set(ValueLayout.JAVA_INT, STATE, BACKING_OFF);
+            poller.timers().scheduleAfter(c, TIMER, FIRST_BACKOFF_NANOS << (attempts - 1), retryConnect);
+            return;
+        }
+        c.set(ValueLayout.JAVA_INT, STATE, CLOSED);
+        remaining--;
+        error("connection " + c.get(ValueLayout.JAVA_INT, INDEX) + ": " + why
+                + (attempts > 1 ? " (attempt " + attempts + " of " + attempts + ")" : ""));
+    }
+
     private static int state(MemorySegment c) {
         return c.get(ValueLayout.JAVA_INT, STATE);
     }
@@ -227,7 +288,14 @@ public final class EchoClient {
         int fd = IoAtom.fd(c, IO);
         try {
             if (state(c) == CONNECTING) {
-                IoSocket.finishConnect(fd);
+                try {
+                    IoSocket.finishConnect(fd);
+                } catch (IoException e) {
+                    poller.timers().cancel(c, TIMER);
+                    connectFailed(c, e.getMessage());
+                    return;
+                }
+                poller.timers().cancel(c, TIMER);
                 IoSocket.setNoDelay(fd, true);
                 c.set(ValueLayout.JAVA_INT, STATE, OPEN);
             }
@@ -343,11 +411,20 @@ public final class EchoClient {
     }
 
     private void close(MemorySegment c) {
-        if (state(c) == CLOSED) {
+        int state = state(c);
+        if (state == CLOSED) {
             return;
         }
         c.set(ValueLayout.JAVA_INT, STATE, CLOSED);
         remaining--;
+        poller.timers().cancel(c, TIMER);
+        if (state != BACKING_OFF) {
+            unwatchAndClose(c);
+        }
+    }
+
+    /** Takes the connection's socket out of the poller and closes it. */
+    private void unwatchAndClose(MemorySegment c) {
         try {
             if (IoAtom.isRegistered(c, IO)) {
                 poller.remove(c, IO);
@@ -392,7 +469,9 @@ public final class EchoClient {
     public static void main(String[] argv) {
         String usage = "usage: samples/run [-Dioatom.poller=any|epoll|poll|select] echo-client [--host 127.0.0.1]"
                 + " [--port " + EchoServer.DEFAULT_PORT + "] [--connections 10] [--messages 10000 (per connection)]"
-                + " [--size 64 (bytes)] [--pipeline 1 (messages in flight per connection)] [--duration-seconds 60]";
+                + " [--size 64 (bytes)] [--pipeline 1 (messages in flight per connection)] [--duration-seconds 60]"
+                + " [--connect-timeout SECONDS (per attempt, default 10, 0 = none)]"
+                + " [--connect-retries N (default 0; waits 100 ms, 200 ms, ... between attempts)]";
         Options o;
         try {
             Args a = new Args(usage, argv);
@@ -404,7 +483,8 @@ public final class EchoClient {
                     a.integer("connections", 10, 1, Poller.MAX_CAPACITY - 1),
                     a.number("messages", 10_000, 1, Long.MAX_VALUE / (1 << 30)),
                     a.integer("size", 64, 1, 1 << 30), a.integer("pipeline", 1, 1, 1 << 20),
-                    a.number("duration-seconds", 60, 1, 365L * 24 * 3600), PollerKind.fromProperty());
+                    a.number("duration-seconds", 60, 1, 365L * 24 * 3600), PollerKind.fromProperty(),
+                    a.seconds("connect-timeout", DEFAULT_CONNECT_TIMEOUT_NANOS), a.integer("connect-retries", 0, 0, 30));
             a.done();
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());

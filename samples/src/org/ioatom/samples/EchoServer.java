@@ -28,7 +28,7 @@ public final class EchoServer extends SampleServer {
     public static void main(String[] args) {
         Launcher.serve(args, "usage: samples/run [-Dioatom.poller=any|epoll|poll|select] echo-server"
                         + " [--port N (default " + DEFAULT_PORT + ", 0 = any free)] [--host ADDR (default 127.0.0.1)]"
-                        + " [--max-connections N (default 1024)]",
+                        + " [--max-connections N (default 1024)] [--idle-timeout SECONDS (default 0 = off)]",
                 a -> new EchoServer(Settings.from(a, DEFAULT_PORT)));
     }
 }

@@ -2,6 +2,7 @@ package org.ioatom.samples;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.concurrent.TimeUnit;
 import org.ioatom.IoException;
 import org.ioatom.samples.server.Ascii;
 import org.ioatom.samples.server.Launcher;
@@ -19,14 +20,24 @@ import org.ioatom.samples.server.Settings;
  * request gets 400 and a close; methods other than GET and HEAD get 405; request bodies (by
  * Content-Length) are read and discarded; Transfer-Encoding gets 501 and a close; versions other
  * than 1.0 and 1.1 get 505 and a close.
+ *
+ * <p>Timeouts: the request line and headers must arrive within the header timeout (default
+ * {@value #DEFAULT_HEADER_TIMEOUT_SECONDS} s) from the request's first byte, else 408 and a close,
+ * which bounds a slowloris peer; a connection that sends nothing for the idle timeout (default
+ * {@value #DEFAULT_IDLE_TIMEOUT_SECONDS} s from the command line) is closed, silently between
+ * requests, with 408 in the middle of one.
  */
 public final class HttpServer extends SampleServer {
     static final int DEFAULT_PORT = 8080;
     static final int MAX_HEAD = 8 * 1024;
+    static final int DEFAULT_IDLE_TIMEOUT_SECONDS = 75;
+    static final int DEFAULT_HEADER_TIMEOUT_SECONDS = 60;
     /** Upper bound of any response this server sends. */
     private static final int MAX_RESPONSE = 512;
     /** Bytes of the protocol's state in the connection struct: the request body still to skip. */
     private static final long BODY_LEFT = PROTOCOL_STATE;
+    /** When the head of the request in progress must be complete ({@link #now()} clock); 0 = no head in progress. */
+    private static final long HEAD_DEADLINE = PROTOCOL_STATE + 8;
 
     private static final byte[] GET = Ascii.keyword("GET");
     private static final byte[] HEAD = Ascii.keyword("HEAD");
@@ -54,6 +65,7 @@ public final class HttpServer extends SampleServer {
     private static final Status TOO_LARGE = Status.of("431 Request Header Fields Too Large",
             "Request Header Fields Too Large (limit " + MAX_HEAD + " bytes)\n", "", true);
     private static final Status NOT_IMPLEMENTED = Status.of("501 Not Implemented", "Transfer-Encoding is not supported\n", "", true);
+    private static final Status REQUEST_TIMEOUT = Status.of("408 Request Timeout", "Request Timeout\n", "", true);
     private static final Status BAD_VERSION = Status.of("505 HTTP Version Not Supported", "HTTP Version Not Supported\n", "", true);
 
     private static final MemorySegment HEADERS = Ascii.constant("Server: ioatom\r\nContent-Type: text/plain\r\nDate: ");
@@ -63,6 +75,8 @@ public final class HttpServer extends SampleServer {
     private static final MemorySegment CONNECTION_KEEP_ALIVE = Ascii.constant("Connection: keep-alive\r\n");
 
     private final HttpDate date = new HttpDate();
+    /** 0 = no header timeout. */
+    private final long headerTimeoutNanos;
 
     /** The input of the request being handled. */
     private MemorySegment in;
@@ -74,8 +88,34 @@ public final class HttpServer extends SampleServer {
     private boolean hasHost;
     private long contentLength;
 
+    /** With the default header timeout; the idle timeout is the settings'. */
     HttpServer(Settings settings) {
+        this(settings, TimeUnit.SECONDS.toNanos(DEFAULT_HEADER_TIMEOUT_SECONDS));
+    }
+
+    /** @param headerTimeoutNanos how long a request's head may take from its first byte; 0 = no limit */
+    HttpServer(Settings settings, long headerTimeoutNanos) {
         super("http-server", settings, MAX_HEAD);
+        if (headerTimeoutNanos < 0) {
+            throw new IllegalArgumentException("header timeout must be 0 (off) or more, got " + headerTimeoutNanos + " ns");
+        }
+        this.headerTimeoutNanos = headerTimeoutNanos;
+    }
+
+    @Override
+    protected long requestDeadline(MemorySegment c) {
+        long deadline = c.get(ValueLayout.JAVA_LONG, HEAD_DEADLINE);
+        return deadline == 0 ? Long.MAX_VALUE : deadline;
+    }
+
+    @Override
+    protected void timedOut(MemorySegment c) throws IoException {
+        // Between requests the close is silent; in the middle of one (head or body) it gets a 408.
+        boolean midRequest = hasKeptInput(c) || c.get(ValueLayout.JAVA_LONG, BODY_LEFT) > 0
+                || c.get(ValueLayout.JAVA_LONG, HEAD_DEADLINE) != 0;
+        if (midRequest && reserve(c, MAX_RESPONSE)) {
+            respond(c, REQUEST_TIMEOUT, false, true);
+        }
     }
 
     @Override
@@ -94,6 +134,8 @@ public final class HttpServer extends SampleServer {
     protected int process(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
         this.in = in;
         long p = start;
+        boolean answered = false; // a request was answered: the next one starts in this input
+        boolean incomplete = false; // stopped at the incomplete head of a request
         while (p < end) {
             long bodyLeft = c.get(ValueLayout.JAVA_LONG, BODY_LEFT);
             if (bodyLeft > 0) {
@@ -114,9 +156,12 @@ public final class HttpServer extends SampleServer {
             if (next < 0) {
                 if (isClosing(c)) {
                     p = end; // answered with an error: the rest is dropped
+                } else {
+                    incomplete = true;
                 }
                 break; // incomplete, or closing
             }
+            answered = true;
             p = next;
             c.set(ValueLayout.JAVA_LONG, BODY_LEFT, contentLength);
             if (isClosing(c)) {
@@ -124,6 +169,13 @@ public final class HttpServer extends SampleServer {
             }
         }
         this.in = null;
+        if (!incomplete) {
+            c.set(ValueLayout.JAVA_LONG, HEAD_DEADLINE, 0);
+        } else if (headerTimeoutNanos > 0 && (answered || c.get(ValueLayout.JAVA_LONG, HEAD_DEADLINE) == 0)) {
+            // The head started in this input: its time runs from now.
+            c.set(ValueLayout.JAVA_LONG, HEAD_DEADLINE, now() + headerTimeoutNanos);
+            deadlineChanged(c);
+        }
         return (int) p;
     }
 
@@ -321,13 +373,18 @@ public final class HttpServer extends SampleServer {
     @Override
     public void announce(java.io.PrintStream out) {
         super.announce(out);
-        out.println(name() + ": limits: request line and headers " + MAX_HEAD + " bytes");
+        out.println(name() + ": limits: request line and headers " + MAX_HEAD + " bytes; header timeout "
+                + (headerTimeoutNanos == 0 ? "off" : Settings.seconds(headerTimeoutNanos) + " s") + ", idle timeout "
+                + (idleTimeoutNanos() == 0 ? "off" : Settings.seconds(idleTimeoutNanos()) + " s"));
     }
 
     public static void main(String[] args) {
         Launcher.serve(args, "usage: samples/run [-Dioatom.poller=any|epoll|poll|select] http-server"
                         + " [--port N (default " + DEFAULT_PORT + ", 0 = any free)] [--host ADDR (default 127.0.0.1)]"
-                        + " [--max-connections N (default 1024)]",
-                a -> new HttpServer(Settings.from(a, DEFAULT_PORT)));
+                        + " [--max-connections N (default 1024)]"
+                        + " [--idle-timeout SECONDS (default " + DEFAULT_IDLE_TIMEOUT_SECONDS + ", 0 = off)]"
+                        + " [--header-timeout SECONDS (default " + DEFAULT_HEADER_TIMEOUT_SECONDS + ", 0 = off)]",
+                a -> new HttpServer(Settings.from(a, DEFAULT_PORT, TimeUnit.SECONDS.toNanos(DEFAULT_IDLE_TIMEOUT_SECONDS)),
+                        a.seconds("header-timeout", TimeUnit.SECONDS.toNanos(DEFAULT_HEADER_TIMEOUT_SECONDS))));
     }
 }

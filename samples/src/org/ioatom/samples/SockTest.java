@@ -15,33 +15,42 @@ import java.util.concurrent.CompletableFuture;
 import org.ioatom.IoAtom;
 import org.ioatom.IoException;
 import org.ioatom.IoSocket;
+import org.ioatom.IoTimer;
 import org.ioatom.Poller;
 import org.ioatom.PollerKind;
 
 /**
  * IO Atom's socktest: an echo server that reports its connections. One file on the public API
- * alone ({@link Poller}, {@link IoAtom}, {@link IoSocket}), its loop on the main thread like the
- * C original's. SIGINT or SIGTERM prints "socktest: stopped" and exits 0.
+ * alone ({@link Poller}, {@link IoAtom}, {@link IoTimer}, {@link IoSocket}), its loop on the main
+ * thread like the C original's. SIGINT or SIGTERM prints "socktest: stopped" and exits 0. With
+ * {@code --idle-timeout}, a connection that sends nothing for that long is closed: one timer in
+ * its struct, moved on each read.
  */
 public final class SockTest {
     static final int DEFAULT_PORT = 21314;
     static final String USAGE = "usage: samples/run [-Dioatom.poller=any|epoll|poll|select] socktest"
             + " [--port N (default " + DEFAULT_PORT + ", 0 = any free)] [--host ADDR (default 127.0.0.1)]"
-            + " [--max-connections N (default 1024)]";
+            + " [--max-connections N (default 1024)] [--idle-timeout SECONDS (default 0 = off)]";
 
     /** One connection, as in socktest.c: the atom embedded first, then the bytes being echoed. */
     static final StructLayout CONNECTION = MemoryLayout.structLayout(
             IoAtom.LAYOUT.withName("io"),
+            IoTimer.LAYOUT.withName("idle"), // closes the connection once the peer sent nothing for the idle timeout
             JAVA_INT.withName("start"), // first byte of data not yet written back
             JAVA_INT.withName("end"),   // end of the bytes read into data
             MemoryLayout.sequenceLayout(16 * 1024, JAVA_BYTE).withName("data"));
     static final long IO = CONNECTION.byteOffset(groupElement("io"));
+    static final long IDLE = CONNECTION.byteOffset(groupElement("idle"));
     static final long START = CONNECTION.byteOffset(groupElement("start"));
     static final long END = CONNECTION.byteOffset(groupElement("end"));
     static final long DATA = CONNECTION.byteOffset(groupElement("data"));
 
+    /** The listener: its atom, and the timer that ends a pause in accepting. */
+    static final StructLayout LISTENER = MemoryLayout.structLayout(IoAtom.LAYOUT.withName("io"), IoTimer.LAYOUT.withName("pause"));
+    static final long PAUSE = LISTENER.byteOffset(groupElement("pause"));
+
     private static Poller poller; // like socktest.c's globals
-    private static long acceptPausedUntil;
+    private static long idleNanos; // 0 = no idle timeout
     private static volatile boolean stopping; // set by the shutdown hook, which waits for loopDone
     private static final CompletableFuture<Void> loopDone = new CompletableFuture<>();
 
@@ -66,6 +75,8 @@ public final class SockTest {
             String host = options.remove("host");
             int port = number(options.remove("port"), "port", DEFAULT_PORT, 0, 65535);
             maxConnections = number(options.remove("max-connections"), "max-connections", 1024, 1, Poller.MAX_CAPACITY - 1);
+            String idle = options.remove("idle-timeout");
+            idleNanos = idle == null ? 0 : seconds(idle, "idle-timeout");
             kind = PollerKind.fromProperty();
             if (!options.isEmpty()) {
                 throw new IllegalArgumentException("unknown option --" + options.keySet().iterator().next());
@@ -77,10 +88,10 @@ public final class SockTest {
             return;
         }
         boolean started = false;
-        try (Poller p = Poller.open(kind, maxConnections + 1)) {
+        try (Poller p = Poller.open(kind, maxConnections + 1, maxConnections + 1)) {
             poller = p; // its capacity bounds the connections: one more is refused by poller.add
             int listenFd = IoSocket.listen(address);
-            MemorySegment listener = Arena.ofAuto().allocate(IoAtom.LAYOUT);
+            MemorySegment listener = Arena.ofAuto().allocate(LISTENER);
             IoAtom.init(listener, listenFd);
             poller.add(listener, IoAtom.READ, SockTest::accept);
             Runtime.getRuntime().addShutdownHook(new Thread(SockTest::stop, "socktest-shutdown"));
@@ -88,12 +99,8 @@ public final class SockTest {
             System.out.println("Using " + poller.name() + " to poll.");
             System.out.println("Listening on port " + IoSocket.localPort(listenFd) + ", fd " + listenFd + ".");
             while (!stopping) {
-                poller.await(500);
+                poller.await(-1); // no limit: events, timers and the shutdown hook's wakeup() end it
                 poller.dispatch();
-                if (acceptPausedUntil != 0 && System.currentTimeMillis() >= acceptPausedUntil) {
-                    acceptPausedUntil = 0;
-                    poller.set(listener, IoAtom.READ);
-                }
             }
         } catch (IOException | RuntimeException e) {
             System.err.println(started ? "socktest: event loop failed: " + e : "socktest: cannot start: " + e.getMessage());
@@ -110,6 +117,14 @@ public final class SockTest {
             throw new IllegalArgumentException("--" + name + " must be " + min + " to " + max + ", got '" + value + "'");
         }
         return n;
+    }
+
+    /** {@code 30} or {@code 0.5} seconds (at most a day) as nanoseconds. */
+    private static long seconds(String value, String name) {
+        if (!value.matches("[0-9]{1,5}(\\.[0-9]{1,9})?|\\.[0-9]{1,9}") || Double.parseDouble(value) > 86_400) {
+            throw new IllegalArgumentException("--" + name + " needs 0 to 86400 seconds (e.g. 30 or 0.5), got '" + value + "'");
+        }
+        return Math.round(Double.parseDouble(value) * 1e9);
     }
 
     /** The shutdown hook (SIGINT, SIGTERM): stop the loop, wait for it, exit 0 rather than 128 + signal. */
@@ -132,7 +147,7 @@ public final class SockTest {
             } catch (IoException e) { // out of descriptors (EMFILE) or the like: pause instead of spinning
                 System.err.println("socktest: accept failed, pausing for 1 s: " + e.getMessage());
                 poller.set(l, 0);
-                acceptPausedUntil = System.currentTimeMillis() + 1000;
+                poller.timers().scheduleAfter(l, PAUSE, 1_000_000_000L, listener -> poller.set(listener, IoAtom.READ));
                 return;
             }
             if (fd == IoSocket.NO_MORE) {
@@ -143,6 +158,9 @@ public final class SockTest {
             IoAtom.init(c, IO, fd);
             try {
                 poller.add(c, IO, IoAtom.READ, SockTest::echo);
+                if (idleNanos > 0) {
+                    poller.timers().scheduleAfter(c, IDLE, idleNanos, SockTest::idle);
+                }
                 IoSocket.setNoDelay(fd, true);
                 var peer = IoSocket.peerAddress(fd);
                 System.out.println("connection opened from " + peer.getAddress().getHostAddress() + " port "
@@ -179,6 +197,9 @@ public final class SockTest {
                 } else {
                     c.set(JAVA_INT, START, 0);
                     c.set(JAVA_INT, END, (int) Math.max(n, 0));
+                    if (n > 0 && idleNanos > 0) { // the peer sent something: its idle time starts again
+                        poller.timers().scheduleAfter(c, IDLE, idleNanos, SockTest::idle);
+                    }
                 }
             } while (n != IoSocket.WOULD_BLOCK);
             boolean waitsToWrite = c.get(JAVA_INT, START) < c.get(JAVA_INT, END);
@@ -191,10 +212,18 @@ public final class SockTest {
         }
     }
 
+    /** The peer sent nothing for the idle timeout (what we sent it does not count). */
+    private static void idle(MemorySegment c) throws IOException {
+        int fd = IoAtom.fd(c, IO);
+        System.out.println("connection idle for " + idleNanos / 1e9 + " s, closing fd " + fd);
+        close(c, fd);
+    }
+
     private static void close(MemorySegment c, int fd) throws IOException {
         if (IoAtom.isRegistered(c, IO)) { // not when poller.add failed
             poller.remove(c, IO);
         }
+        poller.timers().cancel(c, IDLE); // before the GC may free the struct
         IoSocket.close(fd);
     }
 }

@@ -2,10 +2,13 @@ package org.ioatom;
 
 import static org.ioatom.internal.linux.Linux.AF_INET;
 import static org.ioatom.internal.linux.Linux.AF_INET6;
+import static org.ioatom.internal.linux.Linux.F_GETFL;
+import static org.ioatom.internal.linux.Linux.F_SETFL;
 import static org.ioatom.internal.linux.Linux.IPPROTO_IPV6;
 import static org.ioatom.internal.linux.Linux.IPPROTO_TCP;
 import static org.ioatom.internal.linux.Linux.IPV6_V6ONLY;
 import static org.ioatom.internal.linux.Linux.MSG_NOSIGNAL;
+import static org.ioatom.internal.linux.Linux.O_NONBLOCK;
 import static org.ioatom.internal.linux.Linux.SHUT_WR;
 import static org.ioatom.internal.linux.Linux.SOCK_CLOEXEC;
 import static org.ioatom.internal.linux.Linux.SOCK_NONBLOCK;
@@ -13,8 +16,15 @@ import static org.ioatom.internal.linux.Linux.SOCK_STREAM;
 import static org.ioatom.internal.linux.Linux.SOL_SOCKET;
 import static org.ioatom.internal.linux.Linux.SOMAXCONN;
 import static org.ioatom.internal.linux.Linux.SO_ERROR;
+import static org.ioatom.internal.linux.Linux.SO_KEEPALIVE;
+import static org.ioatom.internal.linux.Linux.SO_LINGER;
+import static org.ioatom.internal.linux.Linux.SO_RCVBUF;
 import static org.ioatom.internal.linux.Linux.SO_REUSEADDR;
 import static org.ioatom.internal.linux.Linux.SO_REUSEPORT;
+import static org.ioatom.internal.linux.Linux.SO_SNDBUF;
+import static org.ioatom.internal.linux.Linux.TCP_KEEPCNT;
+import static org.ioatom.internal.linux.Linux.TCP_KEEPIDLE;
+import static org.ioatom.internal.linux.Linux.TCP_KEEPINTVL;
 import static org.ioatom.internal.linux.Linux.TCP_NODELAY;
 
 import java.io.IOException;
@@ -29,6 +39,7 @@ import java.net.UnknownHostException;
 import java.util.Objects;
 import org.ioatom.internal.linux.Errno;
 import org.ioatom.internal.linux.Iovec;
+import org.ioatom.internal.linux.Linger;
 import org.ioatom.internal.linux.Msghdr;
 import org.ioatom.internal.linux.SockaddrIn;
 import org.ioatom.internal.linux.SockaddrIn6;
@@ -48,9 +59,17 @@ import org.ioatom.internal.sys.Errnos;
  *
  * <p>The data calls ({@code read}, {@code write}, {@code readv}, {@code writev}, {@code accept})
  * allocate nothing, in any compiler mode and at any call depth (see {@code SyscallLinker});
- * {@code finishConnect} and the option calls use a few bytes of native memory kept per thread.
+ * {@code finishConnect} and the option calls use a few bytes of native memory kept per thread,
+ * made on the thread's first call, and allocate nothing after it.
  * Address strings are {@code host:port}, {@code [ipv6]:port} or a bare {@code port} (all IPv4
- * interfaces); host names resolve through {@link InetAddress}.
+ * interfaces); host names resolve through {@link InetAddress} on the calling thread, which may
+ * block on DNS: on an event loop, resolve elsewhere and pass an {@link InetSocketAddress}.
+ *
+ * <p>The option setters and getters ({@code setSendBufferSize}, {@code setKeepAlive},
+ * {@code setLinger}, {@code setReusePort}, {@code setNoDelay}, {@code setNonBlocking}...) refuse
+ * bad values with {@link IllegalArgumentException} before any system call, and name the call,
+ * the option and the fd when the kernel refuses, e.g.
+ * {@code setsockopt(SO_KEEPALIVE, fd=7): EBADF (Bad file descriptor)}.
  */
 public final class IoSocket {
     private IoSocket() {}
@@ -83,7 +102,8 @@ public final class IoSocket {
     }
 
     /**
-     * Opens a listening socket with SO_REUSEADDR.
+     * Opens a listening socket with SO_REUSEADDR. A host name in {@code address} resolves on the
+     * calling thread (see {@link #connect(String)}).
      *
      * @param address   {@code host:port}, {@code [::1]:port} or {@code port}; port 0 picks a free port
      * @param backlog   the accept queue length, or {@link #DEFAULT_BACKLOG} for SOMAXCONN
@@ -91,11 +111,36 @@ public final class IoSocket {
      * @return the listening fd
      * @throws IOException              if the address does not resolve or a call fails
      * @throws IllegalArgumentException if the address is malformed (a bad or out-of-range port,
-     *                                  an IPv6 address without brackets)
+     *                                  an IPv6 address without brackets) or the backlog negative
+     *                                  (other than {@link #DEFAULT_BACKLOG})
      */
     public static int listen(String address, int backlog, boolean reusePort) throws IOException {
+        checkBacklog(backlog);
+        return listen(parse(address, true), backlog, reusePort);
+    }
+
+    /**
+     * Opens a listening socket with SO_REUSEADDR on an address already resolved: nothing here
+     * looks up a name.
+     *
+     * <pre>{@code
+     * int fd = IoSocket.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+     *         IoSocket.DEFAULT_BACKLOG, false);
+     * }</pre>
+     *
+     * @param address   a resolved address; the wildcard {@code [::]} also accepts IPv4; port 0
+     *                  picks a free port
+     * @param backlog   the accept queue length, or {@link #DEFAULT_BACKLOG} for SOMAXCONN
+     * @param reusePort also set SO_REUSEPORT, so several listeners (one per loop) share the port
+     * @return the listening fd
+     * @throws IoException              if a call fails
+     * @throws IllegalArgumentException if {@code address} is unresolved or the backlog negative
+     *                                  (other than {@link #DEFAULT_BACKLOG})
+     */
+    public static int listen(InetSocketAddress address, int backlog, boolean reusePort) throws IoException {
+        InetSocketAddress sa = resolved(address);
+        checkBacklog(backlog);
         Scratch s = Scratch.get();
-        InetSocketAddress sa = parse(address, true);
         int len = encode(s, sa);
         int fd = open(sa);
         try {
@@ -110,9 +155,15 @@ public final class IoSocket {
             check(Syscalls.bind(fd, s.addr, len), "bind", sa.toString(), fd);
             check(Syscalls.listen(fd, backlog == DEFAULT_BACKLOG ? SOMAXCONN : backlog), "listen", null, fd);
             return fd;
-        } catch (IOException | RuntimeException e) {
+        } catch (IoException | RuntimeException e) {
             Syscalls.close(fd);
             throw e;
+        }
+    }
+
+    private static void checkBacklog(int backlog) {
+        if (backlog < 0 && backlog != DEFAULT_BACKLOG) {
+            throw new IllegalArgumentException("backlog must be 0 or more, or DEFAULT_BACKLOG: " + backlog);
         }
     }
 
@@ -145,6 +196,10 @@ public final class IoSocket {
      * Starts a non-blocking connect. Register the fd for {@link IoAtom#WRITE}; when it is
      * reported, call {@link #finishConnect(int)}.
      *
+     * <p>A host name resolves here, on the calling thread, through {@link InetAddress}: that may
+     * block on DNS for seconds. On an event loop, pass a numeric address, or resolve the name on
+     * another thread and call {@link #connect(InetSocketAddress)}.
+     *
      * @param address {@code host:port} or {@code [ipv6]:port}
      * @return the socket's fd, connected or connecting
      * @throws IOException              if the address does not resolve or the connect fails at once
@@ -152,10 +207,32 @@ public final class IoSocket {
      *                                  port, an IPv6 address without brackets)
      */
     public static int connect(String address) throws IOException {
+        return connect(parse(address, false));
+    }
+
+    /**
+     * Starts a non-blocking connect to an address already resolved: nothing here looks up a name,
+     * so an event loop never waits for DNS. Register the fd for {@link IoAtom#WRITE}; when it is
+     * reported, call {@link #finishConnect(int)}.
+     *
+     * <pre>{@code
+     * // On a worker thread, where blocking on DNS is harmless:
+     * InetSocketAddress target = new InetSocketAddress(InetAddress.getByName("example.org"), 443);
+     * // On the loop:
+     * int fd = IoSocket.connect(target);
+     * poller.add(conn, IO, IoAtom.WRITE, handler);
+     * }</pre>
+     *
+     * @param address a resolved address ({@code isUnresolved()} false)
+     * @return the socket's fd, connected or connecting
+     * @throws IoException              if the connect fails at once
+     * @throws IllegalArgumentException if {@code address} is unresolved
+     */
+    public static int connect(InetSocketAddress address) throws IoException {
+        InetSocketAddress sa = resolved(address);
         Scratch s = Scratch.get();
-        InetSocketAddress sa = parse(address, false);
-        int fd = open(sa);
         int len = encode(s, sa);
+        int fd = open(sa);
         int rc = Syscalls.connect(fd, s.addr, len);
         // EINTR: the connect goes on asynchronously; its result arrives like EINPROGRESS's.
         if (rc < 0 && rc != -Errno.EINPROGRESS && rc != -Errno.EINTR) {
@@ -165,8 +242,19 @@ public final class IoSocket {
         return fd;
     }
 
+    /** {@code address}, checked to be resolved; nothing on this path looks a name up. */
+    private static InetSocketAddress resolved(InetSocketAddress address) {
+        Objects.requireNonNull(address, "address");
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("address " + address.getHostString() + ":" + address.getPort()
+                    + " is unresolved: resolve it first (InetAddress.getByName, off the loop thread)");
+        }
+        return address;
+    }
+
     /**
-     * Completes a connect started by {@link #connect(String)} once its fd reported WRITE.
+     * Completes a connect started by {@link #connect(String)} or {@link #connect(InetSocketAddress)}
+     * once its fd reported WRITE.
      *
      * @param fd the connecting socket
      * @throws IoException naming the reason the connection failed, e.g. ECONNREFUSED
@@ -382,6 +470,13 @@ public final class IoSocket {
         iov.set(ValueLayout.JAVA_LONG, base + Iovec.IOV_LEN_OFFSET, length);
     }
 
+    // ---- options ----
+
+    /** Linux's ceiling for TCP_KEEPIDLE and TCP_KEEPINTVL (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL), in seconds. */
+    public static final int MAX_KEEPALIVE_SECONDS = 32767;
+    /** Linux's ceiling for TCP_KEEPCNT (MAX_TCP_KEEPCNT), in probes. */
+    public static final int MAX_KEEPALIVE_PROBES = 127;
+
     /**
      * Sets TCP_NODELAY (turns Nagle's algorithm off or on).
      *
@@ -390,7 +485,300 @@ public final class IoSocket {
      * @throws IoException if setsockopt fails
      */
     public static void setNoDelay(int fd, boolean on) throws IoException {
-        check(setIntOption(Scratch.get(), fd, IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0), "setsockopt", "TCP_NODELAY", fd);
+        setInt(fd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY", on ? 1 : 0);
+    }
+
+    /**
+     * Returns whether TCP_NODELAY is on.
+     *
+     * @param fd a TCP socket
+     * @return true if small writes go out at once
+     * @throws IoException if getsockopt fails
+     */
+    public static boolean noDelay(int fd) throws IoException {
+        return getInt(fd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY") != 0;
+    }
+
+    /**
+     * Sets the send buffer size (SO_SNDBUF). Linux doubles the value to leave room for its own
+     * bookkeeping, caps it at {@code net.core.wmem_max} (before doubling) and enforces a small
+     * minimum, so {@link #sendBufferSize(int)} returns the kernel's figure, not {@code bytes}.
+     * Setting it turns off the kernel's automatic tuning of this buffer for the socket.
+     *
+     * <pre>{@code
+     * IoSocket.setSendBufferSize(fd, 256 * 1024);
+     * int actual = IoSocket.sendBufferSize(fd); // 524288 if wmem_max allows it
+     * }</pre>
+     *
+     * @param fd    a socket
+     * @param bytes the size asked for, more than 0
+     * @throws IllegalArgumentException if {@code bytes} is 0 or negative
+     * @throws IoException              if setsockopt fails
+     */
+    public static void setSendBufferSize(int fd, int bytes) throws IoException {
+        setInt(fd, SOL_SOCKET, SO_SNDBUF, "SO_SNDBUF", positive(bytes, "send buffer size"));
+    }
+
+    /**
+     * Returns the send buffer size the kernel uses (SO_SNDBUF): after
+     * {@link #setSendBufferSize(int, int)}, twice the value set (within the system's limits).
+     *
+     * @param fd a socket
+     * @return the kernel's send buffer size in bytes
+     * @throws IoException if getsockopt fails
+     */
+    public static int sendBufferSize(int fd) throws IoException {
+        return getInt(fd, SOL_SOCKET, SO_SNDBUF, "SO_SNDBUF");
+    }
+
+    /**
+     * Sets the receive buffer size (SO_RCVBUF). As with {@link #setSendBufferSize(int, int)},
+     * Linux doubles the value (capped by {@code net.core.rmem_max} before doubling) and
+     * {@link #receiveBufferSize(int)} returns the kernel's figure. For a large TCP window, set it
+     * before {@code listen} or {@code connect}: the window scale is agreed in the handshake.
+     *
+     * @param fd    a socket
+     * @param bytes the size asked for, more than 0
+     * @throws IllegalArgumentException if {@code bytes} is 0 or negative
+     * @throws IoException              if setsockopt fails
+     */
+    public static void setReceiveBufferSize(int fd, int bytes) throws IoException {
+        setInt(fd, SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF", positive(bytes, "receive buffer size"));
+    }
+
+    /**
+     * Returns the receive buffer size the kernel uses (SO_RCVBUF): after
+     * {@link #setReceiveBufferSize(int, int)}, twice the value set (within the system's limits).
+     *
+     * @param fd a socket
+     * @return the kernel's receive buffer size in bytes
+     * @throws IoException if getsockopt fails
+     */
+    public static int receiveBufferSize(int fd) throws IoException {
+        return getInt(fd, SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF");
+    }
+
+    /**
+     * Turns TCP keep-alive (SO_KEEPALIVE) on or off, keeping the current idle time, interval and
+     * probe count (the system's {@code net.ipv4.tcp_keepalive_*} unless set).
+     *
+     * @param fd a TCP socket
+     * @param on true to probe an idle connection
+     * @throws IoException if setsockopt fails
+     */
+    public static void setKeepAlive(int fd, boolean on) throws IoException {
+        setInt(fd, SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE", on ? 1 : 0);
+    }
+
+    /**
+     * Turns TCP keep-alive on with its timing: after {@code idleSeconds} without traffic the
+     * kernel sends a probe every {@code intervalSeconds}; after {@code probes} unanswered probes
+     * it drops the connection, and the next read or write fails with ETIMEDOUT.
+     *
+     * <pre>{@code
+     * // A dead peer is noticed after about 60 + 5 * 10 = 110 s of silence.
+     * IoSocket.setKeepAlive(fd, 60, 10, 5);
+     * }</pre>
+     *
+     * @param fd              a TCP socket
+     * @param idleSeconds     silence before the first probe (TCP_KEEPIDLE), 1 to {@value #MAX_KEEPALIVE_SECONDS}
+     * @param intervalSeconds time between probes (TCP_KEEPINTVL), 1 to {@value #MAX_KEEPALIVE_SECONDS}
+     * @param probes          unanswered probes before the connection is dropped (TCP_KEEPCNT), 1 to
+     *                        {@value #MAX_KEEPALIVE_PROBES}
+     * @throws IllegalArgumentException if a value is out of its range (nothing is set then)
+     * @throws IoException              if setsockopt fails; the message names the option
+     */
+    public static void setKeepAlive(int fd, int idleSeconds, int intervalSeconds, int probes) throws IoException {
+        inRange(idleSeconds, 1, MAX_KEEPALIVE_SECONDS, "keep-alive idle seconds");
+        inRange(intervalSeconds, 1, MAX_KEEPALIVE_SECONDS, "keep-alive interval seconds");
+        inRange(probes, 1, MAX_KEEPALIVE_PROBES, "keep-alive probes");
+        // Timing first: keep-alive goes on with the values asked for, never with the old ones.
+        setInt(fd, IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE", idleSeconds);
+        setInt(fd, IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL", intervalSeconds);
+        setInt(fd, IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT", probes);
+        setInt(fd, SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE", 1);
+    }
+
+    /**
+     * Returns whether keep-alive (SO_KEEPALIVE) is on.
+     *
+     * @param fd a socket
+     * @return true if the kernel probes idle connections
+     * @throws IoException if getsockopt fails
+     */
+    public static boolean keepAlive(int fd) throws IoException {
+        return getInt(fd, SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE") != 0;
+    }
+
+    /**
+     * Returns the keep-alive idle time (TCP_KEEPIDLE).
+     *
+     * @param fd a TCP socket
+     * @return seconds of silence before the first probe
+     * @throws IoException if getsockopt fails
+     */
+    public static int keepAliveIdle(int fd) throws IoException {
+        return getInt(fd, IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE");
+    }
+
+    /**
+     * Returns the keep-alive probe interval (TCP_KEEPINTVL).
+     *
+     * @param fd a TCP socket
+     * @return seconds between probes
+     * @throws IoException if getsockopt fails
+     */
+    public static int keepAliveInterval(int fd) throws IoException {
+        return getInt(fd, IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL");
+    }
+
+    /**
+     * Returns the keep-alive probe count (TCP_KEEPCNT).
+     *
+     * @param fd a TCP socket
+     * @return unanswered probes before the connection is dropped
+     * @throws IoException if getsockopt fails
+     */
+    public static int keepAliveProbes(int fd) throws IoException {
+        return getInt(fd, IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT");
+    }
+
+    /**
+     * Sets SO_LINGER, what {@link #close(int)} does with data not yet sent.
+     * <ul>
+     *   <li>off (the default): close returns at once; the kernel goes on sending in the
+     *       background and ends the connection with FIN.</li>
+     *   <li>on, {@code seconds == 0}: close discards unsent data and resets the connection: the
+     *       peer gets an RST (its next read or write fails with ECONNRESET) and this side skips
+     *       TIME_WAIT. Use it to drop abusive or broken clients, not for ordinary closes.</li>
+     *   <li>on, {@code seconds > 0}: close waits up to that long for unsent data to be sent and
+     *       acknowledged. Linux waits even on a non-blocking socket, so on an event loop this
+     *       stalls the loop: prefer {@link #shutdownOutput(int)} and reading to EOF.</li>
+     * </ul>
+     *
+     * <pre>{@code
+     * IoSocket.setLinger(fd, true, 0); // abortive close
+     * IoSocket.close(fd);              // the peer sees ECONNRESET
+     * }</pre>
+     *
+     * @param fd      a socket
+     * @param on      whether to linger
+     * @param seconds how long to linger, 0 or more (ignored by the kernel when {@code on} is false)
+     * @throws IllegalArgumentException if {@code seconds} is negative
+     * @throws IoException              if setsockopt fails
+     */
+    public static void setLinger(int fd, boolean on, int seconds) throws IoException {
+        if (seconds < 0) {
+            throw new IllegalArgumentException("linger seconds must be 0 or more: " + seconds);
+        }
+        MemorySegment l = Scratch.get().linger;
+        l.set(ValueLayout.JAVA_INT, Linger.L_ONOFF_OFFSET, on ? 1 : 0);
+        l.set(ValueLayout.JAVA_INT, Linger.L_LINGER_OFFSET, seconds);
+        check(Syscalls.setsockopt(fd, SOL_SOCKET, SO_LINGER, l, (int) Linger.SIZE), "setsockopt", "SO_LINGER", fd);
+    }
+
+    /**
+     * Returns the SO_LINGER setting.
+     *
+     * @param fd a socket
+     * @return the linger time in seconds when lingering is on (0: close resets), or -1 when off
+     * @throws IoException if getsockopt fails
+     */
+    public static int linger(int fd) throws IoException {
+        Scratch s = Scratch.get();
+        s.len.set(ValueLayout.JAVA_INT, 0, (int) Linger.SIZE);
+        check(Syscalls.getsockopt(fd, SOL_SOCKET, SO_LINGER, s.linger, s.len), "getsockopt", "SO_LINGER", fd);
+        return s.linger.get(ValueLayout.JAVA_INT, Linger.L_ONOFF_OFFSET) != 0
+                ? s.linger.get(ValueLayout.JAVA_INT, Linger.L_LINGER_OFFSET) : -1;
+    }
+
+    /**
+     * Sets SO_REUSEPORT on a socket the app created, before it binds: sockets of the same user
+     * that all set it may bind the same address and port, and the kernel spreads incoming
+     * connections among the listeners (one per loop). {@link #listen(String, int, boolean)} sets
+     * it itself when asked.
+     *
+     * @param fd a socket, not yet bound
+     * @param on whether to share the port
+     * @throws IoException if setsockopt fails
+     */
+    public static void setReusePort(int fd, boolean on) throws IoException {
+        setInt(fd, SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT", on ? 1 : 0);
+    }
+
+    /**
+     * Returns whether SO_REUSEPORT is on.
+     *
+     * @param fd a socket
+     * @return true if the socket may share its port
+     * @throws IoException if getsockopt fails
+     */
+    public static boolean reusePort(int fd) throws IoException {
+        return getInt(fd, SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT") != 0;
+    }
+
+    /**
+     * Makes any descriptor non-blocking (O_NONBLOCK through fcntl), keeping its other status
+     * flags: a pipe, stdin, an eventfd or socket the app created. An edge-triggered poller needs
+     * it: a handler reads until {@link #WOULD_BLOCK}, and a blocking descriptor would stop the loop
+     * there instead. The flag belongs to the open file description, so every descriptor sharing
+     * it (after {@code dup} or {@code fork}, e.g. a terminal's stdin shared with the shell) turns
+     * non-blocking too.
+     *
+     * <pre>{@code
+     * IoSocket.setNonBlocking(pipeReadFd);
+     * long n = IoSocket.read(pipeReadFd, buf); // WOULD_BLOCK instead of waiting when empty
+     * }</pre>
+     *
+     * @param fd an open descriptor
+     * @throws IoException if fcntl fails, e.g. {@code fcntl(F_GETFL, fd=7): EBADF (Bad file descriptor)}
+     */
+    public static void setNonBlocking(int fd) throws IoException {
+        int flags = fileStatusFlags(fd);
+        if ((flags & O_NONBLOCK) == 0) {
+            check(Syscalls.fcntl(fd, F_SETFL, flags | O_NONBLOCK), "fcntl", "F_SETFL", fd);
+        }
+    }
+
+    /**
+     * Returns whether a descriptor is non-blocking (O_NONBLOCK).
+     *
+     * @param fd an open descriptor
+     * @return true if its calls return EAGAIN instead of waiting
+     * @throws IoException if fcntl fails
+     */
+    public static boolean isNonBlocking(int fd) throws IoException {
+        return (fileStatusFlags(fd) & O_NONBLOCK) != 0;
+    }
+
+    private static int fileStatusFlags(int fd) throws IoException {
+        int flags = Syscalls.fcntl(fd, F_GETFL, 0);
+        check(flags, "fcntl", "F_GETFL", fd);
+        return flags;
+    }
+
+    private static void setInt(int fd, int level, int name, String option, int value) throws IoException {
+        check(setIntOption(Scratch.get(), fd, level, name, value), "setsockopt", option, fd);
+    }
+
+    private static int getInt(int fd, int level, int name, String option) throws IoException {
+        Scratch s = Scratch.get();
+        s.len.set(ValueLayout.JAVA_INT, 0, 4);
+        check(Syscalls.getsockopt(fd, level, name, s.intValue, s.len), "getsockopt", option, fd);
+        return s.intValue.get(ValueLayout.JAVA_INT, 0);
+    }
+
+    private static int positive(int value, String what) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(what + " must be more than 0: " + value);
+        }
+        return value;
+    }
+
+    private static void inRange(int value, int min, int max, String what) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(what + " must be " + min + " to " + max + ": " + value);
+        }
     }
 
     /**
@@ -567,12 +955,15 @@ public final class IoSocket {
         final MemorySegment intValue;
         /** A msghdr for sendmsg; only its iov fields are ever set, the rest stays zero. */
         final MemorySegment msghdr;
+        /** A struct linger. */
+        final MemorySegment linger;
 
         private Scratch(Arena arena) {
             addr = arena.allocate(SockaddrStorage.LAYOUT);
             len = arena.allocate(ValueLayout.JAVA_INT);
             intValue = arena.allocate(ValueLayout.JAVA_INT);
             msghdr = arena.allocate(Msghdr.LAYOUT);
+            linger = arena.allocate(Linger.LAYOUT);
         }
 
         static Scratch get() {

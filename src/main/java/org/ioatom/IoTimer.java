@@ -8,7 +8,7 @@ import org.ioatom.internal.TimerQueue;
 
 /**
  * A timer: 16 bytes that apps embed in their own native structs, like an {@link IoAtom}, and
- * hand to {@link Poller#schedule} with the enclosing segment and the timer's offset. When the
+ * hand to {@link Timers#schedule} with the enclosing segment and the timer's offset. When the
  * deadline passes, {@link Poller#dispatch()} calls the {@link TimerHandler} with that same
  * segment. A struct may hold several timers (an idle timeout and a write deadline, say).
  *
@@ -18,7 +18,7 @@ import org.ioatom.internal.TimerQueue;
  *         IoTimer.LAYOUT.withName("idle"));
  * static final long IDLE = CONN.byteOffset(MemoryLayout.PathElement.groupElement("idle"));
  *
- * poller.scheduleAfter(conn, IDLE, TimeUnit.SECONDS.toNanos(30), (owner) -> close(owner));
+ * poller.timers().scheduleAfter(conn, IDLE, TimeUnit.SECONDS.toNanos(30), owner -> close(owner));
  * }</pre>
  *
  * <pre>

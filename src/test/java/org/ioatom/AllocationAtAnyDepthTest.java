@@ -34,7 +34,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Guarantees that every steady-state call of the public API allocates nothing on the Java heap
  * wherever an app makes it: {@code Poller.await} (timeout 0, and with events), {@code dispatch},
- * {@code add}, {@code set}, {@code remove}, {@code wakeup}; {@code IoSocket.read} and
+ * {@code add}, {@code set}, {@code remove}, {@code wakeup}; the timers' {@code schedule},
+ * {@code scheduleAfter} (moving a scheduled timer), {@code cancel}, and a timer's expiry through
+ * {@code await} and {@code dispatch}; {@code IoSocket.read} and
  * {@code write} (whole segment and range), {@code readv}, {@code writev}, {@code accept} (a
  * connection, and {@code NO_MORE}), {@code finishConnect} and {@code close}. Each is called
  * 1, 9, 17 and 24 frames below the loop that measures (distinct methods, so an optimising
@@ -97,6 +99,9 @@ class AllocationAtAnyDepthTest {
     private static final int ADD_REMOVE = 12;
     private static final int WAKEUP_AWAIT = 13;
     private static final int EVENT_TURN = 14;
+    private static final int TIMER_SCHEDULE_CANCEL = 15;
+    private static final int TIMER_MOVE = 16;
+    private static final int TIMER_EXPIRE = 17;
 
     /**
      * One measured body.
@@ -139,7 +144,12 @@ class AllocationAtAnyDepthTest {
             new Scenario("Poller.add + remove", ADD_REMOVE, Outcome.SUCCESS, false, "add", "remove"),
             new Scenario("Poller.wakeup + await(1000)", WAKEUP_AWAIT, Outcome.SUCCESS, false, "wakeup", "await"),
             new Scenario("Poller.set(+WRITE) + await(1000) with events + dispatch + set(-WRITE)", EVENT_TURN,
-                    Outcome.SUCCESS, false, "set", "await", "dispatch", "set"));
+                    Outcome.SUCCESS, false, "set", "await", "dispatch", "set"),
+            new Scenario("Timers.schedule + cancel", TIMER_SCHEDULE_CANCEL, Outcome.SUCCESS, false,
+                    "schedule", "cancel"),
+            new Scenario("Timers.scheduleAfter (moves a scheduled timer)", TIMER_MOVE, Outcome.SUCCESS, false),
+            new Scenario("Timers.schedule (due) + await(0) + dispatch (runs it)", TIMER_EXPIRE, Outcome.SUCCESS, false,
+                    "schedule", "await", "dispatch"));
 
     /** Window sizes: the interpreter is slow, C2 needs a long warm-up. */
     private record Sizes(int calls, int scarceCalls, int warmupWindows, int scarceWarmupWindows, int maxWindows) {
@@ -197,7 +207,7 @@ class AllocationAtAnyDepthTest {
     // ---- the fixture ----
 
     /** A connected pair over loopback, its listener, memory, and a poller when the case needs one. */
-    private static final class Fixture implements IoHandler, AutoCloseable {
+    private static final class Fixture implements IoHandler, TimerHandler, AutoCloseable {
         final Arena arena = Arena.ofConfined();
         final int listener;
         final int client;
@@ -213,6 +223,8 @@ class AllocationAtAnyDepthTest {
         final MemorySegment atom;
         /** The server's atom, registered only by the add + remove body. */
         final MemorySegment spare;
+        /** A timer in an app struct (after a long, as apps embed it), for the timer bodies. */
+        final MemorySegment timerOwner = arena.allocate(8 + IoTimer.SIZE, 8);
         final Poller poller;
 
         int op;
@@ -266,6 +278,11 @@ class AllocationAtAnyDepthTest {
             handled++;
         }
 
+        @Override
+        public void onTimer(MemorySegment owner) {
+            handled++;
+        }
+
         /**
          * Ends step {@code step} of a multi-call body (-1 starts the first): its bytes are added to
          * that step's count, for the per-call figures. The window's total is counted apart.
@@ -288,6 +305,12 @@ class AllocationAtAnyDepthTest {
             fdCount = 0;
             Arrays.fill(stepBytes, 0);
             switch (sc.op()) {
+                case TIMER_SCHEDULE_CANCEL, TIMER_EXPIRE -> poller.timers().cancel(timerOwner, TIMER);
+                case TIMER_MOVE -> {
+                    if (!IoTimer.isScheduled(timerOwner, TIMER)) {
+                        poller.timers().scheduleAfter(timerOwner, TIMER, HOUR, this);
+                    }
+                }
                 case READ, READ_RANGE, READV -> {
                     if (!expectWouldBlock) {
                         writeUntilBlocked(client);
@@ -400,6 +423,10 @@ class AllocationAtAnyDepthTest {
         }
     }
 
+    /** Where the timer sits in {@code Fixture.timerOwner}. */
+    private static final long TIMER = 8;
+    private static final long HOUR = 3_600_000_000_000L;
+
     private static int acceptOne(int listener) throws IOException {
         long end = System.nanoTime() + 5_000_000_000L;
         while (true) {
@@ -480,7 +507,7 @@ class AllocationAtAnyDepthTest {
             }
             measured++;
         }
-        if (sc.op() == EVENT_TURN) {
+        if (sc.op() == EVENT_TURN || sc.op() == TIMER_EXPIRE) {
             assertEquals((long) calls * measured, f.handled - handledBefore, "handler calls");
         }
 
@@ -593,6 +620,9 @@ class AllocationAtAnyDepthTest {
                     case ADD_REMOVE -> ok += addRemoveBody(f);
                     case WAKEUP_AWAIT -> ok += wakeupAwaitBody(f);
                     case EVENT_TURN -> ok += eventTurnBody(f);
+                    case TIMER_SCHEDULE_CANCEL -> ok += timerScheduleCancelBody(f);
+                    case TIMER_MOVE -> ok += timerMoveBody(f);
+                    case TIMER_EXPIRE -> ok += timerExpireBody(f);
                     default -> throw new IllegalStateException("unknown op");
                 }
             }
@@ -641,6 +671,9 @@ class AllocationAtAnyDepthTest {
                 case ADD_REMOVE: return addRemoveBody(f);
                 case WAKEUP_AWAIT: return wakeupAwaitBody(f);
                 case EVENT_TURN: return eventTurnBody(f);
+                case TIMER_SCHEDULE_CANCEL: return timerScheduleCancelBody(f);
+                case TIMER_MOVE: return timerMoveBody(f);
+                case TIMER_EXPIRE: return timerExpireBody(f);
                 default: throw new IllegalStateException("unknown op");
             }
         }
@@ -739,6 +772,34 @@ class AllocationAtAnyDepthTest {
             f.mark(2);
             p.set(f.atom, AppStruct.IO, IoAtom.READ);
             f.mark(3);
+            return n == 1 && called == 1 ? 1 : 0;
+        }
+
+        static int timerScheduleCancelBody(Fixture f) {
+            Timers t = f.poller.timers();
+            f.mark(-1);
+            t.schedule(f.timerOwner, TIMER, f.poller.now() + HOUR, f);
+            f.mark(0);
+            boolean cancelled = t.cancel(f.timerOwner, TIMER);
+            f.mark(1);
+            return cancelled ? 1 : 0;
+        }
+
+        static int timerMoveBody(Fixture f) {
+            f.toggle = !f.toggle;
+            f.poller.timers().scheduleAfter(f.timerOwner, TIMER, f.toggle ? HOUR : 2 * HOUR, f);
+            return f.poller.timers().size() == 1 ? 1 : 0;
+        }
+
+        static int timerExpireBody(Fixture f) throws IOException {
+            Poller p = f.poller;
+            f.mark(-1);
+            p.timers().schedule(f.timerOwner, TIMER, p.now(), f);
+            f.mark(0);
+            int n = p.await(0);
+            f.mark(1);
+            int called = p.dispatch();
+            f.mark(2);
             return n == 1 && called == 1 ? 1 : 0;
         }
 

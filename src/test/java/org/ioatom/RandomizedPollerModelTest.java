@@ -34,6 +34,25 @@ import org.junit.jupiter.api.Timeout;
  *     interest and a new chance to write, is called within {@value #BOUND} await/dispatch rounds;</li>
  * <li>{@code dispatch()} returns the number of handler calls; {@code size()} the registered atoms.</li>
  * </ul>
+ * The same sequences schedule, move, cancel and expire timers (in the loop, between await and
+ * dispatch, inside I/O handlers and inside timer handlers; some timers reschedule themselves each
+ * time they run, some handlers throw), and the model predicts exactly which timers run in each
+ * dispatch and in which order. Deadlines are chosen so that real time cannot change the answer:
+ * an hour before the poller opened (due at every await), an hour or more after it (never due in a
+ * run), or {@code scheduleAfter(0)} (whose deadline is read back from the timer). The rules:
+ * <ul>
+ * <li>a dispatch calls the I/O handlers first, then the timers whose deadline is at or before the
+ *     loop time ({@link Poller#now()}), one at a time, earliest deadline first, equal deadlines in
+ *     the order they were scheduled (a move counts as a new schedule); no timer runs early, none
+ *     twice, each with the handler it was last scheduled with, unscheduled before it runs;</li>
+ * <li>a timer cancelled or moved by an earlier handler of the dispatch does not run in it;</li>
+ * <li>a deadline already passed, scheduled during a dispatch, becomes loop time + 1 ns: the timer
+ *     runs in the next dispatch (so a timer that reschedules itself runs once per dispatch);</li>
+ * <li>a timer handler that throws ends the dispatch; the timers still due run in the next one;</li>
+ * <li>after a dispatch that returned normally no timer is due; {@code await} counts the due timers
+ *     in its result; {@code Timers.size()}, {@code IoTimer.isScheduled} and {@code IoTimer.deadline}
+ *     match the model; closing the poller unschedules every timer.</li>
+ * </ul>
  * Handlers follow the edge-triggered contract (read or write until the call would block), so
  * the same checks hold on the level-triggered backends.
  *
@@ -48,6 +67,8 @@ class RandomizedPollerModelTest {
     /** Rounds within which a due atom must be called. */
     static final int BOUND = 3;
     private static final int MAX_CHANNELS = 6;
+    private static final int TIMERS = 6;
+    private static final long HOUR = 3_600_000_000_000L;
 
     @EveryBackend
     void randomSequencesMatchTheModel(PollerKind kind) throws Exception {
@@ -64,7 +85,7 @@ class RandomizedPollerModelTest {
         String base = System.getProperty("ioatom.test.baseSeed");
         long baseSeed = base != null ? Long.decode(base) : System.nanoTime() ^ 0x5DEECE66DL;
         long start = System.nanoTime();
-        long[] totals = new long[3];
+        long[] totals = new long[4];
         int done = 0;
         SplittableRandom seeds = new SplittableRandom(baseSeed);
         while (done < sequences && (System.nanoTime() - start) / 1_000_000 < budget) {
@@ -73,10 +94,12 @@ class RandomizedPollerModelTest {
             totals[0] += s.rounds;
             totals[1] += s.calls;
             totals[2] += s.ops;
+            totals[3] += s.timerCalls;
             done++;
         }
-        System.out.printf("%s: %d sequences, %d rounds, %d handler calls, %d operations in %d ms (base seed %s)%n",
-                kind, done, totals[0], totals[1], totals[2], (System.nanoTime() - start) / 1_000_000, hex(baseSeed));
+        System.out.printf("%s: %d sequences, %d rounds, %d handler calls (%d of them timers), %d operations in %d ms"
+                + " (base seed %s)%n", kind, done, totals[0], totals[1], totals[3], totals[2],
+                (System.nanoTime() - start) / 1_000_000, hex(baseSeed));
         if (done < Math.min(sequences, 200)) {
             throw new AssertionError("only " + done + " sequences fit in " + budget + " ms: machine overloaded?");
         }
@@ -101,6 +124,7 @@ class RandomizedPollerModelTest {
         long rounds;
         long calls;
         long ops;
+        long timerCalls;
     }
 
     /** Thrown by handlers on purpose. */
@@ -163,6 +187,32 @@ class RandomizedPollerModelTest {
         }
     }
 
+    /** One timer's struct (an id, then the {@link IoTimer}), and what the model knows about it. */
+    static final class Timer {
+        static final long AT = 8;
+        final int serial;
+        final MemorySegment seg;
+        /** Reschedules itself each time it runs, for a deadline already passed (so: the next dispatch). */
+        final boolean periodic;
+        boolean scheduled;
+        long deadline;
+        /** Schedule calls so far when it was last scheduled: breaks ties between equal deadlines. */
+        long order;
+        /** Which of the run's handlers it was last scheduled with. */
+        int handler;
+
+        Timer(int serial, MemorySegment seg, boolean periodic) {
+            this.serial = serial;
+            this.seg = seg;
+            this.periodic = periodic;
+        }
+
+        @Override
+        public String toString() {
+            return "timer" + serial + (periodic ? "(periodic)" : "") + (scheduled ? "" : "[unscheduled]");
+        }
+    }
+
     static final class Run implements IoHandler, AutoCloseable {
         final PollerKind kind;
         final SplittableRandom rnd;
@@ -178,12 +228,31 @@ class RandomizedPollerModelTest {
         int epoch;
         boolean calm;
         int callsThisDispatch;
+        final List<Timer> timers = new ArrayList<>();
+        /** Two handlers, so that the model can tell which one a timer was last scheduled with. */
+        final TimerHandler[] timerHandlers = {owner -> onTimer(owner, 0), owner -> onTimer(owner, 1)};
+        /** Due at every await: an hour before the poller opened. */
+        final long past;
+        /** Never due during a run: an hour after the poller opened. */
+        final long future;
+        long schedules;
+        /** Inside dispatch(): handlers run, passed deadlines move to loop time + 1. */
+        boolean dispatching;
+        /** A timer handler ran in the current dispatch() call: no I/O handler may follow. */
+        boolean timerRan;
 
         Run(PollerKind kind, long seed, boolean trace) throws IOException {
             this.kind = kind;
             this.rnd = new SplittableRandom(seed);
             this.trace = trace;
             this.poller = Poller.open(kind, 16);
+            past = poller.now() - HOUR;
+            future = poller.now() + HOUR;
+            for (int i = 0; i < TIMERS; i++) {
+                MemorySegment seg = arena.allocate(Timer.AT + IoTimer.SIZE, 8);
+                seg.set(ValueLayout.JAVA_LONG, 0, i);
+                timers.add(new Timer(i, seg, rnd.nextInt(4) == 0));
+            }
         }
 
         void log(String what) {
@@ -206,6 +275,11 @@ class RandomizedPollerModelTest {
                 Channel c = newChannel();
                 if (rnd.nextInt(4) != 0) {
                     add(c);
+                }
+            }
+            for (Timer t : timers) {
+                if (t.periodic || rnd.nextBoolean()) {
+                    scheduleTimer(t);
                 }
             }
             int rounds = 10 + rnd.nextInt(30);
@@ -242,13 +316,23 @@ class RandomizedPollerModelTest {
                 }
             }
             int n = poller.await(0);
-            log("await -> " + n);
-            check(n >= 0 && n <= poller.size(), "await returned " + n + " with " + poller.size() + " atoms");
+            long now = poller.now();
+            int dueTimers = 0;
+            for (Timer t : timers) {
+                if (t.scheduled && t.deadline <= now) {
+                    dueTimers++;
+                }
+            }
+            log("await -> " + n + " (" + dueTimers + " timers due)");
+            check(n - dueTimers >= 0 && n - dueTimers <= poller.size(), "await returned " + n + " with "
+                    + poller.size() + " atoms and " + dueTimers + " timers due");
             if (opsBetween) {
                 randomOp(false);
             }
             while (true) {
                 callsThisDispatch = 0;
+                timerRan = false;
+                dispatching = true;
                 try {
                     int calls = poller.dispatch();
                     check(calls == callsThisDispatch, "dispatch() returned " + calls + " but " + callsThisDispatch
@@ -256,8 +340,25 @@ class RandomizedPollerModelTest {
                     break;
                 } catch (Planned e) {
                     log("dispatch threw the planned failure; dispatching the rest");
+                } finally {
+                    dispatching = false;
                 }
             }
+            check(poller.now() == now, "the loop time changed during dispatch");
+            for (Timer t : timers) {
+                check(!t.scheduled || t.deadline > now, t + " was due (deadline " + (t.deadline - now)
+                        + " ns from the loop time) but dispatch did not run it");
+            }
+            int scheduled = 0;
+            for (Timer t : timers) {
+                check(IoTimer.isScheduled(t.seg, Timer.AT) == t.scheduled, t + ": its struct says otherwise");
+                if (t.scheduled) {
+                    scheduled++;
+                    check(IoTimer.deadline(t.seg, Timer.AT) == t.deadline, t + ": its deadline differs from the model's");
+                }
+            }
+            check(poller.timers().size() == scheduled, "timers().size() " + poller.timers().size()
+                    + " but the model has " + scheduled);
             int registered = 0;
             for (Atom a : atoms) {
                 if (a.registered) {
@@ -291,6 +392,7 @@ class RandomizedPollerModelTest {
             Atom a = atoms.get(serial);
             log("call " + a + " " + IoAtom.toString(events));
             check(a.seg == owner, "handler got another segment than the one added");
+            check(!timerRan, "I/O handler called for " + a + " after a timer handler in the same dispatch");
             check(a.registered, "handler called for " + a + ", removed before its turn");
             check(a.addedEpoch < epoch, "handler called for " + a + ", added during this batch");
             check(a.calledEpoch != epoch, "handler called twice in one batch for " + a);
@@ -346,7 +448,7 @@ class RandomizedPollerModelTest {
 
         void randomOp(boolean inHandler) throws IOException {
             stats.ops++;
-            switch (rnd.nextInt(10)) {
+            switch (rnd.nextInt(13)) {
                 case 0, 1 -> {
                     Channel c = pick(ch -> ch.atom == null);
                     if (c != null) {
@@ -403,10 +505,111 @@ class RandomizedPollerModelTest {
                         c.writerClosed = true;
                     }
                 }
+                case 10, 11 -> scheduleTimer(timers.get(rnd.nextInt(TIMERS)));
+                case 12 -> cancelTimer(timers.get(rnd.nextInt(TIMERS)));
                 default -> {
                     log("wakeup");
                     poller.wakeup();
                 }
+            }
+        }
+
+        // ---- timers: operations, the handler and the model's rules ----
+
+        /** Schedules or moves {@code t} for a random deadline with a random handler; the model follows. */
+        void scheduleTimer(Timer t) {
+            int handler = rnd.nextInt(2);
+            long now = poller.now();
+            long expected;
+            String how;
+            long before = System.nanoTime();
+            switch (rnd.nextInt(t.periodic ? 2 : 5)) {
+                case 0, 1 -> {
+                    // Passed: due at the next await; during dispatch, loop time + 1. Few values: ties.
+                    long d = past + rnd.nextInt(3);
+                    poller.timers().schedule(t.seg, Timer.AT, d, timerHandlers[handler]);
+                    expected = dispatching && d <= now ? now + 1 : d;
+                    how = "passed deadline " + (d - past);
+                }
+                case 2, 3 -> {
+                    long d = future + rnd.nextInt(3);
+                    poller.timers().schedule(t.seg, Timer.AT, d, timerHandlers[handler]);
+                    expected = d;
+                    how = "far deadline " + (d - future);
+                }
+                default -> {
+                    long delay = rnd.nextBoolean() ? 0 : 2 * HOUR;
+                    poller.timers().scheduleAfter(t.seg, Timer.AT, delay, timerHandlers[handler]);
+                    long after = System.nanoTime();
+                    expected = IoTimer.deadline(t.seg, Timer.AT);
+                    check(expected >= before + delay && expected <= after + delay, "scheduleAfter(" + delay
+                            + ") set a deadline " + (expected - before) + " ns after the call began");
+                    how = "scheduleAfter(" + delay + ")";
+                }
+            }
+            log("schedule " + t + ": " + how + (t.scheduled ? " (moves it)" : "") + ", handler " + handler
+                    + (expected == now + 1 ? ", at loop time + 1" : ""));
+            check(IoTimer.isScheduled(t.seg, Timer.AT), t + " not scheduled after schedule");
+            check(IoTimer.deadline(t.seg, Timer.AT) == expected, t + ": deadline " + IoTimer.deadline(t.seg, Timer.AT)
+                    + ", the model expects " + expected + " (loop time " + now + ")");
+            t.scheduled = true;
+            t.deadline = expected;
+            t.order = schedules++;
+            t.handler = handler;
+        }
+
+        void cancelTimer(Timer t) {
+            log("cancel " + t);
+            boolean was = poller.timers().cancel(t.seg, Timer.AT);
+            check(was == t.scheduled, "cancel returned " + was + " for " + t);
+            check(!IoTimer.isScheduled(t.seg, Timer.AT), t + " still scheduled after cancel");
+            t.scheduled = false;
+        }
+
+        /** The timer the model says runs next in this dispatch, or null. */
+        Timer nextDue() {
+            long now = poller.now();
+            Timer next = null;
+            for (Timer t : timers) {
+                if (t.scheduled && t.deadline <= now && (next == null || t.deadline < next.deadline
+                        || (t.deadline == next.deadline && t.order < next.order))) {
+                    next = t;
+                }
+            }
+            return next;
+        }
+
+        void onTimer(MemorySegment owner, int handler) throws IOException {
+            stats.calls++;
+            stats.timerCalls++;
+            callsThisDispatch++;
+            int serial = (int) owner.get(ValueLayout.JAVA_LONG, 0);
+            check(serial >= 0 && serial < TIMERS, "timer handler got an unknown struct " + serial);
+            Timer t = timers.get(serial);
+            log("timer " + t + ", handler " + handler);
+            check(t.seg == owner, "timer handler got another segment than the one scheduled");
+            check(dispatching, t + " ran outside dispatch");
+            check(t.scheduled, t + " ran but was not scheduled (cancelled, or already run)");
+            check(t.deadline <= poller.now(), t + " ran early: deadline " + (t.deadline - poller.now())
+                    + " ns after the loop time");
+            Timer expected = nextDue();
+            check(expected == t, t + " ran, but the model's next due timer is " + expected);
+            check(t.handler == handler, t + " ran with handler " + handler + ", scheduled with " + t.handler);
+            check(!IoTimer.isScheduled(owner, Timer.AT), t + " still scheduled while its handler runs");
+            t.scheduled = false;
+            timerRan = true;
+            if (t.periodic) {
+                scheduleTimer(t);
+            }
+            if (!calm && rnd.nextInt(2) == 0) {
+                int ops = 1 + rnd.nextInt(3);
+                for (int i = 0; i < ops; i++) {
+                    randomOp(true);
+                }
+            }
+            if (!calm && rnd.nextInt(10) == 0) {
+                log("  throw");
+                throw new Planned();
             }
         }
 
@@ -563,6 +766,9 @@ class RandomizedPollerModelTest {
             poller.close();
             for (Atom a : atoms) {
                 check(!IoAtom.isRegistered(a.seg, AppStruct.IO), "close left " + a + " registered");
+            }
+            for (Timer t : timers) {
+                check(!IoTimer.isScheduled(t.seg, Timer.AT), "close left " + t + " scheduled");
             }
             for (Channel c : new ArrayList<>(channels)) {
                 closeChannel(c);

@@ -1,5 +1,7 @@
 package org.ioatom.samples.server;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -68,6 +70,31 @@ public final class Args {
 
     public int integer(String name, int otherwise, int min, int max) {
         return (int) number(name, otherwise, min, max);
+    }
+
+    /** The most seconds a duration option takes: a day. */
+    public static final long MAX_SECONDS = 24 * 3600;
+
+    /**
+     * A duration in seconds with an optional fraction ({@code 30}, {@code 0.5}), as nanoseconds.
+     *
+     * @param otherwiseNanos the value when the option is absent
+     */
+    public long seconds(String name, long otherwiseNanos) {
+        String v = options.remove(name);
+        return v == null ? otherwiseNanos : parseSeconds(name, v);
+    }
+
+    /** Parses {@code DIGITS[.DIGITS]} seconds, 0 to {@link #MAX_SECONDS}, into nanoseconds (rounded to the nearest). */
+    public static long parseSeconds(String name, String v) {
+        if (!v.matches("[0-9]{1,9}(\\.[0-9]{1,9})?|\\.[0-9]{1,9}")) {
+            throw new IllegalArgumentException("--" + name + " needs seconds (e.g. 30 or 0.5), got '" + v + "'");
+        }
+        BigDecimal nanos = new BigDecimal(v).movePointRight(9);
+        if (nanos.compareTo(BigDecimal.valueOf(MAX_SECONDS * 1_000_000_000L)) > 0) {
+            throw new IllegalArgumentException("--" + name + " must be 0 to " + MAX_SECONDS + " seconds, got " + v);
+        }
+        return nanos.setScale(0, RoundingMode.HALF_UP).longValueExact();
     }
 
     /** Rejects options nobody asked for. */

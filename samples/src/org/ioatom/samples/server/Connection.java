@@ -8,6 +8,7 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import org.ioatom.IoAtom;
+import org.ioatom.IoTimer;
 
 /**
  * The native struct of one connection, with the {@link IoAtom} embedded first, and its field
@@ -22,7 +23,7 @@ final class Connection {
     static final StructLayout LAYOUT = MemoryLayout.structLayout(
             IoAtom.LAYOUT.withName("io"),
             JAVA_INT.withName("slot"),      // index in the connection table
-            JAVA_INT.withName("flags"),     // OPEN, PEER_EOF, CLOSING, LINGER, QUEUED, PARTIAL
+            JAVA_INT.withName("flags"),     // OPEN, PEER_EOF, CLOSING, LINGER, QUEUED, PARTIAL, TIMED_OUT
             JAVA_INT.withName("inChunk"),   // leftover chunk holding unprocessed input, or NO_CHUNK
             JAVA_INT.withName("inLength"),  // bytes of unprocessed input at the start of that chunk
             JAVA_INT.withName("outChunk"),  // leftover chunk holding unsent output, or NO_CHUNK
@@ -30,7 +31,8 @@ final class Connection {
             JAVA_INT.withName("outEnd"),    // end of the unsent bytes
             MemoryLayout.paddingLayout(4),
             MemoryLayout.sequenceLayout(2, JAVA_LONG).withName("protocol"), // the protocol's own state
-            JAVA_LONG.withName("deadline")); // when a lingering close gives up (ms)
+            IoTimer.LAYOUT.withName("timer"), // idle / request deadline, then the lingering close's
+            JAVA_LONG.withName("lastInput")); // loop time (ns) of the last read that returned bytes
 
     static final long IO = LAYOUT.byteOffset(groupElement("io"));
     static final long SLOT = LAYOUT.byteOffset(groupElement("slot"));
@@ -42,19 +44,22 @@ final class Connection {
     static final long OUT_END = LAYOUT.byteOffset(groupElement("outEnd"));
     static final long PROTOCOL = LAYOUT.byteOffset(groupElement("protocol"));
     static final long PROTOCOL_SIZE = LAYOUT.select(groupElement("protocol")).byteSize();
-    static final long DEADLINE = LAYOUT.byteOffset(groupElement("deadline"));
+    static final long TIMER = LAYOUT.byteOffset(groupElement("timer"));
+    static final long LAST_INPUT = LAYOUT.byteOffset(groupElement("lastInput"));
 
     // Flags.
     static final int OPEN = 1;
     static final int PEER_EOF = 2;
     /** Close once the output queued so far is sent; process nothing more. */
     static final int CLOSING = 4;
-    /** Closed by the server: reading and discarding what the peer still sends, until the deadline. */
+    /** Closed by the server: reading and discarding what the peer still sends, until the timer runs. */
     static final int LINGER = 8;
     /** On the run queue: it used up its rounds and continues after the current batch. */
     static final int QUEUED = 16;
     /** The unprocessed input is an incomplete request: only more input can make it useful. */
     static final int PARTIAL = 32;
+    /** Its idle or request deadline passed: it is closing, and its timer now bounds that close. */
+    static final int TIMED_OUT = 64;
 
     /** Prepares a struct for a newly accepted connection on {@code fd} in table slot {@code slot}. */
     static void init(MemorySegment c, int slot, int fd) {
@@ -66,7 +71,7 @@ final class Connection {
         for (long at = PROTOCOL; at < PROTOCOL + PROTOCOL_SIZE; at += JAVA_LONG.byteSize()) {
             c.set(JAVA_LONG, at, 0);
         }
-        setDeadline(c, 0);
+        setLastInput(c, 0);
     }
 
     static int fd(MemorySegment c) {
@@ -136,11 +141,11 @@ final class Connection {
         c.set(JAVA_INT, OUT_START, start);
     }
 
-    static long deadline(MemorySegment c) {
-        return c.get(JAVA_LONG, DEADLINE);
+    static long lastInput(MemorySegment c) {
+        return c.get(JAVA_LONG, LAST_INPUT);
     }
 
-    static void setDeadline(MemorySegment c, long millis) {
-        c.set(JAVA_LONG, DEADLINE, millis);
+    static void setLastInput(MemorySegment c, long nanos) {
+        c.set(JAVA_LONG, LAST_INPUT, nanos);
     }
 }

@@ -8,6 +8,7 @@ import static org.ioatom.samples.server.Connection.NO_CHUNK;
 import static org.ioatom.samples.server.Connection.PARTIAL;
 import static org.ioatom.samples.server.Connection.PEER_EOF;
 import static org.ioatom.samples.server.Connection.QUEUED;
+import static org.ioatom.samples.server.Connection.TIMED_OUT;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -16,7 +17,10 @@ import org.ioatom.IoAtom;
 import org.ioatom.IoException;
 import org.ioatom.IoHandler;
 import org.ioatom.IoSocket;
+import org.ioatom.IoTimer;
 import org.ioatom.Poller;
+import org.ioatom.TimerHandler;
+import org.ioatom.Timers;
 
 /**
  * Moves one connection's bytes: read into the loop's shared read buffer (after the
@@ -29,12 +33,21 @@ import org.ioatom.Poller;
  * read that returns less than the free room ends the call (it emptied the socket's receive
  * queue, and the poller reports any later arrival as a new event). A connection that keeps
  * moving data yields after {@value #MAX_ROUNDS} rounds to the {@link RunQueue}.
+ *
+ * <h2>Timeouts</h2>
+ * Each connection has one {@link IoTimer} ({@link Connection#TIMER}). While it is open the timer
+ * runs at the earlier of the idle deadline (last input + idle timeout) and the protocol's
+ * {@link SampleServer#requestDeadline}. Input only records the loop time in the struct: the
+ * timer is not moved per read; when it runs early because of later input it is scheduled again
+ * for the new deadline (one extra run per idle period of a busy connection, instead of a heap
+ * update per read). Once the server closes a connection the same timer bounds the close: the
+ * lingering read, or the sending of the last reply.
  */
 final class ConnectionService {
     /** Data-moving rounds per event before a busy connection yields to the others. */
     private static final int MAX_ROUNDS = 32;
     /** How long a connection closed by the server keeps reading (and discarding) what the peer still sends. */
-    private static final int LINGER_MS = 2000;
+    private static final long LINGER_NANOS = 2_000_000_000L;
 
     private final SampleServer server;
     private final Poller poller;
@@ -45,11 +58,17 @@ final class ConnectionService {
     /** The shared read buffer: the input being processed is in it. */
     private final MemorySegment readBuffer;
     private final IoHandler handler = this::serve;
+    private final TimerHandler timerHandler = this::onTimer;
+    private final Timers timers;
+    /** 0 = no idle timeout. */
+    private final long idleNanos;
 
     ConnectionService(SampleServer server, Poller poller, ConnectionTable connections, ChunkPool chunks,
-                      Output output, RunQueue runQueue, Arena arena) {
+                      Output output, RunQueue runQueue, Arena arena, long idleNanos) {
         this.server = server;
         this.poller = poller;
+        this.timers = poller.timers();
+        this.idleNanos = idleNanos;
         this.connections = connections;
         this.chunks = chunks;
         this.output = output;
@@ -60,6 +79,60 @@ final class ConnectionService {
     /** The handler to register connections' atoms with. */
     IoHandler handler() {
         return handler;
+    }
+
+    /** A connection was accepted and registered: its idle time starts now. */
+    void opened(MemorySegment c) {
+        Connection.setLastInput(c, poller.now());
+        armTimer(c);
+    }
+
+    /** @return the earliest of the connection's idle deadline and the protocol's request deadline */
+    private long nextDeadline(MemorySegment c) {
+        long idle = idleNanos == 0 ? Long.MAX_VALUE : Connection.lastInput(c) + idleNanos;
+        return Math.min(idle, server.requestDeadline(c));
+    }
+
+    /** Makes sure the timer runs no later than the connection's next deadline (it may run earlier). */
+    void armTimer(MemorySegment c) {
+        if (Connection.has(c, CLOSING | LINGER | TIMED_OUT)) {
+            return; // the timer bounds the close now
+        }
+        long next = nextDeadline(c);
+        if (next != Long.MAX_VALUE && (!IoTimer.isScheduled(c, Connection.TIMER) || IoTimer.deadline(c, Connection.TIMER) > next)) {
+            timers.schedule(c, Connection.TIMER, next, timerHandler);
+        }
+    }
+
+    /** The connection's timer ran: a deadline passed, or it ran early and goes again. */
+    private void onTimer(MemorySegment c) {
+        if (Connection.has(c, LINGER | TIMED_OUT)) {
+            close(c); // the lingering read, or sending the last reply, took too long
+            return;
+        }
+        long next = nextDeadline(c);
+        if (poller.now() < next) {
+            if (next != Long.MAX_VALUE) {
+                timers.schedule(c, Connection.TIMER, next, timerHandler); // input came since it was set
+            }
+            return;
+        }
+        if (Connection.has(c, CLOSING)) {
+            close(c); // its last reply waits for a peer that neither reads nor sends
+            return;
+        }
+        Connection.addFlags(c, TIMED_OUT);
+        try {
+            output.clear();
+            server.timedOut(c);
+            output.flush(c);
+        } catch (IoException e) {
+            fail(c, e);
+            return;
+        }
+        SampleServer.closeAfterReply(c);
+        timers.scheduleAfter(c, Connection.TIMER, LINGER_NANOS, timerHandler); // bounds sending the reply
+        serve(c, 0);
     }
 
     /** The handler of every connection's atom; also serves a connection from the run queue (events 0). */
@@ -113,6 +186,7 @@ final class ConnectionService {
                     server.peerClosed(c, fd);
                     continue;
                 }
+                Connection.setLastInput(c, poller.now());
                 handle(c, (int) n);
                 if (n < room && shortReadEnds && !Connection.has(c, CLOSING)) {
                     break;
@@ -194,7 +268,7 @@ final class ConnectionService {
         // until the peer closes too or the deadline passes.
         IoSocket.shutdownOutput(fd);
         Connection.addFlags(c, LINGER);
-        Connection.setDeadline(c, System.currentTimeMillis() + LINGER_MS);
+        timers.scheduleAfter(c, Connection.TIMER, LINGER_NANOS, timerHandler);
         poller.set(c, Connection.IO, READ);
         discard(c, fd);
     }
@@ -236,6 +310,11 @@ final class ConnectionService {
             }
         } catch (IOException | RuntimeException e) {
             // the fd is closed below either way
+        }
+        try {
+            timers.cancel(c, Connection.TIMER); // before the struct is recycled
+        } catch (RuntimeException e) {
+            // the poller is closed: it forgot every timer
         }
         SampleServer.quietClose(fd);
         if (Connection.has(c, QUEUED)) {

@@ -1,32 +1,42 @@
 package org.ioatom.samples.server;
 
 import static org.ioatom.IoAtom.READ;
-import static org.ioatom.samples.server.Connection.LINGER;
 import static org.ioatom.samples.server.Connection.OPEN;
 import static org.ioatom.samples.server.Connection.QUEUED;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.util.function.IntConsumer;
 import org.ioatom.IoAtom;
 import org.ioatom.IoException;
 import org.ioatom.IoHandler;
 import org.ioatom.IoSocket;
+import org.ioatom.IoTimer;
 import org.ioatom.Poller;
+import org.ioatom.TimerHandler;
 
 /**
  * The loop thread's world: the arena, the poller, the listener and the connections with their
- * buffers. It accepts, runs {@code await} / {@code dispatch} / the run queue, looks at the clock
- * every {@value #TICK_MS} ms, and closes everything at the end. Used by the loop thread only.
+ * buffers. It accepts, runs {@code await} / {@code dispatch} / the run queue, and closes
+ * everything at the end. Used by the loop thread only. The wait has no timeout: the poller's
+ * timers (idle and request deadlines, lingering closes, the accept pause) and
+ * {@link Poller#wakeup()} (stop) end it.
  *
- * <p>Out of descriptors (EMFILE/ENFILE on accept): READ comes off the listener's atom and is
- * put back on the first tick at least 1 s later, so the loop does not spin on a listener that
- * stays readable; the waiting connections stay in the kernel's accept queue meanwhile.
+ * <p>Out of descriptors (EMFILE/ENFILE on accept): READ comes off the listener's atom and a
+ * timer puts it back 1 s later ({@link #ACCEPT_PAUSE_NANOS}), so the loop does not spin on a
+ * listener that stays readable; the waiting connections stay in the kernel's accept queue
+ * meanwhile.
  */
 final class EventLoop {
-    /** Loop turns between looks at the clock and at stop requests. */
-    private static final int TICK_MS = 500;
+    /** How long accepting pauses after a failed accept (out of descriptors). */
+    private static final long ACCEPT_PAUSE_NANOS = 1_000_000_000L;
+    /** The listener's struct: its atom and the timer that ends an accept pause. */
+    private static final StructLayout LISTENER = MemoryLayout.structLayout(
+            IoAtom.LAYOUT.withName("io"), IoTimer.LAYOUT.withName("pause"));
+    private static final long LISTENER_PAUSE = LISTENER.byteOffset(MemoryLayout.PathElement.groupElement("pause"));
 
     private final SampleServer server;
     private final Settings settings;
@@ -39,10 +49,9 @@ final class EventLoop {
     private final ConnectionService service;
     private final IoHandler listenerHandler = this::accept;
     private final IntConsumer serveQueued = this::serveQueued;
+    private final TimerHandler resumeAccepting = this::resumeAccepting;
     private int listenFd = -1;
     private MemorySegment listener;
-    private long listenerPausedUntil;
-    private long nextTick;
     private long rejected;
     private long nextRejectReport;
 
@@ -52,7 +61,8 @@ final class EventLoop {
         this.settings = settings;
         arena = Arena.ofConfined();
         try {
-            poller = Poller.open(settings.kind(), settings.maxConnections() + 1);
+            // A timer per connection, one for the listener.
+            poller = Poller.open(settings.kind(), settings.maxConnections() + 1, settings.maxConnections() + 1);
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw e;
@@ -61,7 +71,8 @@ final class EventLoop {
         chunks = new ChunkPool(arena, settings.maxConnections());
         output = new Output(arena, chunks);
         runQueue = new RunQueue(settings.maxConnections());
-        service = new ConnectionService(server, poller, connections, chunks, output, runQueue, arena);
+        service = new ConnectionService(server, poller, connections, chunks, output, runQueue, arena,
+                settings.idleTimeoutNanos());
     }
 
     Poller poller() {
@@ -76,11 +87,15 @@ final class EventLoop {
         return output;
     }
 
+    ConnectionService service() {
+        return service;
+    }
+
     /** Lets the protocol allocate its state, then opens and registers the listener. @return the port */
     int listen() throws IOException {
         server.opened(arena);
         listenFd = IoSocket.listen(settings.address());
-        listener = arena.allocate(IoAtom.LAYOUT);
+        listener = arena.allocate(LISTENER);
         IoAtom.init(listener, listenFd);
         poller.add(listener, READ, listenerHandler);
         int port = IoSocket.localPort(listenFd);
@@ -91,29 +106,15 @@ final class EventLoop {
     /** Serves until the server is stopping. */
     void run() throws IOException {
         while (!server.isStopping()) {
-            poller.await(runQueue.isEmpty() ? TICK_MS : 0);
+            poller.await(runQueue.isEmpty() ? -1 : 0); // no limit: timers and wakeup() end the wait
             poller.dispatch();
             runQueue.runPass(serveQueued);
-            long now = System.currentTimeMillis();
-            if (now >= nextTick) {
-                nextTick = now + TICK_MS;
-                tick(now);
-            }
         }
     }
 
-    /** Re-arms a paused listener; closes lingering connections whose deadline passed. */
-    private void tick(long now) throws IOException {
-        if (listenerPausedUntil != 0 && now >= listenerPausedUntil) {
-            listenerPausedUntil = 0;
-            poller.set(listener, READ);
-        }
-        for (int i = 0; i < connections.highWater(); i++) {
-            MemorySegment c = connections.get(i);
-            if (c != null && Connection.has(c, LINGER) && now >= Connection.deadline(c)) {
-                service.close(c);
-            }
-        }
+    /** The accept pause is over: READ goes back on the listener. */
+    private void resumeAccepting(MemorySegment l) throws IOException {
+        poller.set(l, READ);
     }
 
     /** Closes every connection, the listener, the poller and (after the protocol's hook) the arena. */
@@ -151,7 +152,7 @@ final class EventLoop {
             } catch (IoException e) {
                 System.err.println(server.name() + ": accept failed, pausing for 1 s: " + e.getMessage());
                 poller.set(listener, 0);
-                listenerPausedUntil = System.currentTimeMillis() + 1000;
+                poller.timers().scheduleAfter(listener, LISTENER_PAUSE, ACCEPT_PAUSE_NANOS, resumeAccepting);
                 return;
             }
             if (fd == IoSocket.NO_MORE) {
@@ -173,6 +174,7 @@ final class EventLoop {
                 continue;
             }
             server.connectionAccepted();
+            service.opened(c);
             try {
                 IoSocket.setNoDelay(fd, true);
                 server.connectionOpened(c, fd);

@@ -20,7 +20,7 @@ import org.ioatom.Poller;
  *
  * <p>The parts, one job each: this class is what a protocol implements and calls, and the
  * server's start and stop; {@link EventLoop} runs the loop thread (poller, listener, accepting,
- * ticks, shutdown); {@link ConnectionService} moves each connection's bytes (read, process,
+ * shutdown); {@link ConnectionService} moves each connection's bytes (read, process,
  * write, close); {@link ConnectionTable} holds the structs ({@link Connection}), {@link Output}
  * the shared output buffer and pending output, {@link ChunkPool} the leftover chunks,
  * {@link RunQueue} the connections that yielded; {@link Launcher} is the {@code main} of every
@@ -41,6 +41,12 @@ import org.ioatom.Poller;
  *
  * <p>Structs and chunks are allocated on first use and then recycled: after warm-up, serving
  * requests allocates nothing on the Java heap.
+ *
+ * <h2>Timeouts</h2>
+ * With an idle timeout ({@link Settings#idleTimeoutNanos()}), a connection whose peer sent
+ * nothing for that long is closed (what the server sends does not count); a protocol may add a
+ * deadline of its own ({@link #requestDeadline}) and say a last word ({@link #timedOut}). Both
+ * run on one {@link org.ioatom.IoTimer} in the connection struct: no allocation, no scan.
  */
 public abstract class SampleServer {
     /** Size of the shared read and output buffers and of the large leftover chunks. */
@@ -54,6 +60,8 @@ public abstract class SampleServer {
     private final int requestLimit;
     /** The loop's output buffer, for the protocol's calls (on the loop thread). */
     private Output output;
+    /** The loop's connections, for the protocol's timer calls (on the loop thread). */
+    private ConnectionService service;
 
     private Thread thread;
     private volatile Poller poller;
@@ -235,6 +243,42 @@ public abstract class SampleServer {
     }
 
     /**
+     * The connection's idle timeout or its {@link #requestDeadline} passed. Called before the
+     * connection closes; may queue a last reply ({@link #reserve}, {@code append}), which is sent
+     * (if the socket takes it within the linger time) before the close. The default says nothing.
+     */
+    protected void timedOut(MemorySegment c) throws IoException {}
+
+    /**
+     * A protocol's own deadline for the connection (say, for a request to arrive whole), on the
+     * {@link #now()} clock; {@link Long#MAX_VALUE} for none, the default. The loop asks for it
+     * when the connection's timer runs; after setting an earlier one, call {@link #deadlineChanged}.
+     */
+    protected long requestDeadline(MemorySegment c) {
+        return Long.MAX_VALUE;
+    }
+
+    /** The protocol's {@link #requestDeadline} moved earlier: the connection's timer runs by then. */
+    protected final void deadlineChanged(MemorySegment c) {
+        service.armTimer(c);
+    }
+
+    /** @return the loop time ({@link Poller#now()}, {@link System#nanoTime()} read once per wait) */
+    protected final long now() {
+        return poller.now();
+    }
+
+    /** @return whether the connection keeps unprocessed input (the start of a request) */
+    protected static boolean hasKeptInput(MemorySegment c) {
+        return Connection.inLength(c) > 0;
+    }
+
+    /** @return the idle timeout in nanoseconds, 0 for none */
+    protected final long idleTimeoutNanos() {
+        return settings.idleTimeoutNanos();
+    }
+
+    /**
      * Makes room for {@code bytes} (at most {@value #CHUNK}) more output in the shared output
      * buffer, writing what it holds to the socket if needed.
      *
@@ -290,6 +334,7 @@ public abstract class SampleServer {
         try {
             loop = new EventLoop(this, settings);
             output = loop.output();
+            service = loop.service();
             chunks = loop.chunks();
             poller = loop.poller();
             pollerName = poller.name();

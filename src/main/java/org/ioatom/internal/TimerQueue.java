@@ -99,6 +99,10 @@ public final class TimerQueue<H> {
     /**
      * Schedules the timer at {@code offset} of {@code owner}, or moves it if this queue holds it.
      *
+     * @param owner    the app's struct
+     * @param offset   the timer's offset in it
+     * @param deadline a {@link System#nanoTime()} value
+     * @param handler  what to call when it is due
      * @throws IllegalStateException if another poller holds it, or every entry is in use
      */
     public void schedule(MemorySegment owner, long offset, long deadline, H handler) {
@@ -140,6 +144,8 @@ public final class TimerQueue<H> {
     /**
      * Cancels the timer at {@code offset} of {@code owner}.
      *
+     * @param owner  the app's struct
+     * @param offset the timer's offset in it
      * @return true if it was scheduled here, false if it was not scheduled
      * @throws IllegalStateException if another poller holds it
      */
@@ -149,8 +155,7 @@ public final class TimerQueue<H> {
             return false;
         }
         int e = entryOf(owner, offset, holder);
-        owner.set(ValueLayout.JAVA_INT, offset + ENTRY, 0);
-        owner.set(ValueLayout.JAVA_INT, offset + POLLER, 0);
+        untag(owner, offset);
         unlink(e);
         return true;
     }
@@ -160,6 +165,7 @@ public final class TimerQueue<H> {
      * owner and handler in {@link #firedOwner()} and {@link #firedHandler()}. A timer whose
      * memory was freed (its arena closed) is dropped with a warning and the next one is tried.
      *
+     * @param now the loop time
      * @return whether a timer was taken
      */
     @SuppressWarnings("unchecked")
@@ -175,8 +181,7 @@ public final class TimerQueue<H> {
                         + " (cancel timers before closing their arena)");
                 continue;
             }
-            owner.set(ValueLayout.JAVA_INT, offset + ENTRY, 0);
-            owner.set(ValueLayout.JAVA_INT, offset + POLLER, 0);
+            untag(owner, offset);
             firedOwner = owner;
             firedOffset = offset;
             firedHandler = handler;
@@ -204,6 +209,7 @@ public final class TimerQueue<H> {
      * Counts the timers due at {@code now}: the heap's top nodes with deadlines at or before it
      * (a node is due only if its parent is), so the cost is proportional to the answer.
      *
+     * @param now the loop time
      * @return how many timers have a deadline at or before {@code now}
      */
     public int countDue(long now) {
@@ -234,8 +240,7 @@ public final class TimerQueue<H> {
             unlink(e);
             try {
                 if (owner.scope().isAlive()) {
-                    owner.set(ValueLayout.JAVA_INT, offset + ENTRY, 0);
-                    owner.set(ValueLayout.JAVA_INT, offset + POLLER, 0);
+                    untag(owner, offset);
                 }
             } catch (RuntimeException confinedElsewhere) {
                 // Memory confined to another thread: its struct keeps the old tag.
@@ -243,6 +248,12 @@ public final class TimerQueue<H> {
         }
         firedOwner = null;
         firedHandler = null;
+    }
+
+    /** Marks the app's struct unscheduled (all-zero bookkeeping, as freshly allocated memory). */
+    private static void untag(MemorySegment owner, long offset) {
+        owner.set(ValueLayout.JAVA_INT, offset + ENTRY, 0);
+        owner.set(ValueLayout.JAVA_INT, offset + POLLER, 0);
     }
 
     private int entryOf(MemorySegment owner, long offset, int holder) {
