@@ -228,4 +228,25 @@ class LoopToolkitTest {
         MemorySegment stranger = AppStruct.allocate(arena, 2, pipe.writeFd());
         assertThrows(IllegalStateException.class, () -> p.requeue(stranger, AppStruct.IO));
     }
+
+    /** Requeue, remove and add again many times in one round: the list stays within the slot count. */
+    @EveryBackend
+    void requeueChurnWithinOneRoundStaysBoundedAndCallsOnlyTheLiveAtom(PollerKind kind) throws Exception {
+        Poller p = open(kind, 8);
+        TestPipe pipe = resources.pipe();
+        MemorySegment s = AppStruct.allocate(arena, 1, pipe.readFd());
+        int[] calls = {0};
+        IoHandler h = (owner, events) -> calls[0]++;
+        for (int i = 0; i < 1000; i++) {
+            p.add(s, AppStruct.IO, READ, h);
+            p.requeue(s, AppStruct.IO);
+            p.remove(s, AppStruct.IO);
+        }
+        p.add(s, AppStruct.IO, READ, h);
+        p.requeue(s, AppStruct.IO);
+        assertEquals(1, p.await(0));
+        assertEquals(1, p.dispatch(), "only the live registration's request");
+        assertEquals(1, calls[0]);
+        assertEquals(0, p.await(0), "served: nothing left");
+    }
 }
