@@ -473,10 +473,13 @@ public final class Poller implements AutoCloseable {
                     continue;
                 }
                 calls++;
+                // Read before the call: the handler may remove its atom and free (or refill) the slot.
+                int fd = slots.fd(slot);
+                long offset = slots.offset(slot);
                 try {
                     slots.handler(slot).onEvents(owner, ev);
                 } catch (IOException | RuntimeException e) {
-                    throw new HandlerException(HandlerException.Source.ATOM, slots.fd(slot), owner, slots.offset(slot), e);
+                    throw new HandlerException(HandlerException.Source.ATOM, fd, owner, offset, e);
                 }
             }
             calls += timers.runDue();
