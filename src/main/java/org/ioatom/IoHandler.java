@@ -18,8 +18,8 @@ public interface IoHandler {
      *               with the atom at the offset it was added with
      * @param events a non-empty set of {@link IoAtom#READ}, {@link IoAtom#WRITE},
      *               {@link IoAtom#HUP}, {@link IoAtom#ERROR}
-     * @throws IOException to end this dispatch early: {@link Poller#dispatch()} rethrows it (an
-     *                     unchecked exception alike) after consuming only this event; the rest of
+     * @throws IOException to end this dispatch early: {@link Poller#dispatch()} throws it wrapped in a
+     *                     {@link HandlerException} (an unchecked exception alike) after consuming only this event; the rest of
      *                     the batch stays queued for the next {@code dispatch()}, so nothing is lost
      */
     void onEvents(MemorySegment owner, int events) throws IOException;

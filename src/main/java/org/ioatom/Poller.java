@@ -9,7 +9,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.ioatom.internal.EventSource;
 import org.ioatom.internal.Ownership;
 import org.ioatom.internal.ReadyBatch;
+import org.ioatom.internal.RequeueList;
 import org.ioatom.internal.SlotTable;
+import org.ioatom.internal.TaskRing;
 import org.ioatom.internal.TimerQueue;
 import org.ioatom.internal.sys.SyscallException;
 
@@ -49,8 +51,9 @@ import org.ioatom.internal.sys.SyscallException;
  * events the atom no longer asks for are dropped.
  *
  * <h2>Failures</h2>
- * If a handler throws (an {@link IOException} or an unchecked exception), {@code dispatch()}
- * rethrows it after consuming that one event; the rest of the batch stays queued: the next
+ * If a handler, timer handler or task throws (an {@link IOException} or an unchecked exception),
+ * {@code dispatch()} throws a {@link HandlerException} naming the atom (fd, owner) or timer or
+ * task, with the original as cause, after consuming that one event; the rest of the batch stays queued: the next
  * {@code dispatch()} delivers it, and {@code await} returns at once while any of it remains.
  * Nothing is lost and the poller stays usable. System-call failures
  * are {@link IoException}s; misuse (double add, unknown atom, bad memory, closed poller) is an
@@ -89,6 +92,8 @@ public final class Poller implements AutoCloseable {
     public static final int DEFAULT_CAPACITY = 4096;
     /** The largest capacity {@link #open(PollerKind, int)} accepts. */
     public static final int MAX_CAPACITY = 1 << 24;
+    /** Tasks that can wait for the loop at once (see {@link #execute}) when no task capacity is given. */
+    public static final int DEFAULT_TASK_CAPACITY = 1024;
 
     private static final System.Logger LOG = System.getLogger("org.ioatom");
     private static final AtomicInteger IDS = new AtomicInteger();
@@ -102,8 +107,10 @@ public final class Poller implements AutoCloseable {
     private final ReadyBatch ready;
     private final Ownership ownership;
     private final Timers timers;
+    private final TaskRing tasks;
+    private final RequeueList requeued;
 
-    private Poller(PollerKind kind, int capacity, int timerCapacity) throws IoException {
+    private Poller(PollerKind kind, int capacity, int timerCapacity, int taskCapacity) throws IoException {
         this.kind = kind;
         int id;
         do {
@@ -117,6 +124,8 @@ public final class Poller implements AutoCloseable {
             throw IoException.of(e);
         }
         ready = source.ready();
+        tasks = new TaskRing(taskCapacity);
+        requeued = new RequeueList(slots.slotCount());
         ownership = new Ownership(this::tearDown, source::wakeForClose);
         timers = new Timers(ownership, new TimerQueue<>(id, timerCapacity));
         LOG.log(System.Logger.Level.DEBUG, "opened {0} poller #{1}, capacity {2}", source.name(), id, capacity);
@@ -164,14 +173,36 @@ public final class Poller implements AutoCloseable {
      * @throws UnsupportedOperationException if the kind is not available here (the message says why)
      */
     public static Poller open(PollerKind kind, int capacity, int timerCapacity) throws IoException {
+        return open(kind, capacity, timerCapacity, DEFAULT_TASK_CAPACITY);
+    }
+
+    /**
+     * Opens a poller of the given kind with room for {@code capacity} atoms, {@code timerCapacity}
+     * scheduled timers and {@code taskCapacity} tasks waiting for the loop (see {@link #execute};
+     * rounded up to a power of two).
+     *
+     * @param kind          the mechanism, or {@link PollerKind#ANY} for the best available
+     * @param capacity      how many atoms it can hold at once, 1 to {@link #MAX_CAPACITY}
+     * @param timerCapacity how many timers can be scheduled at once, 0 to {@link #MAX_CAPACITY}
+     * @param taskCapacity  how many handed-off tasks can wait at once, 1 to {@link #MAX_CAPACITY}
+     * @return a new poller
+     * @throws IoException                   if the OS refuses
+     * @throws IllegalArgumentException      if a capacity is out of range
+     * @throws NullPointerException          if {@code kind} is null
+     * @throws UnsupportedOperationException if the kind is not available here (the message says why)
+     */
+    public static Poller open(PollerKind kind, int capacity, int timerCapacity, int taskCapacity) throws IoException {
         Objects.requireNonNull(kind, "kind");
+        if (taskCapacity < 1 || taskCapacity > MAX_CAPACITY) {
+            throw new IllegalArgumentException("task capacity must be 1 to " + MAX_CAPACITY + ", got " + taskCapacity);
+        }
         if (capacity < 1 || capacity > MAX_CAPACITY) {
             throw new IllegalArgumentException("capacity must be 1 to " + MAX_CAPACITY + ", got " + capacity);
         }
         if (timerCapacity < 0 || timerCapacity > MAX_CAPACITY) {
             throw new IllegalArgumentException("timer capacity must be 0 to " + MAX_CAPACITY + ", got " + timerCapacity);
         }
-        return new Poller(kind.resolve(), capacity, timerCapacity);
+        return new Poller(kind.resolve(), capacity, timerCapacity, taskCapacity);
     }
 
     /** {@return the mechanism in use (never {@link PollerKind#ANY})} */
@@ -394,21 +425,24 @@ public final class Poller implements AutoCloseable {
         long start = System.nanoTime();
         if (ready.remaining() > 0) {
             timers.now = start;
-            return ready.remaining() + timers.due();
+            return ready.remaining() + timers.due() + (tasks.hasPending() ? 1 : 0);
         }
         // Deadlines compare as plain longs: System.nanoTime() is CLOCK_MONOTONIC here, time since boot.
         // With a timer already due, the wait only looks (timeout 0), so I/O that is ready joins the batch.
         long next = timers.nextDeadline();
-        long end = next <= start ? start
+        // Tasks or requeued atoms waiting: only look, so the loop goes on to dispatch them.
+        boolean pending = tasks.hasPending() || requeued.size() > 0;
+        long end = next <= start || pending ? start
                 : timeoutMillis < 0 ? Long.MAX_VALUE : start + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        int kept = source.awaitUntil(Math.min(next, end));
+        source.awaitUntil(Math.min(next, end));
         timers.now = System.nanoTime();
         if (ownership.isClosed()) {
             // Closed by another thread during the wait: the batch is not for anyone any more.
             ready.clear();
             return 0;
         }
-        return kept + timers.due();
+        requeued.mergeInto(ready, slots);
+        return ready.count() + timers.due() + (tasks.hasPending() ? 1 : 0);
     }
 
     /**
@@ -416,8 +450,8 @@ public final class Poller implements AutoCloseable {
      * the app changed since then is what the handlers see.
      *
      * @return how many handlers were called
-     * @throws IOException           what a handler threw (unchecked exceptions pass through too); that
-     *                               event is consumed, the rest of the batch waits for the next dispatch
+     * @throws HandlerException     wrapping what a handler, timer handler or task threw (checked or
+     *                               unchecked), naming the atom or timer; that event is consumed, the rest of the batch waits for the next dispatch
      * @throws IllegalStateException if called from a handler, while another thread uses the poller, or
      *                               after close
      */
@@ -439,14 +473,139 @@ public final class Poller implements AutoCloseable {
                     continue;
                 }
                 calls++;
-                slots.handler(slot).onEvents(owner, ev);
+                // Read before the call: the handler may remove its atom and free (or refill) the slot.
+                int fd = slots.fd(slot);
+                long offset = slots.offset(slot);
+                try {
+                    slots.handler(slot).onEvents(owner, ev);
+                } catch (IOException | RuntimeException e) {
+                    throw new HandlerException(HandlerException.Source.ATOM, fd, owner, offset, e);
+                }
             }
             calls += timers.runDue();
+            calls += runTasks();
         } finally {
             timers.dispatching = false;
             ownership.exitTop();
         }
         return calls;
+    }
+
+    /**
+     * Runs the tasks handed off before this point, at most one ring's worth, so that producers
+     * that never stop cannot keep dispatch from returning.
+     */
+    private int runTasks() throws HandlerException {
+        tasks.startDrain();
+        int calls = 0;
+        for (int n = tasks.capacity(); n > 0 && !ownership.isClosed(); n--) {
+            Runnable task = tasks.poll();
+            if (task == null) {
+                break;
+            }
+            calls++;
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                throw new HandlerException(HandlerException.Source.TASK, -1, null, -1, e);
+            }
+        }
+        return calls;
+    }
+
+    /**
+     * Hands a task to the polling thread: it runs in a later {@link #dispatch()}, after that
+     * dispatch's I/O handlers and timers, in the order this thread handed off its tasks (tasks of
+     * different threads interleave). Safe from any thread, including the polling thread and
+     * handlers. Allocates nothing: the task's reference waits in a ring reserved at open
+     * ({@link #DEFAULT_TASK_CAPACITY}, or the capacity given to
+     * {@link #open(PollerKind, int, int, int)}), so reuse task objects to hand off without garbage.
+     * The first task after the loop last drained wakes the wait ({@link #wakeup()}); the tasks
+     * that follow before the loop drains add no wake-up of their own.
+     *
+     * <p>A full ring refuses the task at once and returns false: the call never waits, so it cannot
+     * deadlock with a loop that is itself blocked on the caller; retry later, drop, or push back, as
+     * the app sees fit. A task that throws is handled like a throwing handler: {@code dispatch}
+     * throws a {@link HandlerException} (source {@code TASK}, the task's exception as cause) and the
+     * tasks after it stay queued for the next dispatch. Tasks still waiting when the poller closes
+     * never run.
+     *
+     * <pre>{@code
+     * final class Broadcast implements Runnable {       // reused: handing it off allocates nothing
+     *     volatile String line;
+     *     public void run() { room.sendToAll(line); }    // on the polling thread
+     * }
+     * if (!poller.execute(broadcast)) {
+     *     // ring full: the loop is behind; retry later or shed load
+     * }
+     * }</pre>
+     *
+     * @param task what to run on the polling thread
+     * @return true if queued, false if the ring is full
+     * @throws IllegalStateException if the poller is closed
+     * @throws NullPointerException  if {@code task} is null
+     */
+    public boolean execute(Runnable task) {
+        Objects.requireNonNull(task, "task");
+        ownership.checkOpen();
+        int queued = tasks.offer(task);
+        if (queued == 1) {
+            source.wakeup();
+        }
+        return queued >= 0;
+    }
+
+    /**
+     * Asks for the handler of the atom at offset 0 of {@code atom} to be called again; see
+     * {@link #requeue(MemorySegment, long)}.
+     *
+     * @param atom memory starting with a registered {@link IoAtom}
+     */
+    public void requeue(MemorySegment atom) {
+        requeue(atom, 0);
+    }
+
+    /**
+     * Asks for a registered atom's handler to be called again in the next dispatch, as if its
+     * conditions were reported again: for a handler that stops before the call would block
+     * (fairness: so one busy connection does not starve the others) and, the poller being
+     * edge-triggered, would otherwise get no new event. The call receives the atom's current
+     * interest bits (READ and/or WRITE). The next {@link #await} returns at once while requeued
+     * atoms wait.
+     *
+     * <p>O(1) and allocation-free. One call per dispatch per atom: requeuing again before the next
+     * dispatch changes nothing, and events the next wait gathers for the atom are merged into that
+     * one call. Stale-safe: an atom removed before the next dispatch is not called, and an atom
+     * added later in the same slot is not called for this request. A paused atom (interest 0) is
+     * not called.
+     *
+     * <pre>{@code
+     * IoHandler handler = (conn, events) -> {
+     *     for (int i = 0; i < 16; i++) {                // at most 16 messages per turn
+     *         if (!readOneMessage(conn)) {
+     *             return;                               // would block: the next edge comes as an event
+     *         }
+     *     }
+     *     poller.requeue(conn, ATOM_OFFSET);            // more may be buffered: come back next round
+     * };
+     * }</pre>
+     *
+     * @param owner  the app's struct, as given to {@code add}
+     * @param offset where the atom sits in it
+     * @throws IllegalStateException    if the atom is not registered with this poller, the poller is closed,
+     *                                  or another thread is using it
+     * @throws IllegalArgumentException for bad memory
+     */
+    public void requeue(MemorySegment owner, long offset) {
+        boolean entered = ownership.enter("requeue");
+        try {
+            ownership.checkOpen();
+            IoAtom.checkMemory(owner, offset);
+            int slot = slotOf(owner, offset);
+            requeued.add(slot, slots.generation(slot));
+        } finally {
+            ownership.exit(entered);
+        }
     }
 
     /**
@@ -487,6 +646,8 @@ public final class Poller implements AutoCloseable {
         }
         // From a handler too: after this, dispatch() reads only Java arrays.
         timers.clear();
+        tasks.clear();
+        requeued.clear();
         source.close();
     }
 

@@ -14,7 +14,8 @@ public interface TimerHandler {
      * Handles an expired timer.
      *
      * @param owner the very segment passed to {@link Timers#schedule}: the app's struct
-     * @throws IOException to abandon the rest of the batch; {@link Poller#dispatch()} rethrows it
+     * @throws IOException to abandon the rest of the batch; {@link Poller#dispatch()} throws it wrapped
+     *                     in a {@link HandlerException}
      *                     and the timers and events not yet run stay queued
      */
     void onTimer(MemorySegment owner) throws IOException;

@@ -156,6 +156,7 @@ public final class Timers {
      * or a handler throws.
      *
      * @return how many handlers were called
+     * @throws HandlerException wrapping what a handler threw
      */
     int runDue() throws IOException {
         int calls = 0;
@@ -163,7 +164,11 @@ public final class Timers {
             MemorySegment owner = queue.firedOwner();
             TimerHandler handler = queue.firedHandler();
             calls++;
-            handler.onTimer(owner);
+            try {
+                handler.onTimer(owner);
+            } catch (IOException | RuntimeException e) {
+                throw new HandlerException(HandlerException.Source.TIMER, -1, owner, queue.firedOffset(), e);
+            }
         }
         return calls;
     }

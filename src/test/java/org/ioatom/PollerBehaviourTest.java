@@ -292,8 +292,11 @@ class PollerBehaviourTest {
             p.write(1);
         }
         assertEquals(3, poller.await(5000));
-        IOException e = assertThrows(IOException.class, poller::dispatch);
-        assertEquals("handler failure", e.getMessage());
+        HandlerException e = assertThrows(HandlerException.class, poller::dispatch);
+        assertEquals("handler failure", e.getCause().getMessage());
+        assertEquals(HandlerException.Source.ATOM, e.source());
+        assertEquals(AppStruct.IO, e.atomOffset());
+        assertEquals(IoAtom.fd(e.owner(), AppStruct.IO), e.fd());
         assertEquals(2, poller.await(60_000), "await returns the undelivered rest at once");
         assertEquals(2, poller.dispatch());
         for (MemorySegment s : structs) {

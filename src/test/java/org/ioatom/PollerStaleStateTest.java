@@ -186,14 +186,19 @@ class PollerStaleStateTest {
             pipes[i].write(1);
         }
         assertEquals(n, poller.await(5000));
-        var first = assertThrows(IOException.class, poller::dispatch);
-        assertTrue(first.getMessage().startsWith("first failure"), first.getMessage());
+        var first = assertThrows(HandlerException.class, poller::dispatch);
+        assertTrue(first.getCause().getMessage().startsWith("first failure"), first.getMessage());
+        assertEquals(HandlerException.Source.ATOM, first.source());
+        int failed = IoAtom.fd(first.owner(), AppStruct.IO);
+        assertEquals(failed, first.fd(), "the exception names the failed atom's fd");
+        assertEquals(AppStruct.IO, first.atomOffset());
         // await returns at once with the rest of the batch (including the removed atom's stale entry).
         assertEquals(n - 1, poller.await(-1));
-        var second = assertThrows(IllegalArgumentException.class, poller::dispatch);
-        assertTrue(second.getMessage().startsWith("second failure"));
-        var third = assertThrows(IOException.class, poller::dispatch);
-        assertTrue(third.getMessage().startsWith("third failure"));
+        var second = assertThrows(HandlerException.class, poller::dispatch);
+        assertTrue(second.getCause() instanceof IllegalArgumentException, "unchecked exceptions are wrapped too");
+        assertTrue(second.getCause().getMessage().startsWith("second failure"));
+        var third = assertThrows(HandlerException.class, poller::dispatch);
+        assertTrue(third.getCause().getMessage().startsWith("third failure"));
         assertEquals(n - 4, poller.dispatch(), "the rest of the batch, minus the removed atom");
         for (int i = 0; i < n; i++) {
             assertEquals(i == victim[0] ? 0 : 1, calls[i], "atom " + i + " (victim " + victim[0] + ")");

@@ -199,8 +199,12 @@ class PollerTimerTest {
         p.timers().schedule(app(2), FIRST, due, owner -> ran.add(2L));
         Thread.sleep(2);
         p.await(0);
-        IOException e = assertThrows(IOException.class, p::dispatch);
-        assertEquals("boom", e.getMessage());
+        HandlerException e = assertThrows(HandlerException.class, p::dispatch);
+        assertEquals("boom", e.getCause().getMessage());
+        assertEquals(HandlerException.Source.TIMER, e.source());
+        assertEquals(-1, e.fd());
+        assertEquals(1L, e.owner().get(ValueLayout.JAVA_LONG, ID));
+        assertEquals(FIRST, e.atomOffset());
         assertEquals(List.of(), ran);
         assertEquals(1, p.await(10_000), "the rest is due at once");
         assertEquals(1, p.dispatch());

@@ -54,6 +54,7 @@ public final class TimerQueue<H> {
     private long nextOrder;
 
     private MemorySegment firedOwner;
+    private long firedOffset;
     private H firedHandler;
 
     /**
@@ -182,6 +183,7 @@ public final class TimerQueue<H> {
             }
             untag(owner, offset);
             firedOwner = owner;
+            firedOffset = offset;
             firedHandler = handler;
             return true;
         }
@@ -191,6 +193,11 @@ public final class TimerQueue<H> {
     /** {@return the owner of the timer {@link #pollDue} took last} */
     public MemorySegment firedOwner() {
         return firedOwner;
+    }
+
+    /** {@return where the timer {@link #pollDue} took last sits in its owner} */
+    public long firedOffset() {
+        return firedOffset;
     }
 
     /** {@return the handler of the timer {@link #pollDue} took last} */
