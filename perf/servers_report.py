@@ -256,7 +256,7 @@ def main():
     L.append("### RESP (`redis-benchmark -t ping,set,get -c 50 -P 1|16`), redis-server vs ioatom resp-server")
     L.append("")
     L.append(f"{nr} interleaved round(s): each round runs both servers for -P 1 and -P 16, the order alternating "
-             "from round to round; each server process first gets an unmeasured warm-up run (a quarter of the "
+             "from round to round; each server process first gets an unmeasured warm-up run (half of the "
              "requests), then the measured one. Both sides are summarised the same way: the median and the best "
              "of the rounds' requests/s, the per-round ratio (resp-server ÷ redis, same round) and its median. "
              "Latencies (ms, median over rounds) are redis-benchmark's; its p99.9 is the first line at or above "
