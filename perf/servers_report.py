@@ -133,6 +133,67 @@ def per_round_ratios(a, b):
     return [ratio(ra[k], rb[k]) for k in sorted(ra) if k in rb]
 
 
+def echo_rounds(out):
+    """{(conns, size): {server: {round: {"cpu", "p99", "p999", "rps"}}}}: every measured round."""
+    res = defaultdict(lambda: defaultdict(dict))
+    for r in rows(out, "echo.tsv"):
+        if num(r.get("msgs_per_s")) is None:
+            continue
+        res[(int(r["conns"]), int(r["size"]))][r["server"]][int(r.get("round") or 1)] = {
+            "cpu": num(r["server_cpu_ns_per_msg"]), "p99": num(r["p99_us"]), "p999": num(r.get("p999_us")),
+            "rps": num(r["msgs_per_s"])}
+    return res
+
+
+def resp_rounds(out):
+    """{pipeline: {server: {round: {"cpu": ns per request over the run, "p99:<test>": ms, ...}}}}"""
+    res = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
+    for r in rows(out, "resp.tsv"):
+        if num(r.get("requests_per_s")) is None:
+            continue
+        d = res[int(r["pipeline"])][r["server"]][int(r["round"])]
+        d["cpu"] = num(r.get("server_cpu_ns_per_req"))
+        d["p99:" + r["test"]] = num(r.get("p99_ms"))
+    return res
+
+
+def http_rounds(out):
+    """{server: {round: {"cpu", "p99"}}}"""
+    res = defaultdict(dict)
+    for r in rows(out, "http.tsv"):
+        if num(r.get("requests_per_s")) is None:
+            continue
+        res[r["server"]][int(r["round"])] = {"cpu": num(r.get("server_cpu_ns_per_req")),
+                                             "p99": num(r.get("p99_us")) or dur_us(r.get("latency_p99"))}
+    return res
+
+
+def round_ratios(a, b, key):
+    """Ratios a/b of one figure for the rounds both sides have (a, b: {round: {key: value}})."""
+    out = []
+    for k in sorted(a):
+        if k in b:
+            x = ratio(a[k].get(key), b[k].get(key))
+            if x is not None:
+                out.append(x)
+    return out
+
+
+def spread(v):
+    """'0.91× (0.89–0.94×, 3 rounds)': median of per-round ratios with their range."""
+    v = [x for x in v if x is not None]
+    if not v:
+        return "–"
+    if len(v) == 1:
+        return f"{v[0]:.2f}× (1 round)"
+    return f"{med(v):.2f}× ({min(v):.2f}–{max(v):.2f}×, {len(v)} rounds)"
+
+
+def syscalls(out):
+    """Rows of syscalls.tsv: server, workload, requests, syscalls, per_request, top."""
+    return [r for r in rows(out, "syscalls.tsv") if num(r.get("per_request")) is not None]
+
+
 def gc_text(d):
     if not d or not d.get("gc_measured"):
         return "–"
@@ -145,16 +206,19 @@ def gc_text(d):
 def main():
     out = sys.argv[1]
     L = []
-    L.append("### Echo (perf/c/echo_load: pipelined fixed-size messages, depth 8 per connection)")
+    L.append("### Echo (perf/c/echo_load: fixed-size messages, one in flight per connection)")
     L.append("")
     L.append("Server CPU per message = (utime + stime of the server process from /proc/PID/stat over the measured "
              "window) ÷ messages echoed; /proc ticks are 10 ms, so short runs carry ±10 ms of CPU. "
-             "The load generator runs on the same 2 cores as the server (and as other engineers' builds), "
-             "so msgs/s is bounded by both; CPU per message is the fairer comparison. Each server runs a warm-up "
+             "Every server runs pinned to CPU 0 (a JVM's GC and JIT threads too) and the load generator to CPU 1 "
+             "(`taskset`), so CPU per message is the server's own work. The C server follows the same short-read "
+             "rule as the ioatom sample (a short read ends the round; edge-triggered epoll reports the next "
+             "arrival), so the ratio measures ioatom, not an extra read. Each server runs a warm-up "
              "(echo_load's WARMUP seconds, same connections) before the measured window, so the JVM servers are "
-             "JIT-compiled when measured. Full runs make 2 rounds (every configuration with every server, the second "
-             "in reverse order; quick runs 1); each server's row is its round with the lowest CPU per message, the "
-             "same rule for every server, C included, and the last column but one lists every round's CPU. "
+             "JIT-compiled when measured. Full runs make 3 rounds (every configuration with every server, every "
+             "other round in reverse order; quick runs 1); each server's row is its round with the lowest CPU per "
+             "message, the same rule for every server, C included, and the last column but one lists every round's "
+             "CPU; the targets table uses the per-round ratios instead. "
              "Latency: round trip per message, from queueing it to its last byte back (p99.9: the 99.9th "
              "percentile of all messages of the window). GC pauses: `-Xlog:gc` lines with \"Pause\" over the "
              "server's whole life (warm-up included).")
@@ -192,7 +256,7 @@ def main():
     L.append("### RESP (`redis-benchmark -t ping,set,get -c 50 -P 1|16`), redis-server vs ioatom resp-server")
     L.append("")
     L.append(f"{nr} interleaved round(s): each round runs both servers for -P 1 and -P 16, the order alternating "
-             "from round to round; each server process first gets an unmeasured warm-up run (a quarter of the "
+             "from round to round; each server process first gets an unmeasured warm-up run (half of the "
              "requests), then the measured one. Both sides are summarised the same way: the median and the best "
              "of the rounds' requests/s, the per-round ratio (resp-server ÷ redis, same round) and its median. "
              "Latencies (ms, median over rounds) are redis-benchmark's; its p99.9 is the first line at or above "
@@ -213,6 +277,28 @@ def main():
                  f"{fr(ratio(med(b.get('server_cpu_ns_per_req', [])), med(a.get('server_cpu_ns_per_req', []))))} | {gc_text(b)} |")
     L.append("")
 
+    jd = {pp: v.get("ioatom-resp-jvm-defaults") for (pp, t), v in resp.items() if t == "GET"}
+    if any(jd.values()):
+        L.append("### JVM flags for latency-sensitive servers (resp-server, GET)")
+        L.append("")
+        L.append("The same resp-server, interleaved in the same rounds: with the flags perf runs every JVM server with "
+                 "(`-XX:+UseParallelGC -Xmx512m`) and on the JVM's defaults (G1, heap sized by the JVM). Medians over "
+                 "rounds; GC pauses over the process's life (warm-up included).")
+        L.append("")
+        L.append("| -P | JVM options | req/s | p50 / p99 / p99.9 ms | CPU ns/req | GC pauses (measured window, life) |")
+        L.append("|---:|---|---:|---:|---:|---|")
+        for (pp, t), v in sorted(resp.items()):
+            if t != "GET":
+                continue
+            for srv, flags in (("ioatom-resp", "-XX:+UseParallelGC -Xmx512m"), ("ioatom-resp-jvm-defaults", "defaults (G1)")):
+                d = v.get(srv)
+                if not d:
+                    continue
+                L.append(f"| {pp} | {flags} | {fx(med(d.get('rps', [])))} | "
+                         + " / ".join(fx(med(d.get(k, [])), 3) for k in ("p50_ms", "p99_ms", "p999_ms"))
+                         + f" | {fx(med(d.get('server_cpu_ns_per_req', [])))} | {gc_text(d)} |")
+        L.append("")
+
     http = http_summary(out)
     L.append("### HTTP (`wrk -t1 -c50 --latency`, fixed 14-byte body; nginx: 1 worker, config generated into perf/out)")
     L.append("")
@@ -231,6 +317,23 @@ def main():
         L.append(f"| {s} | {', '.join(fx(x) for x in d['rps'])} | {fx(med(d['rps']))} ({fx(max(d['rps']))}) | "
                  f"{', '.join(fr(x) for x in rr) or '–'} | {fr(med(rr)) if rr else '–'} | {fx(med(d['p50']))} | "
                  f"{fx(med(d['p99']))} | {fx(med(d['p999']))} | {fx(med(d['cpu']))} | {gc_text(d)} |")
+    sc = syscalls(out)
+    if sc:
+        L.append("")
+        L.append("### System calls per request (`strace -c -f` on the server, fixed amount of work)")
+        L.append("")
+        L.append("One extra run per server after an unmeasured warm-up; strace follows every thread of the server "
+                 "(nginx: its worker) while the pinned load generator sends a fixed number of requests (echo: "
+                 "1000 connections x 64 B, one in flight; RESP: `redis-benchmark -t ping,set,get -c 50` with "
+                 "-P 1 and -P 16; HTTP: `wrk -t1 -c50 -d3s`, its request count divides). Counts only: strace slows "
+                 "the server. A JVM's count includes its GC, JIT and timer threads (mostly `futex`).")
+        L.append("")
+        L.append("| server | workload | requests | system calls | per request | most frequent, per request |")
+        L.append("|---|---|---:|---:|---:|---|")
+        for r in sc:
+            top = ", ".join(f"{k} {float(v):.2f}" for k, v in (x.split(":") for x in r["top"].split(",") if ":" in x))
+            L.append(f"| {r['server']} | {r['workload']} | {fx(num(r['requests']))} | {fx(num(r['syscalls']))} | "
+                     f"{fx(num(r['per_request']), 2)} | {top} |")
     print("\n".join(L))
 
 

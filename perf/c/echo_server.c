@@ -1,7 +1,13 @@
 /*
- * C reference echo server: one thread, edge-triggered epoll, non-blocking sockets. Reads until
- * EAGAIN and writes back what it read; what the socket does not take waits in a per-connection
- * buffer with EPOLLOUT until it drains (reading pauses meanwhile).
+ * C reference echo server: one thread, edge-triggered epoll, non-blocking sockets. Reads and
+ * writes back what it read; what the socket does not take waits in a per-connection buffer with
+ * EPOLLOUT until it drains (reading pauses meanwhile).
+ *
+ * Short-read rule (the same as the ioatom samples'): a read that returns less than the buffer
+ * emptied the socket at that moment, and edge-triggered epoll reports any later arrival as a new
+ * EPOLLIN, so the round ends there instead of paying for a read that can only say EAGAIN. Not
+ * when the event also reported the peer's end of stream (EPOLLRDHUP/EPOLLHUP: a FIN queued behind
+ * the data brings no new event): then reading goes on until EAGAIN or EOF.
  *
  * usage: echo_server PORT [BUFSIZE]   (listens on 127.0.0.1 only; BUFSIZE default 65536, e.g.
  *        16384 to match the ioatom echo-server sample's 16 KiB buffers)
@@ -12,6 +18,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +60,8 @@ static int flush(struct conn *c) {
     return 0;
 }
 
-static int serve(struct conn *c) {
+static int serve(struct conn *c, uint32_t events) {
+    int short_read_ends = (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) == EPOLLIN;
     for (;;) {
         if (c->len > 0) { /* blocked output: wait for EPOLLOUT before reading more */
             if (flush(c) < 0) return -1;
@@ -68,6 +76,7 @@ static int serve(struct conn *c) {
         c->off = 0;
         c->len = n;
         if (flush(c) < 0) return -1;
+        if ((size_t)n < bufsize && short_read_ends && c->len == 0) return 0;
     }
 }
 
@@ -107,11 +116,11 @@ int main(int argc, char **argv) {
                     nc->off = nc->len = 0;
                     struct epoll_event ce = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = nc};
                     if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ce) < 0) { close(fd); free(nc); continue; }
-                    if (serve(nc) < 0) conn_close(nc);
+                    if (serve(nc, 0) < 0) conn_close(nc);
                 }
                 continue;
             }
-            if (serve(c) < 0) conn_close(c);
+            if (serve(c, evs[i].events) < 0) conn_close(c);
         }
     }
 }
