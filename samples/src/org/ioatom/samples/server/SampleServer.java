@@ -22,8 +22,8 @@ import org.ioatom.Poller;
  * server's start and stop; {@link EventLoop} runs the loop thread (poller, listener, accepting,
  * shutdown); {@link ConnectionService} moves each connection's bytes (read, process,
  * write, close); {@link ConnectionTable} holds the structs ({@link Connection}), {@link Output}
- * the shared output buffer and pending output, {@link ChunkPool} the leftover chunks,
- * {@link RunQueue} the connections that yielded; {@link Launcher} is the {@code main} of every
+ * the shared output buffer and pending output, {@link ChunkPool} the leftover chunks;
+ * {@link Launcher} is the {@code main} of every
  * server.
  *
  * <h2>Buffers</h2>
