@@ -155,6 +155,11 @@ public abstract class SampleServer {
         return name;
     }
 
+    /** @return host, port, poller kind, connection limit, idle timeout */
+    public final Settings settings() {
+        return settings;
+    }
+
     /** @return the port the server listens on (the real one when 0 was asked for) */
     public final int port() {
         return port;
