@@ -90,7 +90,7 @@ final class EventLoop {
     /** Lets the protocol allocate its state, then opens and registers the listener. @return the port */
     int listen() throws IOException {
         server.opened(arena);
-        listenFd = IoSocket.listen(settings.address());
+        listenFd = IoSocket.listen(settings.address(), IoSocket.DEFAULT_BACKLOG, server.reusePort());
         listener = arena.allocate(LISTENER);
         IoAtom.init(listener, listenFd);
         poller.add(listener, READ, listenerHandler);
@@ -171,8 +171,12 @@ final class EventLoop {
             if (fd == IoSocket.NO_MORE) {
                 return;
             }
-            MemorySegment c = connections.open(fd);
+            boolean reserved = server.reserveConnection();
+            MemorySegment c = reserved ? connections.open(fd) : null;
             if (c == null) {
+                if (reserved) {
+                    server.releaseConnection();
+                }
                 SampleServer.quietClose(fd);
                 reportRejected();
                 continue;
@@ -184,6 +188,7 @@ final class EventLoop {
                 System.err.println(server.name() + ": cannot watch fd " + fd + ", closing it: " + e.getMessage());
                 connections.free(c);
                 SampleServer.quietClose(fd);
+                server.releaseConnection();
                 continue;
             }
             server.connectionAccepted();

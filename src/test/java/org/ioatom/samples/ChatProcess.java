@@ -33,6 +33,8 @@ final class ChatProcess implements AutoCloseable {
     final BlockingQueue<String> output = new LinkedBlockingQueue<>();
     final List<String> seen = new ArrayList<>();
     int port;
+    /** The "Listening on port" line. */
+    String banner;
 
     private ChatProcess(Process process) {
         this.process = process;
@@ -76,7 +78,9 @@ final class ChatProcess implements AutoCloseable {
         ChatProcess p = new ChatProcess(new ProcessBuilder(command(kind, jvmOptions, className, args))
                 .redirectErrorStream(true).start());
         try {
-            p.port = Integer.parseInt(p.expect("Listening on port (\\d+)").group(1));
+            Matcher m = p.expect("Listening on port (\\d+)");
+            p.port = Integer.parseInt(m.group(1));
+            p.banner = p.seen.get(p.seen.size() - 1);
         } catch (Throwable t) {
             p.close();
             throw t;
