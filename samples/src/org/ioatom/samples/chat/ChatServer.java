@@ -136,6 +136,9 @@ public final class ChatServer {
             threads[i].start();
             await(ready, i);
             if (failure != null) {
+                for (int never = i + 1; never < loops.length; never++) {
+                    done.countDown(); // loops that will not start: nothing to wait for
+                }
                 stop();
                 throw failure instanceof IOException io ? io : new IOException("chat-server failed to start: " + failure, failure);
             }
@@ -148,9 +151,10 @@ public final class ChatServer {
         return this;
     }
 
-    private void await(CountDownLatch latch, int count) throws IOException {
+    /** Waits until loop {@code index} is listening (or some loop failed). */
+    private void await(CountDownLatch latch, int index) throws IOException {
         try {
-            while (latch.getCount() > loops.length - count - 1 && failure == null) {
+            while (latch.getCount() > loops.length - index - 1 && failure == null) {
                 latch.await(10, TimeUnit.MILLISECONDS);
             }
         } catch (InterruptedException e) {
