@@ -160,7 +160,12 @@ final class ChatLoop {
 
     /** Delivers new lines to every member that can take them; disconnects members too far behind. */
     private void pass() {
-        long head = log.head();
+        long head;
+        long payload;
+        synchronized (log) { // one record boundary for both (other loops append meanwhile)
+            head = log.head();
+            payload = log.payloadHead();
+        }
         long roomWanted = log.roomWanted();
         if (head == seenHead && roomWanted == seenRoomWanted) {
             return; // nothing new to deliver, and no writer waits for this loop's members
@@ -178,10 +183,10 @@ final class ChatLoop {
                     deliver(m);
                 }
                 if (Member.has(m, OPEN) && !Member.has(m, LINGER)) {
-                    if (isTooSlow(m, head)) {
+                    long pending = payload - Member.payloadAtCursor(m) - Member.sent(m);
+                    if (pending > server.options().maxPending() || head - Member.cursor(m) > server.options().maxBacklog()) {
                         System.err.println("chat-server: fd " + Member.fd(m) + " is too slow, disconnected ("
-                                + (log.payloadHead() - Member.payloadAtCursor(m) - Member.sent(m)) + " bytes pending, "
-                                + (head - Member.cursor(m)) + " log bytes behind)");
+                                + pending + " bytes pending, " + (head - Member.cursor(m)) + " log bytes behind)");
                         close(m);
                     } else {
                         lowest = Math.min(lowest, Member.cursor(m));
@@ -196,11 +201,6 @@ final class ChatLoop {
             appended = false;
             log.wakeLoops(index);
         }
-    }
-
-    private boolean isTooSlow(MemorySegment m, long head) {
-        long pending = log.payloadHead() - Member.payloadAtCursor(m) - Member.sent(m);
-        return pending > server.options().maxPending() || head - Member.cursor(m) > server.options().maxBacklog();
     }
 
     // ---- accepting ----
