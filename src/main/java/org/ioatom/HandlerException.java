@@ -35,9 +35,13 @@ public final class HandlerException extends IOException {
         TASK
     }
 
+    /** Which kind of code threw. */
     private final Source source;
+    /** The atom's file descriptor, or -1. */
     private final int fd;
+    /** The handler's segment; not serialized (native memory means nothing in another process). */
     private final transient MemorySegment owner;
+    /** Where the atom or timer sits in the owner, or -1. */
     private final long atomOffset;
 
     HandlerException(Source source, int fd, MemorySegment owner, long atomOffset, Throwable cause) {

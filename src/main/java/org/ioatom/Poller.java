@@ -425,7 +425,7 @@ public final class Poller implements AutoCloseable {
         long start = System.nanoTime();
         if (ready.remaining() > 0) {
             timers.now = start;
-            return ready.remaining() + timers.due();
+            return ready.remaining() + timers.due() + (tasks.hasPending() ? 1 : 0);
         }
         // Deadlines compare as plain longs: System.nanoTime() is CLOCK_MONOTONIC here, time since boot.
         // With a timer already due, the wait only looks (timeout 0), so I/O that is ready joins the batch.
@@ -473,10 +473,13 @@ public final class Poller implements AutoCloseable {
                     continue;
                 }
                 calls++;
+                // Read before the call: the handler may remove its atom and free (or refill) the slot.
+                int fd = slots.fd(slot);
+                long offset = slots.offset(slot);
                 try {
                     slots.handler(slot).onEvents(owner, ev);
                 } catch (IOException | RuntimeException e) {
-                    throw new HandlerException(HandlerException.Source.ATOM, slots.fd(slot), owner, slots.offset(slot), e);
+                    throw new HandlerException(HandlerException.Source.ATOM, fd, owner, offset, e);
                 }
             }
             calls += timers.runDue();

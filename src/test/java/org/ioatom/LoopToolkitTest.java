@@ -228,4 +228,49 @@ class LoopToolkitTest {
         MemorySegment stranger = AppStruct.allocate(arena, 2, pipe.writeFd());
         assertThrows(IllegalStateException.class, () -> p.requeue(stranger, AppStruct.IO));
     }
+
+    /** Requeue, remove and add again many times in one round: the list stays within the slot count. */
+    @EveryBackend
+    void requeueChurnWithinOneRoundStaysBoundedAndCallsOnlyTheLiveAtom(PollerKind kind) throws Exception {
+        Poller p = open(kind, 8);
+        TestPipe pipe = resources.pipe();
+        MemorySegment s = AppStruct.allocate(arena, 1, pipe.readFd());
+        int[] calls = {0};
+        IoHandler h = (owner, events) -> calls[0]++;
+        for (int i = 0; i < 1000; i++) {
+            p.add(s, AppStruct.IO, READ, h);
+            p.requeue(s, AppStruct.IO);
+            p.remove(s, AppStruct.IO);
+        }
+        p.add(s, AppStruct.IO, READ, h);
+        p.requeue(s, AppStruct.IO);
+        assertEquals(1, p.await(0));
+        assertEquals(1, p.dispatch(), "only the live registration's request");
+        assertEquals(1, calls[0]);
+        assertEquals(0, p.await(0), "served: nothing left");
+    }
+
+    /** The failure names the atom that was called, even if its handler removed it and its slot was refilled. */
+    @EveryBackend
+    void aHandlerFailureNamesTheCalledAtomEvenAfterItRemovedItself(PollerKind kind) throws Exception {
+        Poller p = open(kind, 8);
+        TestPipe first = resources.pipe();
+        TestPipe second = resources.pipe();
+        MemorySegment a = AppStruct.allocate(arena, 1, first.readFd());
+        MemorySegment b = AppStruct.allocate(arena, 2, second.readFd());
+        p.add(a, AppStruct.IO, READ, (owner, events) -> {
+            p.remove(owner, AppStruct.IO);
+            p.add(b, AppStruct.IO, READ, (o, ev) -> { });   // likely the freed slot
+            throw new IOException("after removing itself");
+        });
+        first.write(1);
+        assertEquals(1, p.await(5000));
+        HandlerException e = assertThrows(HandlerException.class, p::dispatch);
+        assertEquals(HandlerException.Source.ATOM, e.source());
+        assertEquals(first.readFd(), e.fd());
+        assertTrue(e.owner() == a, "the very segment the handler got");
+        assertEquals(AppStruct.IO, e.atomOffset());
+        assertEquals("after removing itself", e.getCause().getMessage());
+        assertTrue(e.getMessage().contains("fd=" + first.readFd()), e.getMessage());
+    }
 }

@@ -294,6 +294,8 @@ class PollerBehaviourTest {
         assertEquals(3, poller.await(5000));
         HandlerException e = assertThrows(HandlerException.class, poller::dispatch);
         assertEquals("handler failure", e.getCause().getMessage());
+        assertEquals(HandlerException.Source.ATOM, e.source());
+        assertEquals(AppStruct.IO, e.atomOffset());
         assertEquals(IoAtom.fd(e.owner(), AppStruct.IO), e.fd());
         assertEquals(2, poller.await(60_000), "await returns the undelivered rest at once");
         assertEquals(2, poller.dispatch());

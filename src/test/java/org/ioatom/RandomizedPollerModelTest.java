@@ -338,8 +338,13 @@ class RandomizedPollerModelTest {
                     check(calls == callsThisDispatch, "dispatch() returned " + calls + " but " + callsThisDispatch
                             + " handlers ran");
                     break;
-                } catch (Planned e) {
-                    log("dispatch threw the planned failure; dispatching the rest");
+                } catch (HandlerException e) {
+                    if (!(e.getCause() instanceof Planned)) {
+                        throw e;
+                    }
+                    check(e.source() == HandlerException.Source.ATOM ? e.fd() == IoAtom.fd(e.owner(), e.atomOffset())
+                            : e.fd() == -1, "the failure names " + e.source() + " fd " + e.fd());
+                    log("dispatch threw the planned failure (" + e.source() + "); dispatching the rest");
                 } finally {
                     dispatching = false;
                 }

@@ -1,15 +1,17 @@
 package org.ioatom.internal;
 
 /**
- * Atoms whose handlers asked to be called again in the next dispatch, with the slot generation
- * at the time of asking, so a removed atom (or a new atom in the same slot) is never called for
- * it. Arrays sized once at open; each operation is O(1) per atom.
+ * Atoms whose handlers asked to be called again in the next dispatch, each with the slot
+ * generation at the time of asking, so a removed atom (or a new atom in the same slot) is never
+ * called for it. A slot is listed at most once: asking again replaces the generation, which keeps
+ * the list within the slot count however often atoms come and go. Arrays sized once at open; each
+ * operation is O(1) per atom.
  */
 public final class RequeueList {
     private final int[] slots;
     private final int[] generations;
-    /** Per slot: 1 + the generation requeued in this round's list, or 0 when not listed. */
-    private final long[] listed;
+    /** Per slot: 1 + its index in {@link #slots}, or 0 when not listed. */
+    private final int[] listedAt;
     private int count;
 
     /**
@@ -20,7 +22,7 @@ public final class RequeueList {
     public RequeueList(int slotCount) {
         slots = new int[slotCount];
         generations = new int[slotCount];
-        listed = new long[slotCount];
+        listedAt = new int[slotCount];
     }
 
     /** {@return how many requeues wait} */
@@ -29,30 +31,32 @@ public final class RequeueList {
     }
 
     /**
-     * Lists a slot once per round.
+     * Lists a slot for the next round; a slot already listed keeps its place and takes the new
+     * generation (an older request for the slot is stale anyway).
      *
      * @param slot       the atom's slot
      * @param generation its current generation
      */
     public void add(int slot, int generation) {
-        long mark = 1L + (generation & 0xFFFF_FFFFL);
-        if (listed[slot] == mark) {
+        int at = listedAt[slot];
+        if (at != 0) {
+            generations[at - 1] = generation;
             return;
         }
-        listed[slot] = mark;
         slots[count] = slot;
         generations[count] = generation;
         count++;
+        listedAt[slot] = count;
     }
 
     /**
      * Moves the requeues into a freshly gathered batch: an atom already in it gets its interest
      * bits merged into that entry (one call per dispatch), the others are appended while there is
-     * room; what does not fit stays listed for the next round. Stale requeues are dropped here or
-     * by the dispatch's generation check.
+     * room; what does not fit stays listed for the next round. Stale requeues are dropped here.
      *
-     * @param batch the batch the last wait gathered
+     * @param batch the batch the last wait gathered (none of it dispatched yet)
      * @param table the slot table (generations and interest)
+     * @param <H>   the table's handler type
      */
     public <H> void mergeInto(ReadyBatch batch, SlotTable<H> table) {
         if (count == 0) {
@@ -61,27 +65,31 @@ public final class RequeueList {
         int gathered = batch.count();
         for (int i = 0; i < gathered; i++) {
             int slot = batch.slot(i);
-            if (slot < listed.length && listed[slot] == 1L + (batch.generation(i) & 0xFFFF_FFFFL)) {
+            int at = slot < listedAt.length ? listedAt[slot] : 0;
+            if (at != 0 && generations[at - 1] == batch.generation(i)) {
                 batch.addEvents(i, table.interest(slot));
-                listed[slot] = 0;
+                slots[at - 1] = -1; // served by the gathered entry
+                listedAt[slot] = 0;
             }
         }
         int kept = 0;
         for (int i = 0; i < count; i++) {
             int slot = slots[i];
-            int generation = generations[i];
-            if (listed[slot] != 1L + (generation & 0xFFFF_FFFFL)) {
-                continue; // merged above
+            if (slot < 0) {
+                continue;
             }
+            int generation = generations[i];
+            listedAt[slot] = 0;
             if (!table.isLive(slot, generation)) {
-                listed[slot] = 0;
-            } else if (!batch.full()) {
+                continue;
+            }
+            if (!batch.full()) {
                 batch.add(slot, generation, table.interest(slot));
-                listed[slot] = 0;
             } else {
                 slots[kept] = slot;
                 generations[kept] = generation;
                 kept++;
+                listedAt[slot] = kept;
             }
         }
         count = kept;
@@ -90,7 +98,9 @@ public final class RequeueList {
     /** Forgets everything (at close). */
     public void clear() {
         for (int i = 0; i < count; i++) {
-            listed[slots[i]] = 0;
+            if (slots[i] >= 0) {
+                listedAt[slots[i]] = 0;
+            }
         }
         count = 0;
     }
