@@ -279,10 +279,16 @@ public final class ChatServer {
         server.announce(System.out);
         System.out.flush();
         try {
-            server.done.await();
+            // Only a failed loop ends by itself: then the others are stopped too, and the exit status is 1.
+            while (!server.done.await(200, TimeUnit.MILLISECONDS)) {
+                if (server.failure() != null) {
+                    server.stop();
+                    break;
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        Launcher.exitOnItsOwn(server.failure() == null ? 0 : 1); // only a failed loop ends by itself
+        Launcher.exitOnItsOwn(server.failure() == null ? 0 : 1);
     }
 }
