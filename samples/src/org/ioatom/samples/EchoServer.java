@@ -11,7 +11,7 @@ import org.ioatom.samples.server.Settings;
  * and written back from there, without a copy; only what the socket does not take is copied
  * into a chunk of the connection's own, and the connection is not read from until that is sent.
  *
- * <pre>samples/run [-Dioatom.poller=KIND] echo-server [--port 7007] [--host 127.0.0.1] [--max-connections 1024]</pre>
+ * <pre>samples/run [-Dioatom.poller=KIND] echo-server [--port 7007] [--host 127.0.0.1] [--max-connections N] [--loops N]</pre>
  */
 public final class EchoServer extends SampleServer {
     static final int DEFAULT_PORT = 7007;
@@ -28,7 +28,7 @@ public final class EchoServer extends SampleServer {
     public static void main(String[] args) {
         Launcher.serve(args, "usage: samples/run [-Dioatom.poller=any|epoll|poll|select] echo-server"
                         + " [--port N (default " + DEFAULT_PORT + ", 0 = any free)] [--host ADDR (default 127.0.0.1)]"
-                        + " [--max-connections N (default 1024)] [--idle-timeout SECONDS (default 0 = off)]",
+                        + " [--max-connections N (default: the fd limit minus 64)] [--idle-timeout SECONDS (default 0 = off)]",
                 a -> new EchoServer(Settings.from(a, DEFAULT_PORT)));
     }
 }

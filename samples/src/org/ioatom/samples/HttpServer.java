@@ -381,7 +381,7 @@ public final class HttpServer extends SampleServer {
     public static void main(String[] args) {
         Launcher.serve(args, "usage: samples/run [-Dioatom.poller=any|epoll|poll|select] http-server"
                         + " [--port N (default " + DEFAULT_PORT + ", 0 = any free)] [--host ADDR (default 127.0.0.1)]"
-                        + " [--max-connections N (default 1024)]"
+                        + " [--max-connections N (default: the fd limit minus 64)]"
                         + " [--idle-timeout SECONDS (default " + DEFAULT_IDLE_TIMEOUT_SECONDS + ", 0 = off)]"
                         + " [--header-timeout SECONDS (default " + DEFAULT_HEADER_TIMEOUT_SECONDS + ", 0 = off)]",
                 a -> new HttpServer(Settings.from(a, DEFAULT_PORT, TimeUnit.SECONDS.toNanos(DEFAULT_IDLE_TIMEOUT_SECONDS)),

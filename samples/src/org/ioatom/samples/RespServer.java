@@ -506,7 +506,7 @@ public final class RespServer extends SampleServer {
     public static void main(String[] args) {
         Launcher.serve(args, "usage: samples/run [-Dioatom.poller=any|epoll|poll|select] resp-server"
                         + " [--port N (default " + DEFAULT_PORT + ", 0 = any free)] [--host ADDR (default 127.0.0.1)]"
-                        + " [--max-connections N (default 1024)] [--max-keys N (default " + DEFAULT_MAX_KEYS + ")]"
+                        + " [--max-connections N (default: the fd limit minus 64)] [--max-keys N (default " + DEFAULT_MAX_KEYS + ")]"
                         + " [--idle-timeout SECONDS (default 0 = off)]",
                 a -> new RespServer(Settings.from(a, DEFAULT_PORT), a.integer("max-keys", DEFAULT_MAX_KEYS, 1, 1 << 24)));
     }

@@ -30,7 +30,7 @@ public final class SockTest {
     static final int DEFAULT_PORT = 21314;
     static final String USAGE = "usage: samples/run [-Dioatom.poller=any|epoll|poll|select] socktest"
             + " [--port N (default " + DEFAULT_PORT + ", 0 = any free)] [--host ADDR (default 127.0.0.1)]"
-            + " [--max-connections N (default 1024)] [--idle-timeout SECONDS (default 0 = off)]";
+            + " [--max-connections N (default: the fd limit minus 64)] [--idle-timeout SECONDS (default 0 = off)]";
 
     /** One connection, as in socktest.c: the atom embedded first, then the bytes being echoed. */
     static final StructLayout CONNECTION = MemoryLayout.structLayout(
@@ -59,6 +59,7 @@ public final class SockTest {
         String address;
         PollerKind kind;
         int maxConnections;
+        String limitReason;
         try {
             for (int i = 0; i < argv.length; i++) {
                 String a = argv[i];
@@ -74,10 +75,14 @@ public final class SockTest {
             }
             String host = options.remove("host");
             int port = number(options.remove("port"), "port", DEFAULT_PORT, 0, 65535);
-            maxConnections = number(options.remove("max-connections"), "max-connections", 1024, 1, Poller.MAX_CAPACITY - 1);
+            String given = options.remove("max-connections");
+            kind = PollerKind.fromProperty();
+            maxConnections = number(given, "max-connections", defaultMaxConnections(kind), 1, Poller.MAX_CAPACITY - 1);
+            limitReason = given != null ? "--max-connections" : kind == PollerKind.SELECT
+                    ? "select watches fds below FD_SETSIZE 1024"
+                    : "fd limit " + fdLimit() + " minus " + FD_RESERVE + " reserved";
             String idle = options.remove("idle-timeout");
             idleNanos = idle == null ? 0 : seconds(idle, "idle-timeout");
-            kind = PollerKind.fromProperty();
             if (!options.isEmpty()) {
                 throw new IllegalArgumentException("unknown option --" + options.keySet().iterator().next());
             }
@@ -98,6 +103,7 @@ public final class SockTest {
             started = true;
             System.out.println("Using " + poller.name() + " to poll.");
             System.out.println("Listening on port " + IoSocket.localPort(listenFd) + ", fd " + listenFd + ".");
+            System.out.println("Max connections: " + maxConnections + " (" + limitReason + ")");
             while (!stopping) {
                 poller.await(-1); // no limit: events, timers and the shutdown hook's wakeup() end it
                 poller.dispatch();
@@ -134,8 +140,36 @@ public final class SockTest {
             poller.wakeup();
             loopDone.join();
             System.out.println("socktest: stopped");
+            System.out.flush();
+            org.ioatom.samples.server.Launcher.dumpFlightRecordings(); // halt skips the JVM's own dump
             Runtime.getRuntime().halt(0);
         }
+    }
+
+    /** Descriptors kept for the JVM, the listener and the poller. */
+    static final int FD_RESERVE = 64;
+
+    /**
+     * The default limit: the soft RLIMIT_NOFILE (which the JVM raised to the hard limit at
+     * start) minus {@link #FD_RESERVE}; for select 1024, FD_SETSIZE.
+     */
+    static int defaultMaxConnections(PollerKind kind) {
+        return kind == PollerKind.SELECT ? 1024 : (int) Math.max(1, Math.min(fdLimit() - FD_RESERVE, Poller.MAX_CAPACITY - 1));
+    }
+
+    /** The soft limit on open files, from /proc/self/limits; 1024 + the reserve where there is none (macOS). */
+    static long fdLimit() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max open files")) {
+                    String soft = line.substring(14).trim().split("\\s+")[0];
+                    return soft.equals("unlimited") ? Integer.MAX_VALUE : Long.parseLong(soft);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // no /proc
+        }
+        return 1024 + FD_RESERVE;
     }
 
     /** The listener is readable: accept every pending connection (the event is edge-triggered). */

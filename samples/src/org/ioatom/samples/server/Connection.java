@@ -54,7 +54,7 @@ final class Connection {
     static final int CLOSING = 4;
     /** Closed by the server: reading and discarding what the peer still sends, until the timer runs. */
     static final int LINGER = 8;
-    /** On the run queue: it used up its rounds and continues after the current batch. */
+    /** Requeued ({@code Poller.requeue}): it used up its rounds and continues in the next dispatch. */
     static final int QUEUED = 16;
     /** The unprocessed input is an incomplete request: only more input can make it useful. */
     static final int PARTIAL = 32;

@@ -32,7 +32,9 @@ import org.ioatom.Timers;
  * A call reads until {@code WOULD_BLOCK}, with one exception: on a READ event without HUP, a
  * read that returns less than the free room ends the call (it emptied the socket's receive
  * queue, and the poller reports any later arrival as a new event). A connection that keeps
- * moving data yields after {@value #MAX_ROUNDS} rounds to the {@link RunQueue}.
+ * moving data yields after {@value #MAX_ROUNDS} rounds: it asks {@link Poller#requeue} for
+ * another call in the next dispatch (flag {@link Connection#QUEUED}), so one busy peer cannot
+ * starve the others and, with data possibly left in the socket, no readiness edge is lost.
  *
  * <h2>Timeouts</h2>
  * Each connection has one {@link IoTimer} ({@link Connection#TIMER}). While it is open the timer
@@ -54,7 +56,6 @@ final class ConnectionService {
     private final ConnectionTable connections;
     private final ChunkPool chunks;
     private final Output output;
-    private final RunQueue runQueue;
     /** The shared read buffer: the input being processed is in it. */
     private final MemorySegment readBuffer;
     private final IoHandler handler = this::serve;
@@ -64,7 +65,7 @@ final class ConnectionService {
     private final long idleNanos;
 
     ConnectionService(SampleServer server, Poller poller, ConnectionTable connections, ChunkPool chunks,
-                      Output output, RunQueue runQueue, Arena arena, long idleNanos) {
+                      Output output, Arena arena, long idleNanos) {
         this.server = server;
         this.poller = poller;
         this.timers = poller.timers();
@@ -72,7 +73,6 @@ final class ConnectionService {
         this.connections = connections;
         this.chunks = chunks;
         this.output = output;
-        this.runQueue = runQueue;
         this.readBuffer = arena.allocate(ChunkPool.LARGE, 64);
     }
 
@@ -135,9 +135,14 @@ final class ConnectionService {
         serve(c, 0);
     }
 
-    /** The handler of every connection's atom; also serves a connection from the run queue (events 0). */
+    /** The handler of every connection's atom, also when a requeued connection goes on (flag QUEUED). */
     void serve(MemorySegment c, int events) {
         int fd = Connection.fd(c);
+        if (Connection.has(c, QUEUED)) {
+            // A requeued call: events is only the interest, not a fresh report; read until WOULD_BLOCK.
+            Connection.clearFlags(c, QUEUED);
+            events = 0;
+        }
         try {
             if (Connection.has(c, LINGER)) {
                 discard(c, fd);
@@ -192,13 +197,13 @@ final class ConnectionService {
                     break;
                 }
             }
-            if (yielded && !Connection.has(c, QUEUED)) {
-                // Let the other connections have a turn; this one goes on after the batch
+            watch(c, yielded);
+            if (yielded) {
+                // Let the other connections have a turn; this one goes on in the next dispatch
                 // (with data possibly left in the socket, no new event would come for it).
                 Connection.addFlags(c, QUEUED);
-                runQueue.add(Connection.slot(c));
+                poller.requeue(c, Connection.IO);
             }
-            watch(c);
         } catch (IoException e) {
             fail(c, e);
         } catch (IOException | RuntimeException e) {
@@ -243,12 +248,16 @@ final class ConnectionService {
         }
     }
 
-    /** Sets the interest the connection's state calls for: WRITE while output is pending, else READ while more can come. */
-    private void watch(MemorySegment c) throws IOException {
+    /**
+     * Sets the interest the connection's state calls for: WRITE while output is pending, else
+     * READ while more can come, or while it yielded (a requeued atom is called only with some
+     * interest; a spurious READ report at end of stream is harmless).
+     */
+    private void watch(MemorySegment c, boolean yielded) throws IOException {
         int want;
         if (Connection.hasPendingOutput(c)) {
             want = WRITE;
-        } else if (!Connection.has(c, PEER_EOF | CLOSING)) {
+        } else if (yielded || !Connection.has(c, PEER_EOF | CLOSING)) {
             want = READ;
         } else {
             want = 0;
@@ -316,10 +325,7 @@ final class ConnectionService {
         } catch (RuntimeException e) {
             // the poller is closed: it forgot every timer
         }
-        SampleServer.quietClose(fd);
-        if (Connection.has(c, QUEUED)) {
-            runQueue.remove(Connection.slot(c));
-        }
+        SampleServer.quietClose(fd); // a pending requeue is dropped with the registration
         dropInput(c);
         output.drop(c);
         connections.free(c);

@@ -2,14 +2,13 @@ package org.ioatom.samples.server;
 
 import static org.ioatom.IoAtom.READ;
 import static org.ioatom.samples.server.Connection.OPEN;
-import static org.ioatom.samples.server.Connection.QUEUED;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
-import java.util.function.IntConsumer;
+import org.ioatom.HandlerException;
 import org.ioatom.IoAtom;
 import org.ioatom.IoException;
 import org.ioatom.IoHandler;
@@ -20,7 +19,7 @@ import org.ioatom.TimerHandler;
 
 /**
  * The loop thread's world: the arena, the poller, the listener and the connections with their
- * buffers. It accepts, runs {@code await} / {@code dispatch} / the run queue, and closes
+ * buffers. It accepts, runs {@code await} / {@code dispatch}, and closes
  * everything at the end. Used by the loop thread only. The wait has no timeout: the poller's
  * timers (idle and request deadlines, lingering closes, the accept pause) and
  * {@link Poller#wakeup()} (stop) end it.
@@ -45,10 +44,8 @@ final class EventLoop {
     private final ConnectionTable connections;
     private final ChunkPool chunks;
     private final Output output;
-    private final RunQueue runQueue;
     private final ConnectionService service;
     private final IoHandler listenerHandler = this::accept;
-    private final IntConsumer serveQueued = this::serveQueued;
     private final TimerHandler resumeAccepting = this::resumeAccepting;
     private int listenFd = -1;
     private MemorySegment listener;
@@ -70,8 +67,7 @@ final class EventLoop {
         connections = new ConnectionTable(arena, settings.maxConnections());
         chunks = new ChunkPool(arena, settings.maxConnections());
         output = new Output(arena, chunks);
-        runQueue = new RunQueue(settings.maxConnections());
-        service = new ConnectionService(server, poller, connections, chunks, output, runQueue, arena,
+        service = new ConnectionService(server, poller, connections, chunks, output, arena,
                 settings.idleTimeoutNanos());
     }
 
@@ -94,7 +90,7 @@ final class EventLoop {
     /** Lets the protocol allocate its state, then opens and registers the listener. @return the port */
     int listen() throws IOException {
         server.opened(arena);
-        listenFd = IoSocket.listen(settings.address());
+        listenFd = IoSocket.listen(settings.address(), IoSocket.DEFAULT_BACKLOG, server.reusePort());
         listener = arena.allocate(LISTENER);
         IoAtom.init(listener, listenFd);
         poller.add(listener, READ, listenerHandler);
@@ -106,10 +102,27 @@ final class EventLoop {
     /** Serves until the server is stopping. */
     void run() throws IOException {
         while (!server.isStopping()) {
-            poller.await(runQueue.isEmpty() ? -1 : 0); // no limit: timers and wakeup() end the wait
-            poller.dispatch();
-            runQueue.runPass(serveQueued);
+            poller.await(-1); // no limit: timers, requeued connections and wakeup() end the wait
+            try {
+                poller.dispatch();
+            } catch (HandlerException e) {
+                handlerFailed(e);
+            }
         }
+    }
+
+    /**
+     * A handler, timer or task threw past its own error handling: the connection it names is
+     * closed and the loop goes on; a failure of the listener's code or of a task ends the loop.
+     */
+    private void handlerFailed(HandlerException e) throws HandlerException {
+        MemorySegment owner = e.owner();
+        if (owner == null || owner.address() == listener.address() || owner.byteSize() != Connection.LAYOUT.byteSize()
+                || !Connection.has(owner, OPEN)) {
+            throw e;
+        }
+        System.err.println(server.name() + ": closing fd " + Connection.fd(owner) + ": " + e.getMessage());
+        service.close(owner);
     }
 
     /** The accept pause is over: READ goes back on the listener. */
@@ -158,8 +171,12 @@ final class EventLoop {
             if (fd == IoSocket.NO_MORE) {
                 return;
             }
-            MemorySegment c = connections.open(fd);
+            boolean reserved = server.reserveConnection();
+            MemorySegment c = reserved ? connections.open(fd) : null;
             if (c == null) {
+                if (reserved) {
+                    server.releaseConnection();
+                }
                 SampleServer.quietClose(fd);
                 reportRejected();
                 continue;
@@ -171,6 +188,7 @@ final class EventLoop {
                 System.err.println(server.name() + ": cannot watch fd " + fd + ", closing it: " + e.getMessage());
                 connections.free(c);
                 SampleServer.quietClose(fd);
+                server.releaseConnection();
                 continue;
             }
             server.connectionAccepted();
@@ -191,14 +209,6 @@ final class EventLoop {
             nextRejectReport = now + 1000;
             System.err.println(server.name() + ": connection limit (" + settings.maxConnections() + ") reached; "
                     + rejected + " connection(s) refused so far");
-        }
-    }
-
-    private void serveQueued(int slot) {
-        MemorySegment c = connections.get(slot);
-        if (Connection.has(c, QUEUED)) {
-            Connection.clearFlags(c, QUEUED);
-            service.serve(c, 0);
         }
     }
 }

@@ -8,6 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.ioatom.IoAtom;
 import org.ioatom.IoException;
 import org.ioatom.IoSocket;
@@ -22,8 +23,8 @@ import org.ioatom.Poller;
  * server's start and stop; {@link EventLoop} runs the loop thread (poller, listener, accepting,
  * shutdown); {@link ConnectionService} moves each connection's bytes (read, process,
  * write, close); {@link ConnectionTable} holds the structs ({@link Connection}), {@link Output}
- * the shared output buffer and pending output, {@link ChunkPool} the leftover chunks,
- * {@link RunQueue} the connections that yielded; {@link Launcher} is the {@code main} of every
+ * the shared output buffer and pending output, {@link ChunkPool} the leftover chunks;
+ * {@link Launcher} is the {@code main} of every
  * server.
  *
  * <h2>Buffers</h2>
@@ -73,6 +74,10 @@ public abstract class SampleServer {
     private volatile String pollerName;
     private volatile Throwable failure;
     private final CountDownLatch ready = new CountDownLatch(1);
+    /** How many loops serve the port (SO_REUSEPORT when more than one). */
+    private int loops = 1;
+    /** With several loops: the connections open in all of them, against the limit; null with one. */
+    private AtomicInteger sharedConnections;
     private final CountDownLatch done = new CountDownLatch(1);
 
     /**
@@ -119,6 +124,53 @@ public abstract class SampleServer {
         return this;
     }
 
+    /**
+     * Makes this server one of {@code loops} that serve the same port, each with its own
+     * SO_REUSEPORT listener, counting their connections in {@code connections} against the one
+     * limit. Before {@link #start()}.
+     *
+     * @return this
+     */
+    public final SampleServer shareLoops(int loops, AtomicInteger connections) {
+        if (thread != null) {
+            throw new IllegalStateException(name + " already started");
+        }
+        this.loops = loops;
+        this.sharedConnections = loops > 1 ? connections : null;
+        return this;
+    }
+
+    /** @return whether the listener is opened with SO_REUSEPORT (several loops on one port) */
+    final boolean reusePort() {
+        return loops > 1;
+    }
+
+    /** @return whether one more connection fits the limit shared by all loops (always, with one loop: its table is the limit) */
+    final boolean reserveConnection() {
+        AtomicInteger shared = sharedConnections;
+        if (shared == null) {
+            return true;
+        }
+        if (shared.incrementAndGet() > settings.maxConnections()) {
+            shared.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    /** Gives back what {@link #reserveConnection()} took. */
+    final void releaseConnection() {
+        AtomicInteger shared = sharedConnections;
+        if (shared != null) {
+            shared.decrementAndGet();
+        }
+    }
+
+    /** @return whether the loop has ended (stopped, or failed) */
+    public final boolean hasEnded() {
+        return done.getCount() == 0;
+    }
+
     /** Stops serving, closes every connection, the listener and the poller; waits for all that. Idempotent. */
     public final void stop() {
         stopping = true;
@@ -147,12 +199,17 @@ public abstract class SampleServer {
 
     /** Prints the ready line; its first line starts with "NAME: Listening on port N" (tools wait for it). */
     public void announce(PrintStream out) {
-        out.println(name + ": Listening on port " + port + " (" + pollerName + " poller, at most "
-                + settings.maxConnections() + " connections)");
+        out.println(name + ": Listening on port " + port + " (" + pollerName + " poller, "
+                + (loops > 1 ? loops + " loops, " : "") + "at most " + settings.maxConnections() + " connections)");
     }
 
     public final String name() {
         return name;
+    }
+
+    /** @return host, port, poller kind, connection limit, idle timeout */
+    public final Settings settings() {
+        return settings;
     }
 
     /** @return the port the server listens on (the real one when 0 was asked for) */
@@ -379,6 +436,7 @@ public abstract class SampleServer {
     /** A connection was closed (on the loop thread). */
     final void connectionClosed() {
         openConnections--;
+        releaseConnection();
     }
 
     static void quietClose(int fd) {

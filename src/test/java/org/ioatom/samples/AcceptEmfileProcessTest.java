@@ -49,7 +49,7 @@ class AcceptEmfileProcessTest {
         String cp = base + "/target/classes" + File.pathSeparator + base + "/target/test-classes";
         String cmd = "ulimit -n " + FD_LIMIT + " && exec '" + java + "' --enable-native-access=ALL-UNNAMED"
                 + " -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -cp '" + cp + "'"
-                + " org.ioatom.samples.EchoServer --port 0";
+                + " org.ioatom.samples.EchoServer --port 0 --max-connections 1024"; // above the fd limit: accept meets EMFILE
         Process p = new ProcessBuilder("bash", "-c", cmd).redirectErrorStream(true).start();
         List<String> seen = new ArrayList<>();
         List<RawClient> clients = new ArrayList<>();
