@@ -322,6 +322,7 @@ final class ConnectionService {
         }
         dropInput(c);
         output.drop(c);
+        server.connectionClosing(c);
         connections.free(c);
         server.connectionClosed();
     }
