@@ -416,25 +416,4 @@ class RespServerTest {
         }
     }
 
-    @Test
-    void redisCliTalksToIt() throws Exception {
-        Assumptions.assumeTrue(Executables.onPath("redis-cli") != null,
-                "redis-cli is not on PATH (apt-get install redis-tools)");
-        String port = Integer.toString(server.port());
-        assertEquals("PONG", run("redis-cli", "-p", port, "ping"));
-        assertEquals("OK", run("redis-cli", "-p", port, "set", "cli-key", "cli value"));
-        assertEquals("cli value", run("redis-cli", "-p", port, "get", "cli-key"));
-        assertEquals("1", run("redis-cli", "-p", port, "incr", "counter"));
-        assertEquals("1", run("redis-cli", "-p", port, "del", "cli-key"));
-        assertEquals("", run("redis-cli", "-p", port, "get", "cli-key"));
-        assertTrue(run("redis-cli", "-p", port, "nosuchcommand").startsWith("ERR unknown command"));
-    }
-
-    private static String run(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        assertTrue(p.waitFor(20, TimeUnit.SECONDS), "redis-cli did not finish");
-        assertEquals(0, p.exitValue(), String.join(" ", cmd) + ": " + out);
-        return out;
-    }
 }
