@@ -7,59 +7,123 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
+import org.ioatom.IoTimer;
+import org.ioatom.TimerHandler;
+import org.ioatom.Timers;
 import org.ioatom.samples.server.Ascii;
 
 /**
- * A fixed-size hash table in native memory for {@link RespServer}: open addressing with linear
- * probing and backward-shift deletion (no tombstones). Keys and values are copied into fixed
- * slots, so lookups and updates compare and copy bytes between native segments and allocate
- * nothing.
+ * resp-server's store: fixed entries in native memory and a hash index over them, with key
+ * expiry on the poller's timers. Lookups and updates compare and copy bytes between native
+ * segments and allocate nothing.
  *
- * <p>Limits: keys up to {@value #KEY_MAX} bytes, values up to {@value #VALUE_MAX} bytes, and
- * at most {@code maxKeys} keys (the table has the next power of two above {@code maxKeys / 0.75}
- * slots of {@link #ENTRY} (592) bytes each, all reserved at start).
+ * <h2>Layout</h2>
+ * Entries ({@link #ENTRY}, 624 bytes each) sit in one table and never move: a new key takes a
+ * free entry (a free list, threaded through the entries), a deleted one goes back on it. The
+ * index is an open-addressing table (linear probing, backward-shift deletion) of 8-byte cells,
+ * {@code entry + 1} (0: empty) and the key's hash; deletion shifts cells, never entries. That is
+ * what lets each entry hold an {@link IoTimer} that stays scheduled while other keys come and go.
  *
- * <p>A slot is {@link #SLOT}: {@code keyLength + 1} (0 = empty), {@code valueLength}, the
- * hash, then the key and value bytes.
+ * <h2>Expiry</h2>
+ * A key with an expiry has its deadline ({@link System#nanoTime()} clock) in its entry and the
+ * entry's timer scheduled for it; no other object exists per key. Every access checks the
+ * deadline first, so a key whose timer has not run yet is already gone for every command; the
+ * timer then frees the entry soon after the deadline (the loop runs due timers after each wait).
+ * The timer's owner segment is the entry's page of {@value #PAGE} entries (one slice per page,
+ * made at start): the handler looks at that page only, for entries whose deadline passed and
+ * whose timer is no longer scheduled.
+ *
+ * <p>Memory, all reserved at start: {@code maxKeys} entries of {@link #ENTRY} bytes, an index of
+ * the next power of two above {@code maxKeys / 0.75} cells of 8 bytes, and the poller's timer
+ * table (about 52 bytes per key). Keys up to {@value #KEY_MAX} bytes, values up to
+ * {@value #VALUE_MAX}.
  */
 final class KeyValueStore {
     static final int KEY_MAX = 64;
     static final int VALUE_MAX = 512;
+    /** Entries per timer owner segment: what an expiry handler looks through. */
+    static final int PAGE = 32;
+
     static final StructLayout SLOT = MemoryLayout.structLayout(
-            ValueLayout.JAVA_INT.withName("keyLength"), // key length + 1; 0: the slot is empty
+            IoTimer.LAYOUT.withName("timer"),            // runs at expireAt while the key has an expiry
+            ValueLayout.JAVA_LONG.withName("expireAt"),  // System.nanoTime() deadline; 0: no expiry
+            ValueLayout.JAVA_INT.withName("keyLength"),  // key length + 1; 0: the entry is free
             ValueLayout.JAVA_INT.withName("valueLength"),
             ValueLayout.JAVA_INT.withName("hash"),
-            MemoryLayout.paddingLayout(4),
+            ValueLayout.JAVA_INT.withName("nextFree"),   // while free: the next free entry, or -1
             MemoryLayout.sequenceLayout(KEY_MAX, ValueLayout.JAVA_BYTE).withName("key"),
             MemoryLayout.sequenceLayout(VALUE_MAX, ValueLayout.JAVA_BYTE).withName("value"));
+    private static final long TIMER = SLOT.byteOffset(groupElement("timer"));
+    private static final long EXPIRE_AT = SLOT.byteOffset(groupElement("expireAt"));
     private static final long KEY_LEN = SLOT.byteOffset(groupElement("keyLength"));
     private static final long VALUE_LEN = SLOT.byteOffset(groupElement("valueLength"));
     private static final long HASH = SLOT.byteOffset(groupElement("hash"));
+    private static final long NEXT_FREE = SLOT.byteOffset(groupElement("nextFree"));
     private static final long KEY = SLOT.byteOffset(groupElement("key"));
     private static final long VALUE = SLOT.byteOffset(groupElement("value"));
     static final long ENTRY = SLOT.byteSize();
 
+    /** An index cell: entry + 1 (0 = empty), then the key's hash. */
+    private static final long CELL = 8;
+
     private final MemorySegment table;
+    private final MemorySegment index;
+    private final MemorySegment[] pages;
     private final int mask;
     private final int maxKeys;
+    private final Timers timers;
+    private final TimerHandler expire = this::expirePage;
     private int size;
+    /** Keys with an expiry. */
+    private int expiring;
+    /** Keys removed because their deadline passed, since start. */
+    private long expiredKeys;
+    /** Entries below this were handed out at some point; the ones above were never used. */
+    private int highWater;
+    private int freeHead = -1;
 
-    KeyValueStore(Arena arena, int maxKeys) {
+    /**
+     * @param timers where the keys' timers go; it must have room for {@code maxKeys} of them
+     */
+    KeyValueStore(Arena arena, int maxKeys, Timers timers) {
         if (maxKeys < 1 || maxKeys > (1 << 24)) {
             throw new IllegalArgumentException("maxKeys must be 1 to " + (1 << 24) + ", got " + maxKeys);
         }
         long wanted = (long) Math.ceil(maxKeys / 0.75) + 1;
-        int slots = Integer.highestOneBit((int) Math.min(wanted, 1 << 30));
-        if (slots < wanted) {
-            slots <<= 1;
+        int cells = Integer.highestOneBit((int) Math.min(wanted, 1 << 30));
+        if (cells < wanted) {
+            cells <<= 1;
         }
-        this.mask = slots - 1;
+        this.mask = cells - 1;
         this.maxKeys = maxKeys;
-        this.table = arena.allocate(slots * ENTRY, 8);
+        this.timers = timers;
+        this.table = arena.allocate(maxKeys * ENTRY, 8);
+        this.index = arena.allocate(cells * CELL, 8);
+        this.pages = new MemorySegment[(maxKeys + PAGE - 1) / PAGE];
+        for (int p = 0; p < pages.length; p++) {
+            long start = p * PAGE * ENTRY;
+            pages[p] = table.asSlice(start, Math.min(PAGE * ENTRY, table.byteSize() - start));
+        }
     }
 
+    /** @return bytes of native memory the store reserved (entries and index) */
+    long nativeBytes() {
+        return table.byteSize() + index.byteSize();
+    }
+
+    /** @return how many keys are stored (including any whose deadline passed a moment ago and whose timer is due) */
     int size() {
         return size;
+    }
+
+    /** @return how many stored keys have an expiry */
+    int expiring() {
+        return expiring;
+    }
+
+    /** @return how many keys were removed because their deadline passed, since start */
+    long expiredKeys() {
+        return expiredKeys;
     }
 
     int maxKeys() {
@@ -79,65 +143,228 @@ final class KeyValueStore {
         return h;
     }
 
-    private long base(int slot) {
+    private static long base(int slot) {
         return (long) slot * ENTRY;
     }
 
-    private boolean empty(int slot) {
-        return table.get(ValueLayout.JAVA_INT, base(slot) + KEY_LEN) == 0;
+    private int cellSlot(int cell) {
+        return index.get(ValueLayout.JAVA_INT, cell * CELL) - 1;
     }
 
-    private boolean matches(int slot, int hash, MemorySegment src, long offset, int length) {
+    private int cellHash(int cell) {
+        return index.get(ValueLayout.JAVA_INT, cell * CELL + 4);
+    }
+
+    private void setCell(int cell, int slot, int hash) {
+        index.set(ValueLayout.JAVA_INT, cell * CELL, slot + 1);
+        index.set(ValueLayout.JAVA_INT, cell * CELL + 4, hash);
+    }
+
+    private boolean matches(int slot, MemorySegment src, long offset, int length) {
         long b = base(slot);
-        return table.get(ValueLayout.JAVA_INT, b + HASH) == hash
-                && table.get(ValueLayout.JAVA_INT, b + KEY_LEN) == length + 1
+        return table.get(ValueLayout.JAVA_INT, b + KEY_LEN) == length + 1
                 && MemorySegment.mismatch(table, b + KEY, b + KEY + length, src, offset, offset + length) < 0;
     }
 
-    /** @return the slot holding the key, or -1 */
-    int find(MemorySegment src, long offset, int length) {
-        if (length > KEY_MAX) {
-            return -1;
-        }
-        int hash = hash(src, offset, length);
+    /** @return the index cell holding the key, or -1 (expired keys included) */
+    private int cellOf(int hash, MemorySegment src, long offset, int length) {
         for (int i = hash & mask; ; i = (i + 1) & mask) {
-            if (empty(i)) {
+            int slot = cellSlot(i);
+            if (slot < 0) {
                 return -1;
             }
-            if (matches(i, hash, src, offset, length)) {
+            if (cellHash(i) == hash && matches(slot, src, offset, length)) {
                 return i;
             }
         }
     }
 
+    /** @return whether the entry's deadline has passed (its timer may not have run yet) */
+    private boolean expired(int slot) {
+        long at = table.get(ValueLayout.JAVA_LONG, base(slot) + EXPIRE_AT);
+        return at != 0 && at <= System.nanoTime();
+    }
+
+    /** @return the entry holding the key, or -1 if there is none or its deadline passed (then it goes now) */
+    int find(MemorySegment src, long offset, int length) {
+        if (length > KEY_MAX) {
+            return -1;
+        }
+        int cell = cellOf(hash(src, offset, length), src, offset, length);
+        if (cell < 0) {
+            return -1;
+        }
+        int slot = cellSlot(cell);
+        if (expired(slot)) {
+            expiredKeys++;
+            removeAt(cell, slot);
+            return -1;
+        }
+        return slot;
+    }
+
     /**
-     * Finds the key's slot, claiming an empty one (with an empty value) if the key is new.
+     * Finds the key's entry, taking a free one (empty value, no expiry) if the key is new.
      *
-     * @return the slot, or -1 if the key is new and the store holds {@code maxKeys} keys already
+     * @return the entry, or -1 if the key is new and the store holds {@code maxKeys} keys already
      */
     int findOrAdd(MemorySegment src, long offset, int length) {
         if (length > KEY_MAX) {
             throw new IllegalArgumentException("key longer than " + KEY_MAX + " bytes");
         }
+        int slot = find(src, offset, length);
+        if (slot >= 0) {
+            return slot;
+        }
+        if (size == maxKeys) {
+            return -1;
+        }
         int hash = hash(src, offset, length);
-        for (int i = hash & mask; ; i = (i + 1) & mask) {
-            if (empty(i)) {
-                if (size == maxKeys) {
-                    return -1;
-                }
-                long b = base(i);
-                table.set(ValueLayout.JAVA_INT, b + KEY_LEN, length + 1);
-                table.set(ValueLayout.JAVA_INT, b + VALUE_LEN, 0);
-                table.set(ValueLayout.JAVA_INT, b + HASH, hash);
-                MemorySegment.copy(src, offset, table, b + KEY, length);
-                size++;
-                return i;
+        int cell = hash & mask;
+        while (cellSlot(cell) >= 0) {
+            cell = (cell + 1) & mask;
+        }
+        if (freeHead >= 0) {
+            slot = freeHead;
+            freeHead = table.get(ValueLayout.JAVA_INT, base(slot) + NEXT_FREE);
+        } else {
+            slot = highWater++;
+        }
+        long b = base(slot);
+        table.set(ValueLayout.JAVA_INT, b + KEY_LEN, length + 1);
+        table.set(ValueLayout.JAVA_INT, b + VALUE_LEN, 0);
+        table.set(ValueLayout.JAVA_INT, b + HASH, hash);
+        table.set(ValueLayout.JAVA_LONG, b + EXPIRE_AT, 0);
+        MemorySegment.copy(src, offset, table, b + KEY, length);
+        setCell(cell, slot, hash);
+        size++;
+        return slot;
+    }
+
+    /** @return whether the key was there (and had not expired) */
+    boolean delete(MemorySegment src, long offset, int length) {
+        if (length > KEY_MAX) {
+            return false;
+        }
+        int cell = cellOf(hash(src, offset, length), src, offset, length);
+        if (cell < 0) {
+            return false;
+        }
+        int slot = cellSlot(cell);
+        boolean live = !expired(slot);
+        if (!live) {
+            expiredKeys++;
+        }
+        removeAt(cell, slot);
+        return live;
+    }
+
+    /** Takes the entry in index cell {@code cell} out: its timer, its cell (backward shift), and it goes on the free list. */
+    private void removeAt(int cell, int slot) {
+        long b = base(slot);
+        if (table.get(ValueLayout.JAVA_LONG, b + EXPIRE_AT) != 0) {
+            expiring--;
+            table.set(ValueLayout.JAVA_LONG, b + EXPIRE_AT, 0);
+            if (IoTimer.isScheduled(owner(slot), timerOffset(slot))) {
+                timers.cancel(owner(slot), timerOffset(slot));
             }
-            if (matches(i, hash, src, offset, length)) {
-                return i;
+        }
+        table.set(ValueLayout.JAVA_INT, b + KEY_LEN, 0);
+        table.set(ValueLayout.JAVA_INT, b + NEXT_FREE, freeHead);
+        freeHead = slot;
+        size--;
+        // Backward shift: pull later cells of the probe run into the hole where they belong.
+        int hole = cell;
+        for (int j = (hole + 1) & mask; cellSlot(j) >= 0; j = (j + 1) & mask) {
+            int home = cellHash(j) & mask;
+            // j may move into the hole if its home is not in the cyclic range (hole, j].
+            boolean homeAfterHole = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+            if (!homeAfterHole) {
+                index.set(ValueLayout.JAVA_LONG, hole * CELL, index.get(ValueLayout.JAVA_LONG, j * CELL));
+                hole = j;
+            }
+        }
+        index.set(ValueLayout.JAVA_LONG, hole * CELL, 0);
+    }
+
+    /** Removes the entry of a live key (found with {@link #find}). */
+    void remove(int slot) {
+        long b = base(slot);
+        int length = table.get(ValueLayout.JAVA_INT, b + KEY_LEN) - 1;
+        int cell = cellOf(table.get(ValueLayout.JAVA_INT, b + HASH), table, b + KEY, length);
+        removeAt(cell, slot);
+    }
+
+    // ---- expiry ----
+
+    private MemorySegment owner(int slot) {
+        return pages[slot / PAGE];
+    }
+
+    private static long timerOffset(int slot) {
+        return base(slot % PAGE) + TIMER;
+    }
+
+    /** @return the key's deadline ({@link System#nanoTime()} clock), or 0 if it has none */
+    long expireAt(int slot) {
+        return table.get(ValueLayout.JAVA_LONG, base(slot) + EXPIRE_AT);
+    }
+
+    /**
+     * Gives the key a deadline (moving its timer if it had one).
+     *
+     * @param nanos a {@link System#nanoTime()} value in the future, not 0
+     */
+    void expireAt(int slot, long nanos) {
+        long b = base(slot);
+        if (table.get(ValueLayout.JAVA_LONG, b + EXPIRE_AT) == 0) {
+            expiring++;
+        }
+        table.set(ValueLayout.JAVA_LONG, b + EXPIRE_AT, nanos);
+        timers.schedule(owner(slot), timerOffset(slot), nanos, expire);
+    }
+
+    /** Takes the key's deadline away. @return whether it had one */
+    boolean persist(int slot) {
+        long b = base(slot);
+        if (table.get(ValueLayout.JAVA_LONG, b + EXPIRE_AT) == 0) {
+            return false;
+        }
+        table.set(ValueLayout.JAVA_LONG, b + EXPIRE_AT, 0);
+        expiring--;
+        timers.cancel(owner(slot), timerOffset(slot));
+        return true;
+    }
+
+    /** A key's timer ran: free the entries of its page whose deadline passed and whose timer is done. */
+    private void expirePage(MemorySegment page) {
+        int first = (int) ((page.address() - table.address()) / ENTRY);
+        int end = Math.min(first + PAGE, highWater);
+        for (int slot = first; slot < end; slot++) {
+            long b = base(slot);
+            if (table.get(ValueLayout.JAVA_INT, b + KEY_LEN) != 0 && table.get(ValueLayout.JAVA_LONG, b + EXPIRE_AT) != 0
+                    && !IoTimer.isScheduled(page, timerOffset(slot))) {
+                expiredKeys++;
+                remove(slot);
             }
         }
     }
+
+    /** Removes every key and cancels every timer (FLUSHALL): the one operation that walks all entries. */
+    void clear() {
+        for (int slot = 0; slot < highWater; slot++) {
+            if (table.get(ValueLayout.JAVA_LONG, base(slot) + EXPIRE_AT) != 0 && IoTimer.isScheduled(owner(slot), timerOffset(slot))) {
+                timers.cancel(owner(slot), timerOffset(slot));
+            }
+        }
+        index.fill((byte) 0);
+        size = 0;
+        expiring = 0;
+        highWater = 0;
+        freeHead = -1;
+    }
+
+    // ---- values ----
 
     MemorySegment memory() {
         return table;
@@ -165,27 +392,5 @@ final class KeyValueStore {
         long b = base(slot);
         int n = Ascii.putLong(table, b + VALUE, v);
         table.set(ValueLayout.JAVA_INT, b + VALUE_LEN, n);
-    }
-
-    /** @return whether the key was there */
-    boolean delete(MemorySegment src, long offset, int length) {
-        int slot = find(src, offset, length);
-        if (slot < 0) {
-            return false;
-        }
-        // Backward-shift: pull later entries of the probe run into the hole where they belong.
-        int hole = slot;
-        for (int j = (hole + 1) & mask; !empty(j); j = (j + 1) & mask) {
-            int home = table.get(ValueLayout.JAVA_INT, base(j) + HASH) & mask;
-            // j may move into the hole if its home is not in the cyclic range (hole, j].
-            boolean homeAfterHole = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-            if (!homeAfterHole) {
-                MemorySegment.copy(table, base(j), table, base(hole), ENTRY);
-                hole = j;
-            }
-        }
-        table.set(ValueLayout.JAVA_INT, base(hole) + KEY_LEN, 0);
-        size--;
-        return true;
     }
 }

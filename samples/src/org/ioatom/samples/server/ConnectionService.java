@@ -328,6 +328,7 @@ final class ConnectionService {
         SampleServer.quietClose(fd); // a pending requeue is dropped with the registration
         dropInput(c);
         output.drop(c);
+        server.connectionClosing(c);
         connections.free(c);
         server.connectionClosed();
     }

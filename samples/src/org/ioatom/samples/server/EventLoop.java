@@ -58,8 +58,9 @@ final class EventLoop {
         this.settings = settings;
         arena = Arena.ofConfined();
         try {
-            // A timer per connection, one for the listener.
-            poller = Poller.open(settings.kind(), settings.maxConnections() + 1, settings.maxConnections() + 1);
+            // A timer per connection, one for the listener, and the protocol's own.
+            int timerCapacity = Math.min(Poller.MAX_CAPACITY, settings.maxConnections() + 1 + server.protocolTimers());
+            poller = Poller.open(settings.kind(), settings.maxConnections() + 1, timerCapacity);
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw e;

@@ -13,6 +13,7 @@ import org.ioatom.IoAtom;
 import org.ioatom.IoException;
 import org.ioatom.IoSocket;
 import org.ioatom.Poller;
+import org.ioatom.Timers;
 
 /**
  * What every sample server shares: one poller loop on its own thread, a listener, and small
@@ -279,6 +280,9 @@ public abstract class SampleServer {
     /** A connection failed with a system error; it is closed next. */
     protected void connectionFailed(MemorySegment c, int fd, IoException e) {}
 
+    /** The connection is being closed (for any reason); its struct is recycled right after: release what it holds. */
+    protected void connectionClosing(MemorySegment c) {}
+
     /**
      * Consumes complete requests from {@code in[start, end)} (the shared read buffer, which holds
      * the connection's leftover input followed by what was just read) and queues their replies
@@ -323,6 +327,20 @@ public abstract class SampleServer {
     /** @return the loop time ({@link Poller#now()}, {@link System#nanoTime()} read once per wait) */
     protected final long now() {
         return poller.now();
+    }
+
+    /**
+     * Timers the protocol schedules on the loop's poller besides the connections' own (say, one
+     * per stored key with an expiry): the poller reserves room for that many more. Asked once,
+     * on the loop thread, before {@link #opened}. The default is none.
+     */
+    protected int protocolTimers() {
+        return 0;
+    }
+
+    /** @return the loop's timers, for the protocol's own (on the loop thread, from {@link #opened} on) */
+    protected final Timers timers() {
+        return poller.timers();
     }
 
     /** @return whether the connection keeps unprocessed input (the start of a request) */

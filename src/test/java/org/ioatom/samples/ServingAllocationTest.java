@@ -91,12 +91,17 @@ class ServingAllocationTest {
     void respServingAllocatesNothing(PollerKind kind) throws IOException {
         SampleServer s = new RespServer(Settings.loopback(kind, 0, IDLE_TIMEOUT_MS), 1000).start();
         try (RawClient c = new RawClient(s.port())) {
+            // Keys with an expiry too: SET EX moves the key's timer, DEL cancels one, SET PX schedules one.
             byte[] batch = (Resp.command("SET", "key", "value") + Resp.command("GET", "key")
-                    + Resp.command("DEL", "other") + Resp.command("INCR", "n") + "PING\r\n")
+                    + Resp.command("DEL", "other") + Resp.command("INCR", "n") + "PING\r\n"
+                    + Resp.command("SET", "timed", "v", "EX", "600") + Resp.command("PEXPIRE", "key", "600000")
+                    + Resp.command("TTL", "timed") + Resp.command("SET", "other", "v", "PX", "600000")
+                    + Resp.command("MSET", "a", "1", "b", "2") + Resp.command("MGET", "a", "b", "key")
+                    + Resp.command("INCRBY", "n", "5") + Resp.command("EXISTS", "a", "timed"))
                     .repeat(10).getBytes(StandardCharsets.ISO_8859_1);
             assertEventuallyAllocatesNothing(s, () -> {
                 c.send(batch);
-                for (int i = 0; i < 50; i++) {
+                for (int i = 0; i < 130; i++) {
                     Resp.reply(c);
                 }
             });
@@ -109,11 +114,15 @@ class ServingAllocationTest {
     void httpServingAllocatesNothing(PollerKind kind) throws IOException {
         SampleServer s = new HttpServer(Settings.loopback(kind, 0, IDLE_TIMEOUT_MS)).start();
         try (RawClient c = new RawClient(s.port())) {
-            byte[] batch = ("GET / HTTP/1.1\r\nHost: test\r\nUser-Agent: allocation-test\r\n\r\n"
-                    + "GET /missing HTTP/1.1\r\nHost: test\r\n\r\n").repeat(10).getBytes(StandardCharsets.ISO_8859_1);
+            // Mostly bodiless requests, and one body of each framing (read and discarded, then answered).
+            byte[] batch = (("GET / HTTP/1.1\r\nHost: test\r\nUser-Agent: allocation-test\r\n\r\n"
+                    + "GET /missing HTTP/1.1\r\nHost: test\r\n\r\n").repeat(8)
+                    + "POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nhello"
+                    + "PUT / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nT: 1\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1);
             assertEventuallyAllocatesNothing(s, () -> {
                 c.send(batch);
-                for (int i = 0; i < 20; i++) {
+                for (int i = 0; i < 18; i++) {
                     Http.response(c);
                 }
             });
