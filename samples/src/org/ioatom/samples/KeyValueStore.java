@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import org.ioatom.IoTimer;
+import org.ioatom.Poller;
 import org.ioatom.TimerHandler;
 import org.ioatom.Timers;
 import org.ioatom.samples.server.Ascii;
@@ -32,6 +33,15 @@ import org.ioatom.samples.server.Ascii;
  * The timer's owner segment is the entry's page of {@value #PAGE} entries (one slice per page,
  * made at start): the handler looks at that page only, for entries whose deadline passed and
  * whose timer is no longer scheduled.
+ *
+ * <h2>Several loops</h2>
+ * With {@code --loops N} the loops share one store ({@link #shareBetweenLoops}), so every
+ * connection sees one keyspace: the callers serialise on the store's monitor, and the keys'
+ * timers all live on the poller of the loop that made the store (a poller belongs to one thread).
+ * Another loop that changes a key's deadline only writes it into the entry (every access checks
+ * it, so the key's visible state is right at once) and lists the entry for the timer loop, which
+ * brings the timer in line in its next dispatch ({@link Poller#execute}); an entry whose timer
+ * may still be scheduled there is freed by the timer loop too, never reused before.
  *
  * <p>Memory, all reserved at start: {@code maxKeys} entries of {@link #ENTRY} bytes, an index of
  * the next power of two above {@code maxKeys / 0.75} cells of 8 bytes, and the poller's timer
@@ -82,6 +92,20 @@ final class KeyValueStore {
     private int highWater;
     private int freeHead = -1;
 
+    // With several loops (see shareBetweenLoops): null / unused with one.
+    /** The thread whose poller holds the timers; null: every call comes from it. */
+    private Thread timerThread;
+    private Poller timerPoller;
+    /** Entries whose timer the timer loop must bring in line: a ring of at most maxKeys, each entry once. */
+    private int[] pendingSlots;
+    private boolean[] pending;
+    /** Entries out of the index whose timer may still be scheduled: the timer loop frees them. */
+    private boolean[] retiring;
+    private int pendingHead;
+    private int pendingCount;
+    private boolean drainPosted;
+    private final Runnable drainPending = this::drainPending;
+
     /**
      * @param timers where the keys' timers go; it must have room for {@code maxKeys} of them
      */
@@ -104,6 +128,75 @@ final class KeyValueStore {
             long start = p * PAGE * ENTRY;
             pages[p] = table.asSlice(start, Math.min(PAGE * ENTRY, table.byteSize() - start));
         }
+    }
+
+    /**
+     * Makes this store one that several loops share: called once, on the thread of the loop whose
+     * poller holds the timers given to the constructor, before other loops use the store. From then
+     * on every caller holds the store's monitor.
+     *
+     * @param poller that loop's poller, for the hand-offs of the other loops
+     */
+    void shareBetweenLoops(Poller poller) {
+        timerThread = Thread.currentThread();
+        timerPoller = poller;
+        pendingSlots = new int[maxKeys];
+        pending = new boolean[maxKeys];
+        retiring = new boolean[maxKeys];
+    }
+
+    /** @return whether this thread may use the timers directly */
+    private boolean onTimerLoop() {
+        return timerThread == null || Thread.currentThread() == timerThread;
+    }
+
+    /** Another loop: lists an entry whose timer the timer loop must bring in line, and wakes that loop once. */
+    private void post(int slot) {
+        if (!pending[slot]) {
+            pending[slot] = true;
+            pendingSlots[(pendingHead + pendingCount) % maxKeys] = slot;
+            pendingCount++;
+        }
+        if (!drainPosted) {
+            try {
+                drainPosted = timerPoller.execute(drainPending);
+            } catch (IllegalStateException stopping) {
+                // the timer loop is closing: the process is stopping, deadlines still hold on access
+            }
+        }
+    }
+
+    /** The timer loop, from its dispatch: brings the listed entries' timers in line with the entries. */
+    private void drainPending() {
+        synchronized (this) {
+            drainPosted = false;
+            while (pendingCount > 0) {
+                int slot = pendingSlots[pendingHead];
+                pendingHead = (pendingHead + 1) % maxKeys;
+                pendingCount--;
+                pending[slot] = false;
+                MemorySegment owner = owner(slot);
+                long timer = timerOffset(slot);
+                long b = base(slot);
+                long at = table.get(ValueLayout.JAVA_LONG, b + EXPIRE_AT);
+                if (retiring[slot]) {
+                    if (IoTimer.isScheduled(owner, timer)) {
+                        timers.cancel(owner, timer);
+                    }
+                    retiring[slot] = false;
+                    free(slot);
+                } else if (table.get(ValueLayout.JAVA_INT, b + KEY_LEN) != 0 && at != 0) {
+                    timers.schedule(owner, timer, at, expire);
+                } else if (IoTimer.isScheduled(owner, timer)) {
+                    timers.cancel(owner, timer);
+                }
+            }
+        }
+    }
+
+    private void free(int slot) {
+        table.set(ValueLayout.JAVA_INT, base(slot) + NEXT_FREE, freeHead);
+        freeHead = slot;
     }
 
     /** @return bytes of native memory the store reserved (entries and index) */
@@ -224,6 +317,9 @@ final class KeyValueStore {
         while (cellSlot(cell) >= 0) {
             cell = (cell + 1) & mask;
         }
+        if (freeHead < 0 && highWater == maxKeys) {
+            return -1; // several loops: entries still wait for the timer loop to free them
+        }
         if (freeHead >= 0) {
             slot = freeHead;
             freeHead = table.get(ValueLayout.JAVA_INT, base(slot) + NEXT_FREE);
@@ -262,16 +358,21 @@ final class KeyValueStore {
     /** Takes the entry in index cell {@code cell} out: its timer, its cell (backward shift), and it goes on the free list. */
     private void removeAt(int cell, int slot) {
         long b = base(slot);
+        boolean direct = onTimerLoop();
         if (table.get(ValueLayout.JAVA_LONG, b + EXPIRE_AT) != 0) {
             expiring--;
             table.set(ValueLayout.JAVA_LONG, b + EXPIRE_AT, 0);
-            if (IoTimer.isScheduled(owner(slot), timerOffset(slot))) {
+            if (direct && IoTimer.isScheduled(owner(slot), timerOffset(slot))) {
                 timers.cancel(owner(slot), timerOffset(slot));
             }
         }
         table.set(ValueLayout.JAVA_INT, b + KEY_LEN, 0);
-        table.set(ValueLayout.JAVA_INT, b + NEXT_FREE, freeHead);
-        freeHead = slot;
+        if (!direct && (IoTimer.isScheduled(owner(slot), timerOffset(slot)) || pending[slot])) {
+            retiring[slot] = true; // its timer is the timer loop's to cancel: that loop frees it
+            post(slot);
+        } else {
+            free(slot);
+        }
         size--;
         // Backward shift: pull later cells of the probe run into the hole where they belong.
         int hole = cell;
@@ -321,7 +422,11 @@ final class KeyValueStore {
             expiring++;
         }
         table.set(ValueLayout.JAVA_LONG, b + EXPIRE_AT, nanos);
-        timers.schedule(owner(slot), timerOffset(slot), nanos, expire);
+        if (onTimerLoop()) {
+            timers.schedule(owner(slot), timerOffset(slot), nanos, expire);
+        } else {
+            post(slot);
+        }
     }
 
     /** Takes the key's deadline away. @return whether it had one */
@@ -332,26 +437,36 @@ final class KeyValueStore {
         }
         table.set(ValueLayout.JAVA_LONG, b + EXPIRE_AT, 0);
         expiring--;
-        timers.cancel(owner(slot), timerOffset(slot));
+        if (onTimerLoop()) {
+            timers.cancel(owner(slot), timerOffset(slot));
+        } else {
+            post(slot);
+        }
         return true;
     }
 
     /** A key's timer ran: free the entries of its page whose deadline passed and whose timer is done. */
     private void expirePage(MemorySegment page) {
-        int first = (int) ((page.address() - table.address()) / ENTRY);
-        int end = Math.min(first + PAGE, highWater);
-        for (int slot = first; slot < end; slot++) {
-            long b = base(slot);
-            if (table.get(ValueLayout.JAVA_INT, b + KEY_LEN) != 0 && table.get(ValueLayout.JAVA_LONG, b + EXPIRE_AT) != 0
-                    && !IoTimer.isScheduled(page, timerOffset(slot))) {
-                expiredKeys++;
-                remove(slot);
+        synchronized (this) { // other loops may be using the store
+            int first = (int) ((page.address() - table.address()) / ENTRY);
+            int end = Math.min(first + PAGE, highWater);
+            for (int slot = first; slot < end; slot++) {
+                long b = base(slot);
+                if (table.get(ValueLayout.JAVA_INT, b + KEY_LEN) != 0 && expired(slot)
+                        && !IoTimer.isScheduled(page, timerOffset(slot))) {
+                    expiredKeys++;
+                    remove(slot);
+                }
             }
         }
     }
 
     /** Removes every key and cancels every timer (FLUSHALL): the one operation that walks all entries. */
     void clear() {
+        if (timerThread != null) {
+            clearShared();
+            return;
+        }
         for (int slot = 0; slot < highWater; slot++) {
             if (table.get(ValueLayout.JAVA_LONG, base(slot) + EXPIRE_AT) != 0 && IoTimer.isScheduled(owner(slot), timerOffset(slot))) {
                 timers.cancel(owner(slot), timerOffset(slot));
@@ -362,6 +477,34 @@ final class KeyValueStore {
         expiring = 0;
         highWater = 0;
         freeHead = -1;
+    }
+
+    /** FLUSHALL with several loops: entries whose timer may be scheduled on the timer loop are freed by it. */
+    private void clearShared() {
+        boolean direct = onTimerLoop();
+        for (int slot = 0; slot < highWater; slot++) {
+            long b = base(slot);
+            if (table.get(ValueLayout.JAVA_INT, b + KEY_LEN) == 0) {
+                continue; // free, or already waiting for the timer loop
+            }
+            table.set(ValueLayout.JAVA_LONG, b + EXPIRE_AT, 0);
+            table.set(ValueLayout.JAVA_INT, b + KEY_LEN, 0);
+            boolean scheduled = IoTimer.isScheduled(owner(slot), timerOffset(slot));
+            if (direct) {
+                if (scheduled) {
+                    timers.cancel(owner(slot), timerOffset(slot));
+                }
+                free(slot);
+            } else if (scheduled || pending[slot]) {
+                retiring[slot] = true;
+                post(slot);
+            } else {
+                free(slot);
+            }
+        }
+        index.fill((byte) 0);
+        size = 0;
+        expiring = 0;
     }
 
     // ---- values ----

@@ -5,6 +5,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import org.ioatom.IoException;
+import org.ioatom.Poller;
+import org.ioatom.Timers;
 import org.ioatom.samples.server.Ascii;
 import org.ioatom.samples.server.Launcher;
 import org.ioatom.samples.server.SampleServer;
@@ -306,7 +308,11 @@ public final class RespServer extends SampleServer {
     private static final int TX_MAX_BOUND = CHUNK - 64;
 
     private final int maxKeys;
+    /** The store the loops of one server share (with {@code --loops N}); each loop's RespServer holds the same one. */
+    private final SharedStore shared;
     private KeyValueStore store;
+    /** With several loops: the store, whose monitor every loop holds while it runs commands; null with one loop. */
+    private Object storeLock;
     private Arena arena;
     /** Transaction buffers, made on first use and recycled: a connection holds one between MULTI and EXEC. */
     private MemorySegment[] txBuffers = new MemorySegment[4];
@@ -330,12 +336,48 @@ public final class RespServer extends SampleServer {
     /** What parseInteger() found. */
     private long parsed;
 
+    /**
+     * One keyspace for all loops of a server: made by the loop that opens first (its poller keeps
+     * the keys' timers), in memory of its own that the last loop to close frees.
+     */
+    static final class SharedStore {
+        private KeyValueStore store;
+        private Arena arena;
+        private int users;
+
+        synchronized KeyValueStore join(int maxKeys, Timers timers, Poller poller) {
+            if (store == null) {
+                arena = Arena.ofShared();
+                store = new KeyValueStore(arena, maxKeys, timers);
+                store.shareBetweenLoops(poller);
+            }
+            users++;
+            return store;
+        }
+
+        synchronized void leave() {
+            if (--users == 0) {
+                store = null;
+                arena.close();
+                arena = null;
+            }
+        }
+    }
+
     RespServer(Settings settings, int maxKeys) {
+        this(settings, maxKeys, new SharedStore());
+    }
+
+    /**
+     * @param shared the store to share with the server's other loops (one per server, given to every loop's instance)
+     */
+    RespServer(Settings settings, int maxKeys, SharedStore shared) {
         super("resp-server", settings, MAX_REQUEST);
         if (maxKeys < 1 || maxKeys > MAX_KEYS_LIMIT) {
             throw new IllegalArgumentException("maxKeys must be 1 to " + MAX_KEYS_LIMIT + ", got " + maxKeys);
         }
         this.maxKeys = maxKeys;
+        this.shared = shared;
     }
 
     @Override
@@ -345,7 +387,12 @@ public final class RespServer extends SampleServer {
 
     @Override
     protected void opened(Arena arena) {
-        store = new KeyValueStore(arena, maxKeys, timers());
+        if (loops() > 1) {
+            store = shared.join(maxKeys, timers(), loopPoller());
+            storeLock = store;
+        } else {
+            store = new KeyValueStore(arena, maxKeys, timers());
+        }
         this.arena = arena;
         info = arena.allocate(INFO_MAX);
         startNanos = System.nanoTime();
@@ -358,6 +405,10 @@ public final class RespServer extends SampleServer {
 
     @Override
     protected void closed() {
+        if (storeLock != null) {
+            shared.leave();
+            storeLock = null;
+        }
         store = null;
         arena = null;
     }
@@ -387,6 +438,16 @@ public final class RespServer extends SampleServer {
 
     @Override
     protected int process(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
+        Object lock = storeLock;
+        if (lock != null) {
+            synchronized (lock) { // several loops share the store
+                return processRequests(c, in, start, end);
+            }
+        }
+        return processRequests(c, in, start, end);
+    }
+
+    private int processRequests(MemorySegment c, MemorySegment in, int start, int end) throws IoException {
         this.in = in;
         long p = start;
         while (p < end) {
@@ -1467,11 +1528,12 @@ public final class RespServer extends SampleServer {
     }
 
     public static void main(String[] args) {
+        SharedStore keyspace = new SharedStore(); // the loops' one keyspace
         Launcher.serve(args, "usage: samples/run [-Dioatom.poller=any|epoll|poll|select] resp-server"
                         + " [--port N (default " + DEFAULT_PORT + ", 0 = any free)] [--host ADDR (default 127.0.0.1)]"
                         + " [--max-connections N (default: the fd limit minus 64)] [--max-keys N (default " + DEFAULT_MAX_KEYS
                         + ", at most " + MAX_KEYS_LIMIT + "; " + KeyValueStore.ENTRY + " bytes each, reserved at start)]"
                         + " [--idle-timeout SECONDS (default 0 = off)]",
-                a -> new RespServer(Settings.from(a, DEFAULT_PORT), a.integer("max-keys", DEFAULT_MAX_KEYS, 1, MAX_KEYS_LIMIT)));
+                a -> new RespServer(Settings.from(a, DEFAULT_PORT), a.integer("max-keys", DEFAULT_MAX_KEYS, 1, MAX_KEYS_LIMIT), keyspace));
     }
 }

@@ -141,6 +141,16 @@ public abstract class SampleServer {
         return this;
     }
 
+    /** @return how many loops serve this server's port (1 unless {@code --loops} asked for more) */
+    protected final int loops() {
+        return loops;
+    }
+
+    /** @return this loop's poller, for hand-offs from other loops ({@link Poller#execute}); null before start */
+    protected final Poller loopPoller() {
+        return poller;
+    }
+
     /** @return whether the listener is opened with SO_REUSEPORT (several loops on one port) */
     final boolean reusePort() {
         return loops > 1;

@@ -185,6 +185,78 @@ class SampleLaunchTest {
         }
     }
 
+    /** One RESP reply to an inline command: a status/error/integer line, or a bulk string's line and payload. */
+    private static String call(Socket s, String inline) throws IOException {
+        s.getOutputStream().write((inline + "\r\n").getBytes(ISO_8859_1));
+        var in = s.getInputStream();
+        StringBuilder line = new StringBuilder();
+        for (int b; (b = in.read()) != '\n'; ) {
+            if (b < 0) {
+                throw new IOException("closed after " + line);
+            }
+            line.append((char) b);
+        }
+        String head = line.toString().strip();
+        if (head.startsWith("$") && !head.equals("$-1")) {
+            return new String(in.readNBytes(Integer.parseInt(head.substring(1)) + 2), ISO_8859_1).strip();
+        }
+        return head;
+    }
+
+    /**
+     * resp-server with --loops 2 keeps one keyspace: keys set on one connection are seen from every
+     * other (the kernel spreads 16 connections over both loops), and keys given a deadline, deleted
+     * or flushed from either loop are gone for all and their entries reused.
+     */
+    @EveryBackend
+    void respServerWithTwoLoopsKeepsOneKeyspaceWithExpiry(PollerKind kind) throws Exception {
+        try (ChatProcess p = ChatProcess.start(kind, List.of(), "RespServer", "--port", "0", "--loops", "2", "--max-keys", "64")) {
+            List<Socket> clients = new ArrayList<>();
+            try {
+                for (int i = 0; i < 16; i++) {
+                    clients.add(connect(p.port));
+                }
+                for (int i = 0; i < 16; i++) {
+                    assertEquals("+OK", call(clients.get(i), "SET k" + i + " v" + i));
+                    assertEquals("+OK", call(clients.get(i), "SET e" + i + " x PX 300"));
+                    assertEquals("+OK", call(clients.get(i), "SET d" + i + " x EX 1000"));
+                }
+                for (Socket c : clients) {
+                    for (int i = 0; i < 16; i++) {
+                        assertEquals("v" + i, call(c, "GET k" + i), "every connection sees every key");
+                    }
+                }
+                for (int i = 0; i < 16; i++) {
+                    // deleted from another connection than the one that set its deadline
+                    assertEquals(":1", call(clients.get((i + 1) % 16), "DEL d" + i));
+                }
+                Thread.sleep(700);
+                // The e* keys' timers ran (DBSIZE counts entries, which only the timers free unasked).
+                assertEquals(":16", call(clients.get(3), "DBSIZE"));
+                for (int i = 0; i < 16; i++) {
+                    assertEquals("$-1", call(clients.get(i), "GET e" + i));
+                }
+                // 64 entries: the freed ones are reused
+                for (int i = 0; i < 48; i++) {
+                    assertEquals("+OK", call(clients.get(i % 16), "SET n" + i + " y EX 1000"));
+                }
+                assertEquals(":64", call(clients.get(5), "DBSIZE"));
+                assertEquals("+OK", call(clients.get(7), "FLUSHALL"));
+                assertEquals(":0", call(clients.get(8), "DBSIZE"));
+                Thread.sleep(200); // the timer loop frees the flushed entries that had timers
+                for (int i = 0; i < 64; i++) {
+                    assertEquals("+OK", call(clients.get(i % 16), "SET m" + i + " z"), "entry " + i + " after FLUSHALL");
+                }
+                assertEquals("z", call(clients.get(0), "GET m63"));
+            } finally {
+                for (Socket c : clients) {
+                    c.close();
+                }
+            }
+            assertExit0(p);
+        }
+    }
+
     /** -XX:StartFlightRecording=...,filename=... is written although the shutdown hook halts the JVM. */
     @Test
     void aFlightRecordingAskedForIsWrittenOnSigtermAndTheExitStatusIs0(@TempDir Path dir) throws Exception {
