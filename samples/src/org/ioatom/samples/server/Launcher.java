@@ -19,8 +19,8 @@ public final class Launcher {
 
     private static volatile boolean exiting;
 
-    public static void serve(String[] argv, String usage, Function<Args, SampleServer> create) {
-        SampleServer server;
+    public static void serve(String[] argv, String usage, Function<Args, ? extends Server> create) {
+        Server server;
         try {
             Args args = new Args(usage, argv);
             if (args.help()) {
