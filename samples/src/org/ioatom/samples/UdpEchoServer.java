@@ -109,6 +109,7 @@ final class UdpEchoServer implements Server {
                     // nothing left to do about it
                 }
             }
+            ready.countDown(); // also when opening the poller failed
             done.countDown();
         }
     }
