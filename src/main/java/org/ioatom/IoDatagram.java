@@ -52,8 +52,8 @@ import org.ioatom.internal.sys.Errnos;
  * {@code sendto(fd=7): EMSGSIZE (Message too long)}. Close the socket with
  * {@link IoSocket#close(int)}; {@link IoSocket#localPort(int)} tells the port it is bound to.
  *
- * <p>No batch calls ({@code recvmmsg}/{@code sendmmsg}): measured with JMH, they did not pay for
- * themselves here (see {@code perf/RESULTS.md}, "UDP batching").
+ * <p>No batch calls ({@code recvmmsg}/{@code sendmmsg}): they were not measured, so they are not
+ * offered (see {@code perf/RESULTS.md}, "UDP: no batch calls").
  */
 public final class IoDatagram {
     private IoDatagram() {}
