@@ -2,6 +2,9 @@ package org.ioatom;
 
 import static org.ioatom.internal.linux.Linux.AF_INET;
 import static org.ioatom.internal.linux.Linux.AF_INET6;
+import static org.ioatom.internal.linux.Linux.AF_UNIX;
+import static org.ioatom.internal.linux.Linux.AT_FDCWD;
+import static org.ioatom.internal.linux.Linux.AT_SYMLINK_NOFOLLOW;
 import static org.ioatom.internal.linux.Linux.F_GETFL;
 import static org.ioatom.internal.linux.Linux.F_SETFL;
 import static org.ioatom.internal.linux.Linux.IPPROTO_IPV6;
@@ -15,6 +18,9 @@ import static org.ioatom.internal.linux.Linux.SOCK_NONBLOCK;
 import static org.ioatom.internal.linux.Linux.SOCK_STREAM;
 import static org.ioatom.internal.linux.Linux.SOL_SOCKET;
 import static org.ioatom.internal.linux.Linux.SOMAXCONN;
+import static org.ioatom.internal.linux.Linux.STATX_TYPE;
+import static org.ioatom.internal.linux.Linux.S_IFMT;
+import static org.ioatom.internal.linux.Linux.S_IFSOCK;
 import static org.ioatom.internal.linux.Linux.SO_ERROR;
 import static org.ioatom.internal.linux.Linux.SO_KEEPALIVE;
 import static org.ioatom.internal.linux.Linux.SO_LINGER;
@@ -36,6 +42,7 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import org.ioatom.internal.linux.Errno;
 import org.ioatom.internal.linux.Iovec;
@@ -44,11 +51,14 @@ import org.ioatom.internal.linux.Msghdr;
 import org.ioatom.internal.linux.SockaddrIn;
 import org.ioatom.internal.linux.SockaddrIn6;
 import org.ioatom.internal.linux.SockaddrStorage;
+import org.ioatom.internal.linux.SockaddrUn;
+import org.ioatom.internal.linux.Statx;
 import org.ioatom.internal.linux.Syscalls;
 import org.ioatom.internal.sys.Errnos;
 
 /**
- * Non-blocking TCP sockets as plain file descriptors: IO Atom's {@code io_socket_listen},
+ * Non-blocking TCP and Unix domain stream sockets as plain file descriptors ({@link #listenUnix},
+ * {@link #connectUnix}; UDP is {@link IoDatagram}): IO Atom's {@code io_socket_listen},
  * {@code io_socket_accept}, {@code io_socket_connect}, {@code io_read} and {@code io_write}.
  *
  * <p>Every socket this class creates is non-blocking and close-on-exec. Data moves between a
@@ -240,6 +250,208 @@ public final class IoSocket {
             throw new IoException("connect", sa.toString(), fd, -rc);
         }
         return fd;
+    }
+
+    // ---- Unix domain stream sockets ----
+
+    /**
+     * The longest Unix socket path in bytes (UTF-8): {@code sun_path} holds 108 bytes on Linux,
+     * the terminating NUL included. An abstract name ({@code @name}) takes its leading NUL from
+     * the same 108.
+     */
+    public static final int MAX_UNIX_PATH_BYTES = 107;
+
+    /**
+     * Opens a listening Unix domain stream socket with the system's default backlog; see
+     * {@link #listenUnix(String, int)}.
+     *
+     * <pre>{@code
+     * int listener = IoSocket.listenUnix("/run/myapp/app.sock");
+     * int abstractListener = IoSocket.listenUnix("@myapp");   // Linux's abstract namespace
+     * }</pre>
+     *
+     * @param path a filesystem path, or {@code @name} for an abstract name
+     * @return the listening fd
+     * @throws IoException              if a call fails, or the path is in use or taken by another file
+     * @throws IllegalArgumentException if the path is empty, holds a NUL or is longer than
+     *                                  {@value #MAX_UNIX_PATH_BYTES} bytes
+     */
+    public static int listenUnix(String path) throws IoException {
+        return listenUnix(path, DEFAULT_BACKLOG);
+    }
+
+    /**
+     * Opens a listening Unix domain stream socket (non-blocking, close-on-exec) on a filesystem
+     * path or, written {@code @name}, on a name in Linux's abstract namespace (no file; it goes
+     * away with the last socket). Accept with {@link #accept(int)}; the connections use the same
+     * calls as TCP ({@link #read(int, MemorySegment)}, {@link #write(int, MemorySegment)},
+     * {@link #shutdownOutput}, {@link #close}...), but not the TCP options.
+     *
+     * <p>A socket file left by a server that is gone (stale) is removed first: when the path is
+     * taken, this call connects to it; if nobody accepts (ECONNREFUSED) it unlinks the file and
+     * binds again. If a server does accept there, it refuses with
+     * {@code bind(PATH: another server accepts on it, fd=N): EADDRINUSE (Address already in use)}
+     * and leaves that server alone (it sees one connection, the probe, that ends at once). A file at the path that is not a socket (a regular file, a
+     * directory, a symbolic link) is never deleted: that is an {@code EADDRINUSE} exception too,
+     * saying so. The file this call creates stays after {@link #close}: the next listen on the
+     * path removes it, or the app unlinks it.
+     *
+     * <pre>{@code
+     * int listener = IoSocket.listenUnix("/tmp/echo.sock", 128);
+     * poller.add(listenerStruct, IO, IoAtom.READ, (l, ev) -> {
+     *     int fd;
+     *     while ((fd = IoSocket.accept(listener)) != IoSocket.NO_MORE) {
+     *         // register fd for READ, then IoSocket.read / IoSocket.write as with TCP
+     *     }
+     * });
+     * }</pre>
+     *
+     * @param path    a filesystem path (UTF-8 bytes, at most {@value #MAX_UNIX_PATH_BYTES}), or
+     *                {@code @name} for an abstract name (at most {@value #MAX_UNIX_PATH_BYTES}
+     *                bytes after the {@code @})
+     * @param backlog the accept queue length, or {@link #DEFAULT_BACKLOG} for SOMAXCONN
+     * @return the listening fd
+     * @throws IoException              if a call fails (the message names it, the path and the
+     *                                  errno), or the path is in use or taken by another file
+     * @throws IllegalArgumentException if the path is empty, holds a NUL, is too long for
+     *                                  {@code sun_path}, or the backlog is negative (other than
+     *                                  {@link #DEFAULT_BACKLOG})
+     */
+    public static int listenUnix(String path, int backlog) throws IoException {
+        checkBacklog(backlog);
+        try (Arena arena = Arena.ofConfined()) {
+            UnixAddress ua = UnixAddress.of(arena, path);
+            int fd = openUnix();
+            try {
+                int rc = Syscalls.bind(fd, ua.sockaddr, ua.length);
+                if (rc == -Errno.EADDRINUSE && ua.file != null) {
+                    removeStaleSocket(arena, ua, path, fd);
+                    rc = Syscalls.bind(fd, ua.sockaddr, ua.length);
+                }
+                check(rc, "bind", path, fd);
+                check(Syscalls.listen(fd, backlog == DEFAULT_BACKLOG ? SOMAXCONN : backlog), "listen", path, fd);
+                return fd;
+            } catch (IoException | RuntimeException e) {
+                Syscalls.close(fd);
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Connects a non-blocking Unix domain stream socket to a filesystem path or an abstract name
+     * ({@code @name}). Unlike TCP the connect completes at once (or fails): the fd is ready for
+     * {@link #read(int, MemorySegment)} and {@link #write(int, MemorySegment)}.
+     *
+     * <pre>{@code
+     * int fd = IoSocket.connectUnix("/tmp/echo.sock");
+     * IoSocket.write(fd, request);
+     * }</pre>
+     *
+     * @param path a filesystem path, or {@code @name} for an abstract name
+     * @return the connected socket's fd
+     * @throws IoException              if the connect fails, e.g. {@code connect(/tmp/x.sock):
+     *                                  ECONNREFUSED} (no server), ENOENT (no such file), EAGAIN
+     *                                  (the server's accept queue is full: try again later)
+     * @throws IllegalArgumentException if the path is empty, holds a NUL or is too long for {@code sun_path}
+     */
+    public static int connectUnix(String path) throws IoException {
+        try (Arena arena = Arena.ofConfined()) {
+            UnixAddress ua = UnixAddress.of(arena, path);
+            int fd = openUnix();
+            int rc;
+            do {
+                rc = Syscalls.connect(fd, ua.sockaddr, ua.length);
+            } while (rc == -Errno.EINTR);
+            if (rc < 0 && rc != -Errno.EINPROGRESS) {
+                Syscalls.close(fd);
+                throw new IoException("connect", path, fd, -rc);
+            }
+            return fd;
+        }
+    }
+
+    private static int openUnix() throws IoException {
+        int fd = Syscalls.socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw new IoException("socket", "AF_UNIX", -1, -fd);
+        }
+        return fd;
+    }
+
+    /**
+     * The path is taken: removes it if it is a socket nobody accepts on; otherwise throws.
+     * (Between the probe and the unlink another server could bind there: the caller's second bind
+     * then fails with EADDRINUSE, as it should.)
+     */
+    private static void removeStaleSocket(Arena arena, UnixAddress ua, String path, int fd) throws IoException {
+        MemorySegment stat = arena.allocate(Statx.LAYOUT);
+        int rc = Syscalls.statx(AT_FDCWD, ua.file, AT_SYMLINK_NOFOLLOW, STATX_TYPE, stat);
+        if (rc == -Errno.ENOENT) {
+            return; // gone meanwhile: bind again
+        }
+        check(rc, "statx", path, -1);
+        int type = Short.toUnsignedInt(stat.get(ValueLayout.JAVA_SHORT, Statx.STX_MODE_OFFSET)) & S_IFMT;
+        if (type != S_IFSOCK) {
+            throw new IoException("bind", path + ": exists and is not a socket, left in place", fd, Errno.EADDRINUSE);
+        }
+        int probe = openUnix();
+        try {
+            int connected;
+            do {
+                connected = Syscalls.connect(probe, ua.sockaddr, ua.length);
+            } while (connected == -Errno.EINTR);
+            // EAGAIN: a server is there, its accept queue full.
+            if (connected == 0 || connected == -Errno.EAGAIN || connected == -Errno.EINPROGRESS) {
+                throw new IoException("bind", path + ": another server accepts on it", fd, Errno.EADDRINUSE);
+            }
+            if (connected != -Errno.ECONNREFUSED) {
+                throw new IoException("connect", path + " (probing for a server)", probe, -connected);
+            }
+        } finally {
+            Syscalls.close(probe);
+        }
+        int unlinked = Syscalls.unlinkat(AT_FDCWD, ua.file, 0);
+        if (unlinked < 0 && unlinked != -Errno.ENOENT) {
+            throw new IoException("unlinkat", path + " (a stale socket)", -1, -unlinked);
+        }
+    }
+
+    /** A {@code struct sockaddr_un} in native memory. */
+    private record UnixAddress(MemorySegment sockaddr, int length, MemorySegment file) {
+        /**
+         * Encodes {@code path}: {@code @name} as an abstract name (sun_path[0] = 0, then the name,
+         * no terminator: the length says where it ends), anything else as a NUL-terminated path.
+         *
+         * @return the address; {@code file} is the NUL-terminated path, null for an abstract name
+         */
+        static UnixAddress of(Arena arena, String path) {
+            Objects.requireNonNull(path, "path");
+            boolean isAbstract = path.startsWith("@");
+            byte[] name = (isAbstract ? path.substring(1) : path).getBytes(StandardCharsets.UTF_8);
+            if (name.length == 0) {
+                throw new IllegalArgumentException(isAbstract ? "empty abstract socket name '@'" : "empty Unix socket path");
+            }
+            for (byte b : name) {
+                if (b == 0) {
+                    throw new IllegalArgumentException("Unix socket path contains a NUL byte");
+                }
+            }
+            if (name.length > MAX_UNIX_PATH_BYTES) {
+                throw new IllegalArgumentException("Unix socket " + (isAbstract ? "abstract name" : "path") + " is "
+                        + name.length + " bytes (UTF-8); sun_path holds at most " + MAX_UNIX_PATH_BYTES
+                        + (isAbstract ? " after its leading NUL: '" : " plus the terminating NUL: '") + path + "'");
+            }
+            MemorySegment sa = arena.allocate(SockaddrUn.LAYOUT);
+            sa.set(ValueLayout.JAVA_SHORT, SockaddrUn.SUN_FAMILY_OFFSET, (short) AF_UNIX);
+            long at = SockaddrUn.SUN_PATH_OFFSET + (isAbstract ? 1 : 0);
+            MemorySegment.copy(name, 0, sa, ValueLayout.JAVA_BYTE, at, name.length);
+            if (isAbstract) {
+                return new UnixAddress(sa, (int) (at + name.length), null);
+            }
+            // The NUL that the zeroed allocation left after the path ends it.
+            return new UnixAddress(sa, (int) (at + name.length + 1), sa.asSlice(at, name.length + 1));
+        }
     }
 
     /** {@code address}, checked to be resolved; nothing on this path looks a name up. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -24,6 +25,7 @@ import org.ioatom.testing.JitMode;
 import org.ioatom.testing.Kinds;
 import org.ioatom.testing.Threads;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
@@ -38,7 +40,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code scheduleAfter} (moving a scheduled timer), {@code cancel}, and a timer's expiry through
  * {@code await} and {@code dispatch}; {@code IoSocket.read} and
  * {@code write} (whole segment and range), {@code readv}, {@code writev}, {@code accept} (a
- * connection, and {@code NO_MORE}), {@code finishConnect} and {@code close}. Each is called
+ * connection, and {@code NO_MORE}), {@code finishConnect} and {@code close}; UDP's
+ * {@code IoDatagram.send} and {@code receive} (whole segment and range, IPv4 and IPv6, and a
+ * receive with nothing there) with the sender's address read through {@code IoAddress}. Each is called
  * 1, 9, 17 and 24 frames below the loop that measures (distinct methods, so an optimising
  * compiler meets the call as deep in its inlining as in a real server, where the loop calls
  * {@code dispatch}, the handler, the connection, the parser...), on its success path and on its
@@ -102,6 +106,9 @@ class AllocationAtAnyDepthTest {
     private static final int TIMER_SCHEDULE_CANCEL = 15;
     private static final int TIMER_MOVE = 16;
     private static final int TIMER_EXPIRE = 17;
+    private static final int UDP_ROUND_TRIP_V4 = 18;
+    private static final int UDP_ROUND_TRIP_V6 = 19;
+    private static final int UDP_RECEIVE = 20;
 
     /**
      * One measured body.
@@ -136,7 +143,12 @@ class AllocationAtAnyDepthTest {
             new Scenario("IoSocket.accept", ACCEPT, Outcome.SUCCESS, true),
             new Scenario("IoSocket.accept (NO_MORE)", ACCEPT, Outcome.WOULD_BLOCK, false),
             new Scenario("IoSocket.finishConnect", FINISH_CONNECT, Outcome.SUCCESS, false),
-            new Scenario("IoSocket.close", CLOSE, Outcome.SUCCESS, true));
+            new Scenario("IoSocket.close", CLOSE, Outcome.SUCCESS, true),
+            new Scenario("IoDatagram.send + receive (IPv4) + IoAddress.port, ipv4", UDP_ROUND_TRIP_V4, Outcome.SUCCESS,
+                    false, "send", "receive", "peer address"),
+            new Scenario("IoDatagram.send + receive, range forms (IPv6) + IoAddress.port, copyIpv6", UDP_ROUND_TRIP_V6,
+                    Outcome.SUCCESS, false, "send", "receive", "peer address"),
+            new Scenario("IoDatagram.receive (nothing there)", UDP_RECEIVE, Outcome.WOULD_BLOCK, false));
 
     private static final List<Scenario> POLLER_SCENARIOS = List.of(
             new Scenario("Poller.await(0), nothing ready", AWAIT_NOW, Outcome.SUCCESS, false),
@@ -192,6 +204,8 @@ class AllocationAtAnyDepthTest {
     @MethodSource("socketCases")
     void socketCallAllocatesNothing(Scenario scenario, int depth) throws Throwable {
         try (Fixture f = new Fixture(null)) {
+            Assumptions.assumeTrue(scenario.op() != UDP_ROUND_TRIP_V6 || f.udpServer6 >= 0,
+                    "IPv6 loopback [::1] is not available on this machine");
             measure("-", scenario, depth, f);
         }
     }
@@ -226,6 +240,17 @@ class AllocationAtAnyDepthTest {
         /** A timer in an app struct (after a long, as apps embed it), for the timer bodies. */
         final MemorySegment timerOwner = arena.allocate(8 + IoTimer.SIZE, 8);
         final Poller poller;
+        /** UDP pairs over 127.0.0.1 and [::1] (-1 where IPv6 is missing), their targets, the peer address read back. */
+        final int udpServer4;
+        final int udpClient4;
+        final int udpServer6;
+        final int udpClient6;
+        final int udpClientPort4;
+        final int udpClientPort6;
+        final MemorySegment udpTarget4 = IoAddress.allocate(arena);
+        final MemorySegment udpTarget6 = IoAddress.allocate(arena);
+        final MemorySegment udpPeer = IoAddress.allocate(arena);
+        final MemorySegment ipv6Copy = arena.allocate(16);
 
         int op;
         boolean expectWouldBlock;
@@ -264,6 +289,26 @@ class AllocationAtAnyDepthTest {
             client = c;
             server = s;
             poller = p;
+            udpServer4 = IoDatagram.bind("127.0.0.1:0");
+            udpClient4 = IoDatagram.bind("127.0.0.1:0");
+            udpClientPort4 = IoSocket.localPort(udpClient4);
+            IoAddress.setIpv4(udpTarget4, 0x7f000001, IoSocket.localPort(udpServer4));
+            int s6 = -1;
+            int c6 = -1;
+            try {
+                s6 = IoDatagram.bind("[::1]:0");
+                c6 = IoDatagram.bind("[::1]:0");
+                IoAddress.set(udpTarget6, new java.net.InetSocketAddress(java.net.InetAddress.getByName("::1"),
+                        IoSocket.localPort(s6)));
+            } catch (IoException e) {
+                closeQuietly(s6);
+                closeQuietly(c6);
+                s6 = -1;
+                c6 = -1;
+            }
+            udpServer6 = s6;
+            udpClient6 = c6;
+            udpClientPort6 = c6 < 0 ? -1 : IoSocket.localPort(c6);
             atom = AppStruct.allocate(arena, 0, client);
             spare = AppStruct.allocate(arena, 1, server);
             IoSocket.iovec(iov, 0, buf, 0, 2);
@@ -310,6 +355,11 @@ class AllocationAtAnyDepthTest {
                     if (!IoTimer.isScheduled(timerOwner, TIMER)) {
                         poller.timers().scheduleAfter(timerOwner, TIMER, HOUR, this);
                     }
+                }
+                case UDP_ROUND_TRIP_V4, UDP_ROUND_TRIP_V6, UDP_RECEIVE -> {
+                    // A datagram a failed window left behind would be received in the next.
+                    drainDatagrams(udpServer4);
+                    drainDatagrams(udpServer6);
                 }
                 case READ, READ_RANGE, READV -> {
                     if (!expectWouldBlock) {
@@ -398,6 +448,14 @@ class AllocationAtAnyDepthTest {
             }
         }
 
+        void drainDatagrams(int fd) throws IOException {
+            if (fd >= 0) {
+                while (IoDatagram.receive(fd, bulk, MemorySegment.NULL) != IoDatagram.WOULD_BLOCK) {
+                    // dropped
+                }
+            }
+        }
+
         /** Reads until nothing more arrives. */
         void drain(int fd) throws IOException, InterruptedException {
             boolean moved = true;
@@ -419,6 +477,9 @@ class AllocationAtAnyDepthTest {
             closeQuietly(server);
             closeQuietly(client);
             closeQuietly(listener);
+            for (int fd : new int[] {udpServer4, udpClient4, udpServer6, udpClient6}) {
+                closeQuietly(fd);
+            }
             arena.close();
         }
     }
@@ -623,6 +684,9 @@ class AllocationAtAnyDepthTest {
                     case TIMER_SCHEDULE_CANCEL -> ok += timerScheduleCancelBody(f);
                     case TIMER_MOVE -> ok += timerMoveBody(f);
                     case TIMER_EXPIRE -> ok += timerExpireBody(f);
+                    case UDP_ROUND_TRIP_V4 -> ok += udpRoundTripV4Body(f);
+                    case UDP_ROUND_TRIP_V6 -> ok += udpRoundTripV6Body(f);
+                    case UDP_RECEIVE -> ok += udpReceiveBody(f);
                     default -> throw new IllegalStateException("unknown op");
                 }
             }
@@ -674,6 +738,9 @@ class AllocationAtAnyDepthTest {
                 case TIMER_SCHEDULE_CANCEL: return timerScheduleCancelBody(f);
                 case TIMER_MOVE: return timerMoveBody(f);
                 case TIMER_EXPIRE: return timerExpireBody(f);
+                case UDP_ROUND_TRIP_V4: return udpRoundTripV4Body(f);
+                case UDP_ROUND_TRIP_V6: return udpRoundTripV6Body(f);
+                case UDP_RECEIVE: return udpReceiveBody(f);
                 default: throw new IllegalStateException("unknown op");
             }
         }
@@ -801,6 +868,40 @@ class AllocationAtAnyDepthTest {
             int called = p.dispatch();
             f.mark(2);
             return n == 1 && called == 1 ? 1 : 0;
+        }
+
+        static int udpRoundTripV4Body(Fixture f) throws IOException {
+            f.mark(-1);
+            long sent = IoDatagram.send(f.udpClient4, f.small, f.udpTarget4);
+            f.mark(0);
+            long n = IoDatagram.WOULD_BLOCK;
+            // Loopback delivers within the send, nearly always; a few more tries cover the rest.
+            for (int i = 0; i < 1000 && n == IoDatagram.WOULD_BLOCK; i++) {
+                n = IoDatagram.receive(f.udpServer4, f.small, f.udpPeer);
+            }
+            f.mark(1);
+            boolean peer = IoAddress.port(f.udpPeer) == f.udpClientPort4 && IoAddress.ipv4(f.udpPeer) == 0x7f000001;
+            f.mark(2);
+            return sent == 4 && n == 4 && peer ? 1 : 0;
+        }
+
+        static int udpRoundTripV6Body(Fixture f) throws IOException {
+            f.mark(-1);
+            long sent = IoDatagram.send(f.udpClient6, f.buf, 0, 4, f.udpTarget6);
+            f.mark(0);
+            long n = IoDatagram.WOULD_BLOCK;
+            for (int i = 0; i < 1000 && n == IoDatagram.WOULD_BLOCK; i++) {
+                n = IoDatagram.receive(f.udpServer6, f.buf, 8, 8, f.udpPeer);
+            }
+            f.mark(1);
+            IoAddress.copyIpv6(f.udpPeer, f.ipv6Copy, 0);
+            boolean peer = IoAddress.port(f.udpPeer) == f.udpClientPort6 && f.ipv6Copy.get(ValueLayout.JAVA_BYTE, 15) == 1;
+            f.mark(2);
+            return sent == 4 && n == 4 && peer ? 1 : 0;
+        }
+
+        static int udpReceiveBody(Fixture f) throws IOException {
+            return f.outcome(IoDatagram.receive(f.udpServer4, f.small, f.udpPeer));
         }
 
         // ---- the call chain: distinct methods, each a frame of its own to the JIT ----

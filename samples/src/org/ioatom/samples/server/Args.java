@@ -29,10 +29,11 @@ public final class Args {
             int eq = a.indexOf('=');
             if (eq > 0) {
                 options.put(a.substring(2, eq), a.substring(eq + 1));
-            } else if (i + 1 < args.length) {
+            } else if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
                 options.put(a.substring(2), args[++i]);
             } else {
-                throw new IllegalArgumentException("option " + a + " needs a value");
+                // No value follows: a flag (--udp), or an option missing its value (said when asked for).
+                options.put(a.substring(2), FLAG);
             }
         }
         help = h;
@@ -46,13 +47,34 @@ public final class Args {
         return usage;
     }
 
-    public String string(String name, String otherwise) {
+    /** The value of an option given without one: a flag. Compared by identity. */
+    private static final String FLAG = new String("");
+
+    /** Takes option {@code name} out; null when absent; refuses a flag where a value is needed. */
+    private String value(String name) {
         String v = options.remove(name);
+        if (v == FLAG) {
+            throw new IllegalArgumentException("option --" + name + " needs a value");
+        }
+        return v;
+    }
+
+    public String string(String name, String otherwise) {
+        String v = value(name);
         return v == null ? otherwise : v;
     }
 
-    public long number(String name, long otherwise, long min, long max) {
+    /** Whether flag {@code --name} (an option without a value) was given. */
+    public boolean flag(String name) {
         String v = options.remove(name);
+        if (v != null && v != FLAG) {
+            throw new IllegalArgumentException("--" + name + " takes no value, got '" + v + "'");
+        }
+        return v != null;
+    }
+
+    public long number(String name, long otherwise, long min, long max) {
+        String v = value(name);
         if (v == null) {
             return otherwise;
         }
@@ -81,7 +103,7 @@ public final class Args {
      * @param otherwiseNanos the value when the option is absent
      */
     public long seconds(String name, long otherwiseNanos) {
-        String v = options.remove(name);
+        String v = value(name);
         return v == null ? otherwiseNanos : parseSeconds(name, v);
     }
 

@@ -88,14 +88,16 @@ final class EventLoop {
         return service;
     }
 
-    /** Lets the protocol allocate its state, then opens and registers the listener. @return the port */
+    /** Lets the protocol allocate its state, then opens and registers the listener. @return the port, 0 on a Unix socket */
     int listen() throws IOException {
         server.opened(arena);
-        listenFd = IoSocket.listen(settings.address(), IoSocket.DEFAULT_BACKLOG, server.reusePort());
+        String unixPath = server.unixPath();
+        listenFd = unixPath != null ? IoSocket.listenUnix(unixPath)
+                : IoSocket.listen(settings.address(), IoSocket.DEFAULT_BACKLOG, server.reusePort());
         listener = arena.allocate(LISTENER);
         IoAtom.init(listener, listenFd);
         poller.add(listener, READ, listenerHandler);
-        int port = IoSocket.localPort(listenFd);
+        int port = unixPath != null ? 0 : IoSocket.localPort(listenFd);
         server.listening(listenFd);
         return port;
     }
@@ -195,7 +197,9 @@ final class EventLoop {
             server.connectionAccepted();
             service.opened(c);
             try {
-                IoSocket.setNoDelay(fd, true);
+                if (server.unixPath() == null) {
+                    IoSocket.setNoDelay(fd, true); // a TCP option: Unix sockets have no Nagle delay
+                }
                 server.connectionOpened(c, fd);
             } catch (IoException e) {
                 service.fail(c, e);

@@ -36,11 +36,11 @@ public final class Launcher {
      * until SIGINT or SIGTERM. With {@code --loops N}, N servers made by {@code create} from the
      * same options each run a loop thread with its own poller and its own SO_REUSEPORT listener
      * on the one port (the kernel spreads new connections across them); {@code --max-connections}
-     * counts them all. Protocol state is per loop: each has its own (resp-server: its own keys).
+     * counts them all. Servers that are not connection servers (echo-server --udp) and Unix sockets run one loop.
      */
-    public static void serve(String[] argv, String usage, Function<Args, SampleServer> create) {
+    public static void serve(String[] argv, String usage, Function<Args, ? extends Server> create) {
         String fullUsage = usage + LOOPS_USAGE;
-        List<SampleServer> servers = new ArrayList<>();
+        List<Server> servers = new ArrayList<>();
         int loops;
         try {
             Args args = new Args(fullUsage, argv);
@@ -49,7 +49,11 @@ public final class Launcher {
                 return;
             }
             loops = args.integer("loops", 1, 1, 64);
-            servers.add(create.apply(args));
+            Server server = create.apply(args);
+            if (loops > 1 && !(server instanceof SampleServer s && s.unixPath() == null)) {
+                throw new IllegalArgumentException("--loops: several loops share a TCP port; this server runs one loop");
+            }
+            servers.add(server);
             args.done();
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
@@ -57,17 +61,20 @@ public final class Launcher {
             System.exit(USAGE);
             return;
         }
-        SampleServer first = servers.get(0);
+        Server first = servers.get(0);
         AtomicInteger budget = loops > 1 ? new AtomicInteger() : null;
         try {
-            first.shareLoops(loops, budget).start();
+            if (first instanceof SampleServer s) {
+                s.shareLoops(loops, budget);
+            }
+            first.start();
             for (int i = 1; i < loops; i++) {
                 // The same options, on the port the first one got (it matters for --port 0).
                 String[] again = Arrays.copyOf(argv, argv.length + 1);
-                again[argv.length] = "--port=" + first.port();
+                again[argv.length] = "--port=" + ((SampleServer) first).port();
                 Args args = new Args(fullUsage, again);
                 args.integer("loops", 1, 1, 64);
-                SampleServer next = create.apply(args);
+                SampleServer next = (SampleServer) create.apply(args);
                 args.done();
                 servers.add(next);
                 next.shareLoops(loops, budget).start();
@@ -79,18 +86,20 @@ public final class Launcher {
         }
         exitOnSignal(first.name(), () -> {
             int status = 0;
-            for (SampleServer s : servers) {
+            for (Server s : servers) {
                 s.stop();
                 status |= s.failure() == null ? 0 : 1;
             }
             return status;
         });
         first.announce(System.out);
-        System.out.println(Settings.maxConnectionsLine(first.settings()));
+        if (first instanceof SampleServer s) {
+            System.out.println(Settings.maxConnectionsLine(s.settings()));
+        }
         System.out.flush();
         // Only a failed loop ends by itself; then the server exits 1.
         while (true) {
-            for (SampleServer s : servers) {
+            for (Server s : servers) {
                 if (s.hasEnded()) {
                     exitOnItsOwn(s.failure() == null ? 0 : 1);
                 }

@@ -50,7 +50,7 @@ import org.ioatom.Timers;
  * deadline of its own ({@link #requestDeadline}) and say a last word ({@link #timedOut}). Both
  * run on one {@link org.ioatom.IoTimer} in the connection struct: no allocation, no scan.
  */
-public abstract class SampleServer {
+public abstract class SampleServer implements Server {
     /** Size of the shared read and output buffers and of the large leftover chunks. */
     protected static final int CHUNK = ChunkPool.LARGE;
     /** Where the protocol's own 16 bytes are in a connection struct; zero when a connection opens. */
@@ -60,6 +60,8 @@ public abstract class SampleServer {
     private final Settings settings;
     /** The largest incomplete request a connection may hold; more gets {@link #inputOverflow}. */
     private final int requestLimit;
+    /** The Unix socket listened on, or null for TCP. */
+    private final String unixPath;
     /** The loop's output buffer, for the protocol's calls (on the loop thread). */
     private Output output;
     /** The loop's connections, for the protocol's timer calls (on the loop thread). */
@@ -86,12 +88,21 @@ public abstract class SampleServer {
      *                     {@value #CHUNK} / 2); a longer one gets {@link #inputOverflow}
      */
     protected SampleServer(String name, Settings settings, int requestLimit) {
+        this(name, settings, requestLimit, null);
+    }
+
+    /**
+     * @param unixPath listen on this Unix domain socket ({@code @name}: abstract) instead of
+     *                 the settings' host and port; null for TCP
+     */
+    protected SampleServer(String name, Settings settings, int requestLimit, String unixPath) {
         if (requestLimit < 1 || requestLimit > CHUNK / 2) {
             throw new IllegalArgumentException("request limit " + requestLimit + " not in 1.." + CHUNK / 2);
         }
         this.name = name;
         this.settings = settings;
         this.requestLimit = requestLimit;
+        this.unixPath = unixPath;
     }
 
     // ---- life cycle, and what tests and tools look at ----
@@ -178,6 +189,7 @@ public abstract class SampleServer {
     }
 
     /** @return whether the loop has ended (stopped, or failed) */
+    @Override
     public final boolean hasEnded() {
         return done.getCount() == 0;
     }
@@ -208,8 +220,15 @@ public abstract class SampleServer {
         }
     }
 
-    /** Prints the ready line; its first line starts with "NAME: Listening on port N" (tools wait for it). */
+    /**
+     * Prints the ready line; on TCP its first line starts with "NAME: Listening on port N" (tools
+     * wait for it), on a Unix socket it is exactly "Listening on unix socket PATH".
+     */
     public void announce(PrintStream out) {
+        if (unixPath != null) {
+            out.println("Listening on unix socket " + unixPath);
+            return;
+        }
         out.println(name + ": Listening on port " + port + " (" + pollerName + " poller, "
                 + (loops > 1 ? loops + " loops, " : "") + "at most " + settings.maxConnections() + " connections)");
     }
@@ -221,6 +240,11 @@ public abstract class SampleServer {
     /** @return host, port, poller kind, connection limit, idle timeout */
     public final Settings settings() {
         return settings;
+    }
+
+    /** @return the Unix socket the server listens on, or null when it listens on TCP */
+    public final String unixPath() {
+        return unixPath;
     }
 
     /** @return the port the server listens on (the real one when 0 was asked for) */

@@ -46,6 +46,7 @@ final class GeneratedBindings {
         STRUCTS.put("Iovec", "struct iovec");
         STRUCTS.put("Msghdr", "struct msghdr");
         STRUCTS.put("Linger", "struct linger");
+        STRUCTS.put("Statx", "struct statx");
     }
 
     static final GeneratedBindings X86_64 = forOsArch("amd64");

@@ -73,6 +73,11 @@ public final class Linux {
     public static final int O_CLOEXEC = 0x80000;
     public static final int EFD_NONBLOCK = 0x800;
     public static final int EFD_CLOEXEC = 0x80000;
+    public static final int AT_FDCWD = 0xffffff9c;
+    public static final int AT_SYMLINK_NOFOLLOW = 0x100;
+    public static final int STATX_TYPE = 0x1;
+    public static final int S_IFMT = 0xf000;
+    public static final int S_IFSOCK = 0xc000;
     public static final int PROT_READ = 0x1;
     public static final int PROT_WRITE = 0x2;
     public static final int PROT_EXEC = 0x4;

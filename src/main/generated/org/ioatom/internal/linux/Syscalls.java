@@ -51,6 +51,8 @@ public final class Syscalls {
     public static final int NR_fcntl = Linux.AARCH64 ? 25 : 72;
     public static final int NR_pipe2 = Linux.AARCH64 ? 59 : 293;
     public static final int NR_eventfd2 = Linux.AARCH64 ? 19 : 290;
+    public static final int NR_statx = Linux.AARCH64 ? 291 : 332;
+    public static final int NR_unlinkat = Linux.AARCH64 ? 35 : 263;
     public static final int NR_mmap = Linux.AARCH64 ? 222 : 9;
     public static final int NR_mprotect = Linux.AARCH64 ? 226 : 10;
     public static final int NR_munmap = Linux.AARCH64 ? 215 : 11;
@@ -63,13 +65,13 @@ public final class Syscalls {
                     NR_pselect6, NR_socket, NR_bind, NR_listen, NR_accept4, NR_connect, NR_setsockopt,
                     NR_getsockopt, NR_getsockname, NR_getpeername, NR_shutdown, NR_sendto, NR_recvfrom,
                     NR_sendmsg, NR_recvmsg, NR_read, NR_write, NR_readv, NR_writev, NR_close, NR_fcntl,
-                    NR_pipe2, NR_eventfd2, NR_mmap, NR_mprotect, NR_munmap, NR_clock_gettime, NR_getpid,
-                    NR_prctl},
+                    NR_pipe2, NR_eventfd2, NR_statx, NR_unlinkat, NR_mmap, NR_mprotect, NR_munmap,
+                    NR_clock_gettime, NR_getpid, NR_prctl},
             new String[] {"epoll_create1", "epoll_ctl", "epoll_pwait", "epoll_pwait2", "ppoll", "pselect",
                     "socket", "bind", "listen", "accept4", "connect", "setsockopt", "getsockopt",
                     "getsockname", "getpeername", "shutdown", "sendto", "recvfrom", "sendmsg", "recvmsg",
-                    "read", "write", "readv", "writev", "close", "fcntl", "pipe2", "eventfd", "mmap",
-                    "mprotect", "munmap", "clock_gettime", "getpid", "prctl"});
+                    "read", "write", "readv", "writev", "close", "fcntl", "pipe2", "eventfd", "statx",
+                    "unlinkat", "mmap", "mprotect", "munmap", "clock_gettime", "getpid", "prctl"});
 
     private static final MethodHandle EPOLL_CREATE1 = TABLE.handle(0, FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle EPOLL_CTL = TABLE.handle(1, FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
@@ -90,6 +92,7 @@ public final class Syscalls {
     private static final MethodHandle SENDTO = TABLE.handle(16, FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle SENDTO_RAW = TABLE.handle(16, FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle RECVFROM = TABLE.handle(17, FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle RECVFROM_RAW = TABLE.handle(17, FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle SENDMSG = TABLE.handle(18, FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle RECVMSG = TABLE.handle(19, FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle READ = TABLE.handle(20, FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
@@ -101,12 +104,14 @@ public final class Syscalls {
     private static final MethodHandle FCNTL = TABLE.handle(25, FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle PIPE2 = TABLE.handle(26, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle EVENTFD2 = TABLE.handle(27, FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle MMAP = TABLE.handle(28, FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle MPROTECT = TABLE.handle(29, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle MUNMAP = TABLE.handle(30, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle CLOCK_GETTIME = TABLE.handle(31, FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
-    private static final MethodHandle GETPID = TABLE.handle(32, FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle PRCTL = TABLE.handle(33, FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle STATX = TABLE.handle(28, FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
+    private static final MethodHandle UNLINKAT = TABLE.handle(29, FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle MMAP = TABLE.handle(30, FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle MPROTECT = TABLE.handle(31, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle MUNMAP = TABLE.handle(32, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle CLOCK_GETTIME = TABLE.handle(33, FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+    private static final MethodHandle GETPID = TABLE.handle(34, FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle PRCTL = TABLE.handle(35, FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
 
     /** {@code int epoll_create1(int flags)}: what it returns, or -errno. */
     public static int epoll_create1(int flags) {
@@ -319,6 +324,18 @@ public final class Syscalls {
     }
 
     /**
+     * {@link #recvfrom} with every pointer passed as a {@code long} address, to name a range inside a segment
+     * without slicing it: what it returns, or -errno.
+     */
+    public static long recvfromRaw(int fd, long buf, long n, int flags, long addr, long addrLen) {
+        try {
+            return (long) RECVFROM_RAW.invokeExact(fd, buf, n, flags, addr, addrLen);
+        } catch (Throwable t) {
+            throw SyscallLinker.rethrow(t);
+        }
+    }
+
+    /**
      * {@code ssize_t sendmsg(int fd, const struct msghdr *message, int flags)}: what it returns, or -errno.
      */
     public static long sendmsg(int fd, MemorySegment message, int flags) {
@@ -422,6 +439,27 @@ public final class Syscalls {
     public static int eventfd2(int count, int flags) {
         try {
             return (int) (long) EVENTFD2.invokeExact(count, flags);
+        } catch (Throwable t) {
+            throw SyscallLinker.rethrow(t);
+        }
+    }
+
+    /**
+     * {@code int statx(int dirfd, const char *restrict path, int flags, unsigned int mask, struct statx
+     * *restrict buf)}: what it returns, or -errno.
+     */
+    public static int statx(int dirfd, MemorySegment path, int flags, int mask, MemorySegment buf) {
+        try {
+            return (int) (long) STATX.invokeExact(dirfd, path, flags, mask, buf);
+        } catch (Throwable t) {
+            throw SyscallLinker.rethrow(t);
+        }
+    }
+
+    /** {@code int unlinkat(int fd, const char *name, int flag)}: what it returns, or -errno. */
+    public static int unlinkat(int fd, MemorySegment name, int flag) {
+        try {
+            return (int) (long) UNLINKAT.invokeExact(fd, name, flag);
         } catch (Throwable t) {
             throw SyscallLinker.rethrow(t);
         }
