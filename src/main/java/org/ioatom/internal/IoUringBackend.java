@@ -74,9 +74,10 @@ import org.ioatom.internal.sys.SyscallException;
  *       not keep it, e.g. when the CQ ring was full, or cancelled it) is armed again with the current
  *       interest at the next wait, after the app handled the batch: a new poll reports what holds
  *       when it is armed, so a condition the app left unread is reported once more then (harmless
- *       for handlers that read until EAGAIN, as edge-triggered handlers must). -ECANCELED,
- *       -ENOENT and -EALREADY of updates and removes mean the request had already ended or was
- *       ending; the re-arm path covers them.</li>
+ *       for handlers that read until EAGAIN, as edge-triggered handlers must). -ECANCELED and
+ *       -ENOENT of updates and removes, and -EALREADY of removes, mean the poll had already ended
+ *       or was ending; the re-arm path covers them. An update answered -EALREADY came while the kernel
+ *       was completing the poll, which kept its old events: it is repeated at the next wait.</li>
  * </ul>
  *
  * <h2>File references</h2>
@@ -148,10 +149,13 @@ public final class IoUringBackend extends Backend {
     private final int[] fdOf;
     private final int[] interestOf;
     private final boolean[] armed;
-    /** Slots whose multishot poll ended, to arm again at the next wait; and whether a slot is among them. */
-    private final int[] rearm;
-    private int rearmCount;
-    private final boolean[] rearmPending;
+    /**
+     * Slots whose poll ended, or whose update came while the kernel was completing the poll
+     * (-EALREADY), to bring up to date at the next wait; and whether a slot is among them.
+     */
+    private final int[] catchUp;
+    private int catchUpCount;
+    private final boolean[] catchUpPending;
     /** Per slot: the wait in which it got a ready entry, and that entry's index (for merging). */
     private final int[] seenWait;
     private final int[] seenIndex;
@@ -250,8 +254,8 @@ public final class IoUringBackend extends Backend {
         armed = new boolean[slots];
         seenWait = new int[slots];
         seenIndex = new int[slots];
-        rearm = new int[slots];
-        rearmPending = new boolean[slots];
+        catchUp = new int[slots];
+        catchUpPending = new boolean[slots];
     }
 
     /** The features this backend cannot do without, as words, or null when all are there. */
@@ -337,6 +341,10 @@ public final class IoUringBackend extends Backend {
             queuePollAdd(fd, interest, token(slot, generation, OP_POLL));
             return;
         }
+        queueUpdate(slot, generation, interest);
+    }
+
+    private void queueUpdate(int slot, int generation, int interest) throws SyscallException {
         long base = nextSqe();
         sqes.set(ValueLayout.JAVA_BYTE, base + IoUringSqe.OPCODE_OFFSET, (byte) IORING_OP_POLL_REMOVE);
         sqes.set(ValueLayout.JAVA_INT, base + IoUringSqe.FD_OFFSET, -1);
@@ -438,15 +446,7 @@ public final class IoUringBackend extends Backend {
             Arrays.fill(seenWait, 0);
             wait = 1;
         }
-        for (int i = 0; i < rearmCount; i++) {
-            int slot = rearm[i];
-            rearmPending[slot] = false;
-            if (live[slot] && !armed[slot]) {
-                armed[slot] = true;
-                queuePollAdd(fdOf[slot], interestOf[slot], token(slot, generationOf[slot], OP_POLL));
-            }
-        }
-        rearmCount = 0;
+        catchUp();
         MemorySegment ts = Timeouts.nanos(timeout, timeoutNanos);
         waitArg.set(ValueLayout.JAVA_LONG, IoUringGeteventsArg.TS_OFFSET, ts.address());
         int minComplete = timeoutNanos == 0 ? 0 : 1;
@@ -497,6 +497,12 @@ public final class IoUringBackend extends Backend {
         int slot = (int) userData & SLOT_MASK;
         int generation = (int) (userData >>> 32);
         int op = (int) (userData >>> 30) & 3;
+        if (op == OP_UPDATE && res == -Errno.EALREADY && current(slot, generation)) {
+            // The poll was being completed when the update came and kept its old events: update
+            // it again at the next wait (if it ended meanwhile, that wait arms it anew instead).
+            later(slot);
+            return true;
+        }
         if (op == OP_REMOVE || op == OP_UPDATE) {
             // 0: done. -ENOENT/-EALREADY: the poll had ended or was ending (its own CQE re-arms
             // or is stale). Anything else is unexpected for this slot.
@@ -530,14 +536,39 @@ public final class IoUringBackend extends Backend {
         }
         if (!more) {
             armed[slot] = false;
-            if ((res >= 0 || res == -Errno.ECANCELED) && !rearmPending[slot]) {
+            if (res >= 0 || res == -Errno.ECANCELED) {
                 // Armed again at the next wait, after the app handled this batch: a new poll
                 // reports what holds when it is armed, and by then the app has read.
-                rearmPending[slot] = true;
-                rearm[rearmCount++] = slot;
+                later(slot);
             }
         }
         return ev == 0 || report(slot, generation, ev);
+    }
+
+    /** Marks a slot for {@link #catchUp} at the next wait: its poll is armed or updated to the current interest. */
+    private void later(int slot) {
+        if (!catchUpPending[slot]) {
+            catchUpPending[slot] = true;
+            catchUp[catchUpCount++] = slot;
+        }
+    }
+
+    /** Arms the polls that ended and repeats the updates that came too late, with the current interest. */
+    private void catchUp() throws SyscallException {
+        for (int i = 0; i < catchUpCount; i++) {
+            int slot = catchUp[i];
+            catchUpPending[slot] = false;
+            if (!live[slot]) {
+                continue;
+            }
+            if (!armed[slot]) {
+                armed[slot] = true;
+                queuePollAdd(fdOf[slot], interestOf[slot], token(slot, generationOf[slot], OP_POLL));
+            } else {
+                queueUpdate(slot, generationOf[slot], interestOf[slot]);
+            }
+        }
+        catchUpCount = 0;
     }
 
     private boolean current(int slot, int generation) {
