@@ -311,6 +311,7 @@ public final class IoUringBackend extends Backend {
     @Override
     public void register(int fd, int slot, int generation, int interest) throws SyscallException {
         long token = token(slot, generation, OP_POLL);
+        catchUpPending[slot] = false;
         live[slot] = true;
         generationOf[slot] = generation;
         fdOf[slot] = fd;
@@ -358,6 +359,7 @@ public final class IoUringBackend extends Backend {
     @Override
     public void deregister(int fd, int slot) throws SyscallException {
         boolean wasArmed = armed[slot];
+        catchUpPending[slot] = false;
         live[slot] = false;
         armed[slot] = false;
         if (wasArmed) {
@@ -557,10 +559,10 @@ public final class IoUringBackend extends Backend {
     private void catchUp() throws SyscallException {
         for (int i = 0; i < catchUpCount; i++) {
             int slot = catchUp[i];
-            catchUpPending[slot] = false;
-            if (!live[slot]) {
-                continue;
+            if (!catchUpPending[slot] || !live[slot]) {
+                continue; // removed, or registered anew, since: nothing to catch up
             }
+            catchUpPending[slot] = false;
             if (!armed[slot]) {
                 armed[slot] = true;
                 queuePollAdd(fdOf[slot], interestOf[slot], token(slot, generationOf[slot], OP_POLL));
