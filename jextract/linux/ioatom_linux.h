@@ -21,3 +21,12 @@
 #include <unistd.h>
 #include <time.h>
 #include <string.h>
+#include <linux/io_uring.h>
+
+/*
+ * No C library declares io_uring's system calls; these are the kernel's prototypes
+ * (io_uring/io_uring.c), declared here so the generator can type their wrappers.
+ */
+int io_uring_setup(unsigned int entries, struct io_uring_params *p);
+int io_uring_enter(unsigned int fd, unsigned int to_submit, unsigned int min_complete, unsigned int flags,
+                   const void *arg, size_t argsz);

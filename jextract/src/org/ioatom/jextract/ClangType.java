@@ -80,6 +80,18 @@ record ClangType(LibClang clang, MemorySegment segment) {
         return longQuery(clang.typeGetAlignOf);
     }
 
+    /**
+     * Offset in bits of the field {@code name} of this record type, also when the field belongs
+     * to an anonymous member (clang resolves it through the member); negative if there is none.
+     */
+    long offsetOfBits(String name) {
+        try (java.lang.foreign.Arena local = java.lang.foreign.Arena.ofConfined()) {
+            return (long) clang.typeGetOffsetOf.invokeExact(segment, local.allocateFrom(name));
+        } catch (Throwable t) {
+            throw LibClang.rethrow(t);
+        }
+    }
+
     private long longQuery(MethodHandle query) {
         try {
             return (long) query.invokeExact(segment);

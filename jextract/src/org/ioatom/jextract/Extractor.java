@@ -310,12 +310,19 @@ final class Extractor {
         recordsByType.put(typeSpelling, r);
         for (Cursor f : decl.children()) {
             if (f.kind() == LibClang.CURSOR_STRUCT_DECL || f.kind() == LibClang.CURSOR_UNION_DECL) {
+                // A named nested record is reached through the field that uses it; an anonymous
+                // member (C11) has no field of its own, so it becomes an unnamed member here.
                 if (f.isAnonymousMember()) {
-                    problems.add(cType + ": anonymous struct/union members are not supported");
+                    ClangType anonType = f.type().canonical();
+                    RecordDecl anon = recordDecl(f, anonType.spelling());
+                    long offset = anonymousMemberOffset(type, anon, cType);
+                    if (offset >= 0) {
+                        r.fields.add(new Field("", new RecordRef(anon), offset));
+                    }
                 }
                 continue;
             }
-            if (f.kind() != LibClang.CURSOR_FIELD_DECL) {
+            if (f.kind() != LibClang.CURSOR_FIELD_DECL || f.spelling().isEmpty()) {
                 continue;
             }
             String fname = f.spelling();
@@ -331,6 +338,43 @@ final class Extractor {
             r.fields.add(new Field(fname, type(f.type(), cType + "." + fname), bits / 8));
         }
         return r;
+    }
+
+    /**
+     * Where an anonymous member starts in its record, in bytes: clang gives offsets of fields,
+     * not of anonymous members, but resolves a field of the member by name from the enclosing
+     * record, so the member starts at that field's offset there minus its offset in the member.
+     */
+    private long anonymousMemberOffset(ClangType enclosing, RecordDecl anon, String where) {
+        long inner = 0;
+        RecordDecl r = anon;
+        while (true) {
+            Field named = null;
+            Field nested = null;
+            for (Field f : r.fields) {
+                if (!f.name().isEmpty()) {
+                    named = f;
+                    break;
+                }
+                if (nested == null) {
+                    nested = f;
+                }
+            }
+            if (named != null) {
+                long bits = enclosing.offsetOfBits(named.name());
+                if (bits < 0 || bits % 8 != 0) {
+                    problems.add(where + ": clang gives no byte offset for " + named.name() + " (" + bits + ")");
+                    return -1;
+                }
+                return bits / 8 - inner - named.offset();
+            }
+            if (nested == null) {
+                problems.add(where + ": an anonymous member without named fields");
+                return -1;
+            }
+            inner += nested.offset();
+            r = ((RecordRef) nested.type()).decl();
+        }
     }
 
     /** A type's C spelling without file paths (clang spells untagged records with their location). */

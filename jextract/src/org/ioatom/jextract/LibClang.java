@@ -86,7 +86,7 @@ final class LibClang {
             getTypedefDeclUnderlyingType, cursorIsMacroFunctionLike, cursorIsMacroBuiltin,
             getTypeSpelling, getCanonicalType, getArrayElementType, getArraySize,
             getTypeDeclaration, getResultType, getArgType, isFunctionTypeVariadic,
-            typeGetSizeOf, typeGetAlignOf,
+            typeGetSizeOf, typeGetAlignOf, typeGetOffsetOf,
             cursorEvaluate, evalResultGetKind, evalResultIsUnsignedInt, evalResultGetAsUnsigned,
             evalResultGetAsLongLong, evalResultDispose,
             tokenize, getTokenSpelling, disposeTokens,
@@ -144,6 +144,7 @@ final class LibClang {
         isFunctionTypeVariadic = fn("clang_isFunctionTypeVariadic", JAVA_INT, CX_TYPE);
         typeGetSizeOf = fn("clang_Type_getSizeOf", JAVA_LONG, CX_TYPE);
         typeGetAlignOf = fn("clang_Type_getAlignOf", JAVA_LONG, CX_TYPE);
+        typeGetOffsetOf = fn("clang_Type_getOffsetOf", JAVA_LONG, CX_TYPE, C_POINTER);
 
         cursorEvaluate = fn("clang_Cursor_Evaluate", C_POINTER, CX_CURSOR);
         evalResultGetKind = fn("clang_EvalResult_getKind", JAVA_INT, C_POINTER);

@@ -22,6 +22,10 @@ import org.ioatom.jextract.Model.Scalar;
  * tail, nested records and arrays are inline members, and a field clang places below its natural
  * alignment (packed records) gets its alignment lowered, down through its members. The emitter
  * checks that what it writes adds up to clang's offsets and size.
+ *
+ * <p>An anonymous struct or union member (C11) is an unnamed member of the layout; its fields get
+ * {@code <FIELD>_OFFSET}s of the enclosing struct, since C names them as the struct's own. A
+ * flexible array member is a sequence of 0 elements.
  */
 final class StructEmitter {
 
@@ -36,7 +40,7 @@ final class StructEmitter {
         Map<String, String> sizes = new LinkedHashMap<>();
         for (var e : byAbi.entrySet()) {
             RecordDecl r = e.getValue();
-            if (!r.fields.stream().map(Field::name).toList().equals(first.fields.stream().map(Field::name).toList())) {
+            if (!named(r, 0).stream().map(Field::name).toList().equals(named(first, 0).stream().map(Field::name).toList())) {
                 throw new IllegalStateException(first.cType + " has other fields on " + e.getKey());
             }
             layouts.put(e.getKey(), String.join("\n", group(r, r.align)) + ".withName(\"" + r.cName + "\")");
@@ -71,17 +75,34 @@ final class StructEmitter {
         }
         out.line("public static final long SIZE = " + PerAbi.select(sizes, false, "sizeof(" + first.cType + ")") + ";");
         out.blank();
-        for (int i = 0; i < first.fields.size(); i++) {
+        List<Field> firstNamed = named(first, 0);
+        for (int i = 0; i < firstNamed.size(); i++) {
             Map<String, String> offsets = new LinkedHashMap<>();
             for (var e : byAbi.entrySet()) {
-                offsets.put(e.getKey(), Long.toString(e.getValue().fields.get(i).offset()));
+                offsets.put(e.getKey(), Long.toString(named(e.getValue(), 0).get(i).offset()));
             }
-            String name = first.fields.get(i).name();
+            String name = firstNamed.get(i).name();
             out.line("public static final long " + JavaNames.upper(name) + "_OFFSET = "
                     + PerAbi.select(offsets, false, first.cType + "." + name) + ";");
         }
         out.close("}");
         return out.toString();
+    }
+
+    /**
+     * The fields C code names directly in a record, with their offsets from its start: its named
+     * fields and, in their place, those of its anonymous members (C11), recursively.
+     */
+    private static List<Field> named(RecordDecl r, long base) {
+        List<Field> out = new ArrayList<>();
+        for (Field f : r.fields) {
+            if (f.name().isEmpty()) {
+                out.addAll(named(((RecordRef) f.type()).decl(), base + f.offset()));
+            } else {
+                out.add(new Field(f.name(), f.type(), base + f.offset()));
+            }
+        }
+        return out;
     }
 
     private static void writeLayout(SourceWriter out, String type, String name, String expression) {
@@ -146,7 +167,9 @@ final class StructEmitter {
             maxSize = Math.max(maxSize, f.type().size());
             maxAlign = Math.max(maxAlign, fieldAlign);
             List<String> member = new ArrayList<>(member(f.type(), fieldAlign, r.cType + "." + f.name()));
-            member.set(member.size() - 1, member.getLast() + ".withName(\"" + f.name() + "\")");
+            if (!f.name().isEmpty()) { // an anonymous member stays unnamed, as in C
+                member.set(member.size() - 1, member.getLast() + ".withName(\"" + f.name() + "\")");
+            }
             members.add(member);
         }
         long end = r.union ? maxSize : cursor;
@@ -181,9 +204,8 @@ final class StructEmitter {
             case Scalar s -> List.of("ValueLayout." + s.javaLayout() + realign(s.size(), Math.min(align, s.align())));
             case Pointer p -> List.of("ValueLayout.ADDRESS" + realign(p.size(), Math.min(align, p.align())));
             case Array a -> {
-                if (a.count() == 0) {
-                    throw new IllegalStateException(where + ": flexible array members are not supported");
-                }
+                // count 0: a flexible array member (or GNU zero-length array), an empty sequence
+                // that marks where trailing data begins and takes no room.
                 List<String> element = new ArrayList<>(member(a.element(), Math.min(align, a.align()), where));
                 element.set(0, "MemoryLayout.sequenceLayout(" + a.count() + ", " + element.getFirst());
                 element.set(element.size() - 1, element.getLast() + ")");

@@ -64,7 +64,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class DispatchBenchmark {
-    /** ioatom-epoll, ioatom-poll, ioatom-select, nio-iter, nio-consumer. */
+    /** ioatom-epoll, ioatom-poll, ioatom-select, ioatom-io_uring, nio-iter, nio-consumer. */
     @Param({"ioatom-epoll"})
     public String impl;
 
@@ -99,6 +99,7 @@ public class DispatchBenchmark {
         switch (impl) {
             case "ioatom-epoll" -> setupIoAtom(PollerKind.EPOLL);
             case "ioatom-poll" -> setupIoAtom(PollerKind.POLL);
+            case "ioatom-io_uring" -> setupIoAtom(PollerKind.IO_URING);
             case "ioatom-select" -> {
                 // N fds + the waker must all sit below FD_SETSIZE; checked again as fds are made.
                 if (registered + 64 > SelectBackend.FD_SETSIZE) {
@@ -130,7 +131,9 @@ public class DispatchBenchmark {
         fds = new int[registered];
         MemorySegment one = arena.allocate(ValueLayout.JAVA_LONG);
         one.set(ValueLayout.JAVA_LONG, 0, 1L);
-        boolean rearm = kind == PollerKind.EPOLL;
+        // Edge-triggered backends report a held condition once: re-arm it with set (EPOLL_CTL_MOD,
+        // or io_uring's poll update, which re-reports it too).
+        boolean rearm = kind == PollerKind.EPOLL || kind == PollerKind.IO_URING;
         Poller p = poller;
         handler = rearm
                 ? (owner, events) -> {

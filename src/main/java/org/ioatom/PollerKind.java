@@ -19,7 +19,13 @@ public enum PollerKind {
     /** POSIX poll(2): level-triggered underneath, same contract for the app. */
     POLL(Mechanism.POLL),
     /** POSIX select(2): level-triggered underneath; file descriptors must be below FD_SETSIZE (1024). */
-    SELECT(Mechanism.SELECT);
+    SELECT(Mechanism.SELECT),
+    /**
+     * Linux io_uring (5.13+): one multishot poll request per descriptor, edge-triggered like
+     * EPOLL. Never chosen by {@link #ANY}; where a kernel, seccomp filter or sysctl refuses it,
+     * {@link #unavailableReason()} says so.
+     */
+    IO_URING(Mechanism.IO_URING);
 
     /** The backend's mechanism; null for ANY. */
     private final Mechanism mechanism;
@@ -77,8 +83,8 @@ public enum PollerKind {
     }
 
     /**
-     * Parses a property value: {@code any}, {@code epoll}, {@code kqueue}, {@code poll} or
-     * {@code select}, in any case.
+     * Parses a property value: {@code any}, {@code epoll}, {@code kqueue}, {@code poll},
+     * {@code select} or {@code io_uring}, in any case.
      *
      * @param value the text to parse
      * @return the kind it names

@@ -26,7 +26,8 @@ class PollerKindSelectionTest {
         System.setProperty(PollerKind.PROPERTY, "iouring");
         try {
             var e = assertThrows(IllegalArgumentException.class, Poller::open);
-            assertEquals("invalid ioatom.poller value 'iouring': expected one of any, epoll, kqueue, poll, select",
+            assertEquals("invalid ioatom.poller value 'iouring': expected one of any, epoll, kqueue, poll, select,"
+                    + " io_uring",
                     e.getMessage());
         } finally {
             if (old == null) {

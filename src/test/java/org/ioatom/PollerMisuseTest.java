@@ -161,6 +161,14 @@ class PollerMisuseTest {
             assertEquals("kevent", e.call());
             assertEquals(0, poller.size());
             assertFalse(IoAtom.isRegistered(s, AppStruct.IO));
+        } else if (kind == PollerKind.IO_URING) {
+            // add submits the poll request at once; a bad fd fails while it is submitted.
+            var e = assertThrows(IoException.class, () -> poller.add(s, AppStruct.IO, READ, NOTHING));
+            assertEquals("io_uring_enter(POLL_ADD, fd=" + fd + "): EBADF (Bad file descriptor)", e.getMessage());
+            assertEquals("EBADF", e.errnoName());
+            assertEquals(fd, e.fd());
+            assertEquals(0, poller.size());
+            assertFalse(IoAtom.isRegistered(s, AppStruct.IO));
         } else if (kind == PollerKind.POLL) {
             // poll(2) has no registration call: a closed fd shows up as an ERROR event (POLLNVAL).
             poller.add(s, AppStruct.IO, READ, (owner, events) -> AppStruct.record(owner, events));

@@ -19,7 +19,9 @@ public enum Mechanism {
     /** POSIX poll(2). */
     POLL,
     /** POSIX select(2). */
-    SELECT;
+    SELECT,
+    /** Linux io_uring, multishot poll requests (Linux 5.13+). */
+    IO_URING;
 
     /** {@return the lower-case name, e.g. {@code epoll}} */
     public String label() {
@@ -35,6 +37,10 @@ public enum Mechanism {
         if (this == KQUEUE) {
             // Decided by the OS or a configured kqueue library, not by the Linux bindings.
             return KqueueAbi.unavailableReason();
+        }
+        if (this == IO_URING) {
+            // Found out once by trying (a seccomp filter, a sysctl or an old kernel may refuse).
+            return IoUringProbe.unavailableReason();
         }
         Platform p = Platform.current();
         if (!p.hasLinuxBindings()) {
@@ -69,6 +75,7 @@ public enum Mechanism {
             case EPOLL -> new EpollBackend(arena, slots);
             case POLL -> new PollBackend(arena, slots);
             case SELECT -> new SelectBackend(arena, slots);
+            case IO_URING -> new IoUringBackend(arena, slots);
             case KQUEUE -> throw new AssertionError("opened above");
         };
     }

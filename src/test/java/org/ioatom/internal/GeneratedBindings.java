@@ -1,5 +1,6 @@
 package org.ioatom.internal;
 
+import java.lang.foreign.GroupLayout;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.PaddingLayout;
 import java.lang.foreign.StructLayout;
@@ -47,6 +48,12 @@ final class GeneratedBindings {
         STRUCTS.put("Msghdr", "struct msghdr");
         STRUCTS.put("Linger", "struct linger");
         STRUCTS.put("Statx", "struct statx");
+        STRUCTS.put("IoUringParams", "struct io_uring_params");
+        STRUCTS.put("IoSqringOffsets", "struct io_sqring_offsets");
+        STRUCTS.put("IoCqringOffsets", "struct io_cqring_offsets");
+        STRUCTS.put("IoUringSqe", "struct io_uring_sqe");
+        STRUCTS.put("IoUringCqe", "struct io_uring_cqe");
+        STRUCTS.put("IoUringGeteventsArg", "struct io_uring_getevents_arg");
     }
 
     static final GeneratedBindings X86_64 = forOsArch("amd64");
@@ -131,15 +138,38 @@ final class GeneratedBindings {
         return (StructLayout) field(struct, "LAYOUT");
     }
 
-    /** The named members of a struct's layout, in order (padding left out). */
+    /**
+     * The members C names directly in a struct, in order (padding left out): its named members
+     * and, in their place, those of its anonymous struct/union members (unnamed groups).
+     */
     List<String> memberNames(String struct) {
-        List<String> names = new ArrayList<>();
-        for (MemoryLayout member : layout(struct).memberLayouts()) {
-            if (!(member instanceof PaddingLayout)) {
-                names.add(member.name().orElseThrow());
+        return new ArrayList<>(memberPaths(struct).keySet());
+    }
+
+    /** Each of {@link #memberNames} with its layout path (through unnamed groups by index). */
+    Map<String, MemoryLayout.PathElement[]> memberPaths(String struct) {
+        Map<String, MemoryLayout.PathElement[]> paths = new LinkedHashMap<>();
+        collectMembers(layout(struct), new ArrayList<>(), paths);
+        return paths;
+    }
+
+    private static void collectMembers(GroupLayout group, List<MemoryLayout.PathElement> prefix,
+                                       Map<String, MemoryLayout.PathElement[]> paths) {
+        List<MemoryLayout> members = group.memberLayouts();
+        for (int i = 0; i < members.size(); i++) {
+            MemoryLayout member = members.get(i);
+            if (member instanceof PaddingLayout) {
+                continue;
+            }
+            List<MemoryLayout.PathElement> path = new ArrayList<>(prefix);
+            if (member.name().isPresent()) {
+                path.add(MemoryLayout.PathElement.groupElement(member.name().get()));
+                paths.put(member.name().get(), path.toArray(MemoryLayout.PathElement[]::new));
+            } else {
+                path.add(MemoryLayout.PathElement.groupElement(i));
+                collectMembers((GroupLayout) member, path, paths);
             }
         }
-        return names;
     }
 
     /**

@@ -85,6 +85,25 @@ public final class Linux {
     public static final int MAP_ANONYMOUS = 0x20;
     public static final int CLOCK_MONOTONIC = 0x1;
     public static final int PR_SET_TIMERSLACK = 0x1d;
+    public static final int IORING_SETUP_CQSIZE = 0x8;
+    public static final int IORING_SETUP_CLAMP = 0x10;
+    public static final int IORING_FEAT_SINGLE_MMAP = 0x1;
+    public static final int IORING_FEAT_NODROP = 0x2;
+    public static final int IORING_FEAT_EXT_ARG = 0x100;
+    public static final int IORING_OP_NOP = 0x0;
+    public static final int IORING_OP_POLL_ADD = 0x6;
+    public static final int IORING_OP_POLL_REMOVE = 0x7;
+    public static final int IORING_POLL_ADD_MULTI = 0x1;
+    public static final int IORING_POLL_UPDATE_EVENTS = 0x2;
+    public static final int IORING_CQE_F_MORE = 0x2;
+    public static final long IORING_OFF_SQ_RING = 0x0L;
+    public static final long IORING_OFF_CQ_RING = 0x8000000L;
+    public static final long IORING_OFF_SQES = 0x10000000L;
+    public static final int IORING_SQ_CQ_OVERFLOW = 0x2;
+    public static final int IORING_ENTER_GETEVENTS = 0x1;
+    public static final int IORING_ENTER_EXT_ARG = 0x8;
+    public static final int MAP_SHARED = 0x1;
+    public static final int MAP_POPULATE = 0x8000;
 
     private static boolean isAarch64(String arch) {
         return "aarch64".equals(arch) || "arm64".equals(arch);

@@ -59,6 +59,8 @@ public final class Syscalls {
     public static final int NR_clock_gettime = Linux.AARCH64 ? 113 : 228;
     public static final int NR_getpid = Linux.AARCH64 ? 172 : 39;
     public static final int NR_prctl = Linux.AARCH64 ? 167 : 157;
+    public static final int NR_io_uring_setup = 425;
+    public static final int NR_io_uring_enter = 426;
 
     private static final SyscallLinker.Table TABLE = SyscallLinker.table(
             new int[] {NR_epoll_create1, NR_epoll_ctl, NR_epoll_pwait, NR_epoll_pwait2, NR_ppoll,
@@ -66,12 +68,13 @@ public final class Syscalls {
                     NR_getsockopt, NR_getsockname, NR_getpeername, NR_shutdown, NR_sendto, NR_recvfrom,
                     NR_sendmsg, NR_recvmsg, NR_read, NR_write, NR_readv, NR_writev, NR_close, NR_fcntl,
                     NR_pipe2, NR_eventfd2, NR_statx, NR_unlinkat, NR_mmap, NR_mprotect, NR_munmap,
-                    NR_clock_gettime, NR_getpid, NR_prctl},
+                    NR_clock_gettime, NR_getpid, NR_prctl, NR_io_uring_setup, NR_io_uring_enter},
             new String[] {"epoll_create1", "epoll_ctl", "epoll_pwait", "epoll_pwait2", "ppoll", "pselect",
                     "socket", "bind", "listen", "accept4", "connect", "setsockopt", "getsockopt",
                     "getsockname", "getpeername", "shutdown", "sendto", "recvfrom", "sendmsg", "recvmsg",
                     "read", "write", "readv", "writev", "close", "fcntl", "pipe2", "eventfd", "statx",
-                    "unlinkat", "mmap", "mprotect", "munmap", "clock_gettime", "getpid", "prctl"});
+                    "unlinkat", "mmap", "mprotect", "munmap", "clock_gettime", "getpid", "prctl",
+                    "io_uring_setup", "io_uring_enter"});
 
     private static final MethodHandle EPOLL_CREATE1 = TABLE.handle(0, FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle EPOLL_CTL = TABLE.handle(1, FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
@@ -112,6 +115,8 @@ public final class Syscalls {
     private static final MethodHandle CLOCK_GETTIME = TABLE.handle(33, FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
     private static final MethodHandle GETPID = TABLE.handle(34, FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle PRCTL = TABLE.handle(35, FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle IO_URING_SETUP = TABLE.handle(36, FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+    private static final MethodHandle IO_URING_ENTER = TABLE.handle(37, FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG));
 
     /** {@code int epoll_create1(int flags)}: what it returns, or -errno. */
     public static int epoll_create1(int flags) {
@@ -520,6 +525,30 @@ public final class Syscalls {
     public static int prctl(int option, long arg2, long arg3, long arg4, long arg5) {
         try {
             return (int) (long) PRCTL.invokeExact(option, arg2, arg3, arg4, arg5);
+        } catch (Throwable t) {
+            throw SyscallLinker.rethrow(t);
+        }
+    }
+
+    /**
+     * {@code int io_uring_setup(unsigned int entries, struct io_uring_params *p)}: what it returns, or
+     * -errno.
+     */
+    public static int io_uring_setup(int entries, MemorySegment p) {
+        try {
+            return (int) (long) IO_URING_SETUP.invokeExact(entries, p);
+        } catch (Throwable t) {
+            throw SyscallLinker.rethrow(t);
+        }
+    }
+
+    /**
+     * {@code int io_uring_enter(unsigned int fd, unsigned int toSubmit, unsigned int minComplete, unsigned
+     * int flags, const void *arg, size_t argsz)}: what it returns, or -errno.
+     */
+    public static int io_uring_enter(int fd, int toSubmit, int minComplete, int flags, MemorySegment arg, long argsz) {
+        try {
+            return (int) (long) IO_URING_ENTER.invokeExact(fd, toSubmit, minComplete, flags, arg, argsz);
         } catch (Throwable t) {
             throw SyscallLinker.rethrow(t);
         }

@@ -120,17 +120,19 @@ public final class SyscallLinker {
                 refused = e.getMessage();
             }
         }
-        return new Table(stubs, libcNames.clone(), refused);
+        return new Table(stubs, numbers.clone(), libcNames.clone(), refused);
     }
 
     /** Handles to one class's system calls; see {@link SyscallLinker#table}. */
     public static final class Table {
         private final MemorySegment stubs;
+        private final int[] numbers;
         private final String[] libcNames;
         private final String refused;
 
-        private Table(MemorySegment stubs, String[] libcNames, String refused) {
+        private Table(MemorySegment stubs, int[] numbers, String[] libcNames, String refused) {
             this.stubs = stubs;
+            this.numbers = numbers;
             this.libcNames = libcNames;
             this.refused = refused;
         }
@@ -162,7 +164,7 @@ public final class SyscallLinker {
                 MemorySegment stub = stubs.asSlice((long) index * SyscallStubs.STUB_BYTES, SyscallStubs.STUB_BYTES);
                 return LINKER.downcallHandle(stub, descriptor.changeReturnLayout(JAVA_LONG));
             }
-            return viaLibc(libcNames[index], descriptor);
+            return viaLibc(libcNames[index], numbers[index], descriptor);
         }
     }
 
@@ -171,17 +173,30 @@ public final class SyscallLinker {
      * {@code result == -1 ? -errno : result}, with the capture segment taken per thread.
      */
     @SuppressWarnings("restricted")
-    private static MethodHandle viaLibc(String name, FunctionDescriptor descriptor) {
-        MemorySegment address = LINKER.defaultLookup().find(name)
-                .orElseThrow(() -> new UnsupportedOperationException("C library function " + name + " not found"));
+    private static MethodHandle viaLibc(String name, int number, FunctionDescriptor descriptor) {
         if (descriptor.returnLayout().orElseThrow() instanceof AddressLayout) {
             // A pointer result (mmap) comes back as its address, like the stub's raw register.
             descriptor = descriptor.changeReturnLayout(JAVA_LONG);
         }
-        Integer firstVariadic = VARIADIC.get(name);
-        MethodHandle raw = firstVariadic == null
-                ? LINKER.downcallHandle(address, descriptor, CAPTURE_ERRNO)
-                : LINKER.downcallHandle(address, descriptor, CAPTURE_ERRNO, Linker.Option.firstVariadicArg(firstVariadic));
+        MemorySegment address = LINKER.defaultLookup().find(name).orElse(null);
+        MethodHandle raw;
+        if (address == null) {
+            // No C library function (io_uring_setup, io_uring_enter): the C library's generic
+            // syscall(number, ...), the number bound here; it reports failure as -1 and errno too.
+            MemorySegment generic = LINKER.defaultLookup().find("syscall")
+                    .orElseThrow(() -> new UnsupportedOperationException("C library function " + name
+                            + " not found, nor syscall()"));
+            FunctionDescriptor withNumber = descriptor.insertArgumentLayouts(0, JAVA_LONG)
+                    .changeReturnLayout(JAVA_LONG);
+            MethodHandle numbered = LINKER.downcallHandle(generic, withNumber, CAPTURE_ERRNO,
+                    Linker.Option.firstVariadicArg(1));
+            raw = MethodHandles.insertArguments(numbered, 1, (long) number);
+        } else {
+            Integer firstVariadic = VARIADIC.get(name);
+            raw = firstVariadic == null
+                    ? LINKER.downcallHandle(address, descriptor, CAPTURE_ERRNO)
+                    : LINKER.downcallHandle(address, descriptor, CAPTURE_ERRNO, Linker.Option.firstVariadicArg(firstVariadic));
+        }
         // (capture, args...) -> long
         MethodHandle asLong = raw.asType(raw.type().changeReturnType(long.class));
         // (capture, args..., capture) -> long: the result and the capture segment go to RESULT
