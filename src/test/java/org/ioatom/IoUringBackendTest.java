@@ -165,4 +165,44 @@ class IoUringBackendTest {
         assertEquals(0, buf.get(ValueLayout.JAVA_BYTE, 0));
         resources.assertUsable(poller);
     }
+
+    /**
+     * The handler of a connection whose peer ended pauses its atom, removes it and closes the
+     * socket, all before one wait. The kernel re-arms an updated poll after a remove submitted in
+     * the same call went by, so the backend removes it again when the update reports: the socket
+     * is released (the peer sees the close) within two waits, never held by a forgotten poll.
+     */
+    @Test
+    void aPollUpdatedThenRemovedBeforeOneWaitIsRemovedAndTheSocketReleased() throws Exception {
+        assumeIoUring();
+        Poller poller = resources.poller(PollerKind.IO_URING, 4);
+        int listener = resources.socket(IoSocket.listen("127.0.0.1:0"));
+        int client = resources.socket(IoSocket.connect("127.0.0.1:" + IoSocket.localPort(listener)));
+        int server = IoSocket.NO_MORE;
+        for (long end = System.nanoTime() + 5_000_000_000L; server == IoSocket.NO_MORE && System.nanoTime() < end; ) {
+            server = IoSocket.accept(listener);
+        }
+        assertTrue(server >= 0, "accepted");
+        int accepted = server;
+        MemorySegment buf = arena.allocate(64);
+        MemorySegment s = AppStruct.allocate(arena, 1, accepted);
+        poller.add(s, AppStruct.IO, READ, (owner, events) -> {
+            if (IoSocket.read(accepted, buf) == IoSocket.EOF) {
+                poller.set(owner, AppStruct.IO, 0);
+                poller.remove(owner, AppStruct.IO);
+                IoSocket.close(accepted);
+            }
+        });
+        IoSocket.shutdownOutput(client);
+        assertEquals(1, poller.await(5000));
+        assertEquals(1, poller.dispatch());
+        long got = IoSocket.WOULD_BLOCK;
+        for (int wait = 0; wait < 2 && got != IoSocket.EOF; wait++) {
+            poller.await(0);
+            Thread.sleep(10);
+            got = IoSocket.read(client, buf);
+        }
+        assertEquals(IoSocket.EOF, got, "the peer sees the close: no poll holds the socket");
+        resources.assertUsable(poller);
+    }
 }

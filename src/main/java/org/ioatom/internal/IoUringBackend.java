@@ -363,14 +363,18 @@ public final class IoUringBackend extends Backend {
         live[slot] = false;
         armed[slot] = false;
         if (wasArmed) {
-            int generation = generationOf[slot];
-            long base = nextSqe();
-            sqes.set(ValueLayout.JAVA_BYTE, base + IoUringSqe.OPCODE_OFFSET, (byte) IORING_OP_POLL_REMOVE);
-            sqes.set(ValueLayout.JAVA_INT, base + IoUringSqe.FD_OFFSET, -1);
-            sqes.set(ValueLayout.JAVA_LONG, base + IoUringSqe.ADDR_OFFSET, token(slot, generation, OP_POLL));
-            sqes.set(ValueLayout.JAVA_LONG, base + IoUringSqe.USER_DATA_OFFSET, token(slot, generation, OP_REMOVE));
-            publish();
+            queueRemove(slot, generationOf[slot]);
         }
+    }
+
+    /** Queues the removal of a registration's poll (it goes to the kernel with the next wait). */
+    private void queueRemove(int slot, int generation) throws SyscallException {
+        long base = nextSqe();
+        sqes.set(ValueLayout.JAVA_BYTE, base + IoUringSqe.OPCODE_OFFSET, (byte) IORING_OP_POLL_REMOVE);
+        sqes.set(ValueLayout.JAVA_INT, base + IoUringSqe.FD_OFFSET, -1);
+        sqes.set(ValueLayout.JAVA_LONG, base + IoUringSqe.ADDR_OFFSET, token(slot, generation, OP_POLL));
+        sqes.set(ValueLayout.JAVA_LONG, base + IoUringSqe.USER_DATA_OFFSET, token(slot, generation, OP_REMOVE));
+        publish();
     }
 
     private void queuePollAdd(int fd, int interest, long token) throws SyscallException {
@@ -505,6 +509,13 @@ public final class IoUringBackend extends Backend {
             later(slot);
             return true;
         }
+        if (op == OP_UPDATE && res >= 0 && !current(slot, generation)) {
+            // The kernel re-arms an updated poll after the update's own submission, so a remove
+            // submitted with it (set, then remove, before one wait) can miss the poll and leave it
+            // armed, holding the descriptor's file open: remove it again now that it is there.
+            queueRemove(slot, generation);
+            return true;
+        }
         if (op == OP_REMOVE || op == OP_UPDATE) {
             // 0: done. -ENOENT/-EALREADY: the poll had ended or was ending (its own CQE re-arms
             // or is stale). Anything else is unexpected for this slot.
@@ -519,6 +530,9 @@ public final class IoUringBackend extends Backend {
             return true;
         }
         if (!current(slot, generation)) {
+            if ((flags & IORING_CQE_F_MORE) != 0) {
+                queueRemove(slot, generation); // a removed registration's poll still armed: see above
+            }
             return true; // removed (its -ECANCELED), or a reused slot's old poll: stale
         }
         boolean more = (flags & IORING_CQE_F_MORE) != 0;
