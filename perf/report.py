@@ -510,16 +510,29 @@ for key, label, tgt in (("cpu", "CPU per request", 0.8), ("p99", "p99", 1.0)):
     r_ = sr.round_ratios(hrr.get("ioatom-http", {}), hrr.get("nginx", {}), key)
     T.append((f"http-server {label} ≤ {tgt}× nginx (1 worker, same body, `wrk -t1 -c50`)", fr_(sr.med(r_)), sr.spread(r_),
               verdict(None if not r_ else sr.med(r_) <= tgt)))
+# io_uring beside epoll (information: the targets are for the default backend)
+uparts = []
+for k in ecfg:
+    r_ = sr.round_ratios(er[k].get("ioatom-io_uring", {}), er[k].get("c-epoll", {}), "cpu")
+    if r_:
+        uparts.append(f"echo {k[0]}c x {k[1]} B CPU/msg ÷ C {sr.spread(r_)}")
+for pp in (1, 16):
+    r_ = sr.round_ratios(rr.get(pp, {}).get("ioatom-resp-io_uring", {}), rr.get(pp, {}).get("redis", {}), "cpu")
+    if r_:
+        uparts.append(f"resp -P {pp} CPU/req ÷ redis {sr.spread(r_)}")
+if uparts:
+    T.append(("io_uring backend, same servers (information)", "–", "; ".join(uparts), "–"))
 http = sr.http_summary(out)
 # GC
 gcs = []
 for k in ecfg:
-    for s_ in ("ioatom-epoll", "ioatom-poll", "ioatom-select"):
+    for s_ in ("ioatom-epoll", "ioatom-poll", "ioatom-select", "ioatom-io_uring"):
         for g in (echo.get(k, {}).get(s_, {}).get("gcs") or []):  # one per echo round
             if g not in (None, "–", "NA"):
                 gcs.append(int(g))
 for v in resp.values():
-    gcs += [int(x) for x in v.get("ioatom-resp", {}).get("gc_total", []) if x not in ("NA", None)]
+    for s_ in ("ioatom-resp", "ioatom-resp-io_uring", "ioatom-resp-jvm-defaults"):
+        gcs += [int(x) for x in v.get(s_, {}).get("gc_total", []) if x not in ("NA", None)]
 gcs += [int(x) for x in http.get("ioatom-http", {}).get("gc_total", []) if x not in ("NA", None)]
 T.append(("0 GC pauses in every ioatom server run (echo, RESP, HTTP), JIT warm-up included", "–" if not gcs else f"{sum(gcs)} pauses in {len(gcs)} server runs",
           "whole process life incl. warm-up (`-Xlog:gc`); the peers' counts are in the tables below", verdict(None if not gcs else sum(gcs) == 0)))

@@ -277,20 +277,22 @@ def main():
                  f"{fr(ratio(med(b.get('server_cpu_ns_per_req', [])), med(a.get('server_cpu_ns_per_req', []))))} | {gc_text(b)} |")
     L.append("")
 
-    jd = {pp: v.get("ioatom-resp-jvm-defaults") for (pp, t), v in resp.items() if t == "GET"}
-    if any(jd.values()):
-        L.append("### JVM flags for latency-sensitive servers (resp-server, GET)")
+    variants = (("ioatom-resp", "-XX:+UseParallelGC -Xmx512m (epoll)"),
+                ("ioatom-resp-io_uring", "-XX:+UseParallelGC -Xmx512m, `-Dioatom.poller=io_uring`"),
+                ("ioatom-resp-jvm-defaults", "JVM defaults: G1, heap sized by the JVM (epoll)"))
+    if any(v.get(name) for (pp, t), v in resp.items() for name, _ in variants[1:]):
+        L.append("### resp-server variants: io_uring backend, JVM flags (GET)")
         L.append("")
-        L.append("The same resp-server, interleaved in the same rounds: with the flags perf runs every JVM server with "
-                 "(`-XX:+UseParallelGC -Xmx512m`) and on the JVM's defaults (G1, heap sized by the JVM). Medians over "
-                 "rounds; GC pauses over the process's life (warm-up included).")
+        L.append("The same resp-server, interleaved in the same rounds as redis: with the flags perf runs every JVM "
+                 "server with (`-XX:+UseParallelGC -Xmx512m`) on epoll and on io_uring, and on the JVM's defaults. "
+                 "Medians over rounds; GC pauses over the process's life (warm-up included).")
         L.append("")
         L.append("| -P | JVM options | req/s | p50 / p99 / p99.9 ms | CPU ns/req | GC pauses (measured window, life) |")
         L.append("|---:|---|---:|---:|---:|---|")
         for (pp, t), v in sorted(resp.items()):
             if t != "GET":
                 continue
-            for srv, flags in (("ioatom-resp", "-XX:+UseParallelGC -Xmx512m"), ("ioatom-resp-jvm-defaults", "defaults (G1)")):
+            for srv, flags in variants:
                 d = v.get(srv)
                 if not d:
                     continue
