@@ -175,22 +175,42 @@ final class KeyValueStore {
                 pendingHead = (pendingHead + 1) % maxKeys;
                 pendingCount--;
                 pending[slot] = false;
-                MemorySegment owner = owner(slot);
-                long timer = timerOffset(slot);
                 long b = base(slot);
                 long at = table.get(ValueLayout.JAVA_LONG, b + EXPIRE_AT);
                 if (retiring[slot]) {
-                    if (IoTimer.isScheduled(owner, timer)) {
-                        timers.cancel(owner, timer);
-                    }
+                    cancelTimer(slot);
                     retiring[slot] = false;
                     free(slot);
                 } else if (table.get(ValueLayout.JAVA_INT, b + KEY_LEN) != 0 && at != 0) {
-                    timers.schedule(owner, timer, at, expire);
-                } else if (IoTimer.isScheduled(owner, timer)) {
-                    timers.cancel(owner, timer);
+                    timers.schedule(owner(slot), timerOffset(slot), at, expire);
+                } else {
+                    cancelTimer(slot);
                 }
             }
+        }
+    }
+
+    /** The timer loop: cancels the entry's timer if it is scheduled. */
+    private void cancelTimer(int slot) {
+        if (IoTimer.isScheduled(owner(slot), timerOffset(slot))) {
+            timers.cancel(owner(slot), timerOffset(slot));
+        }
+    }
+
+    /**
+     * Gives back an entry that left the index: on the timer loop its timer is cancelled and it is
+     * free at once; on another loop an entry whose timer may be scheduled is retired, and the
+     * timer loop frees it.
+     */
+    private void release(int slot) {
+        if (onTimerLoop()) {
+            cancelTimer(slot);
+            free(slot);
+        } else if (IoTimer.isScheduled(owner(slot), timerOffset(slot)) || pending[slot]) {
+            retiring[slot] = true;
+            post(slot);
+        } else {
+            free(slot);
         }
     }
 
@@ -358,21 +378,12 @@ final class KeyValueStore {
     /** Takes the entry in index cell {@code cell} out: its timer, its cell (backward shift), and it goes on the free list. */
     private void removeAt(int cell, int slot) {
         long b = base(slot);
-        boolean direct = onTimerLoop();
         if (table.get(ValueLayout.JAVA_LONG, b + EXPIRE_AT) != 0) {
             expiring--;
             table.set(ValueLayout.JAVA_LONG, b + EXPIRE_AT, 0);
-            if (direct && IoTimer.isScheduled(owner(slot), timerOffset(slot))) {
-                timers.cancel(owner(slot), timerOffset(slot));
-            }
         }
         table.set(ValueLayout.JAVA_INT, b + KEY_LEN, 0);
-        if (!direct && (IoTimer.isScheduled(owner(slot), timerOffset(slot)) || pending[slot])) {
-            retiring[slot] = true; // its timer is the timer loop's to cancel: that loop frees it
-            post(slot);
-        } else {
-            free(slot);
-        }
+        release(slot);
         size--;
         // Backward shift: pull later cells of the probe run into the hole where they belong.
         int hole = cell;
@@ -468,9 +479,7 @@ final class KeyValueStore {
             return;
         }
         for (int slot = 0; slot < highWater; slot++) {
-            if (table.get(ValueLayout.JAVA_LONG, base(slot) + EXPIRE_AT) != 0 && IoTimer.isScheduled(owner(slot), timerOffset(slot))) {
-                timers.cancel(owner(slot), timerOffset(slot));
-            }
+            cancelTimer(slot);
         }
         index.fill((byte) 0);
         size = 0;
@@ -481,7 +490,6 @@ final class KeyValueStore {
 
     /** FLUSHALL with several loops: entries whose timer may be scheduled on the timer loop are freed by it. */
     private void clearShared() {
-        boolean direct = onTimerLoop();
         for (int slot = 0; slot < highWater; slot++) {
             long b = base(slot);
             if (table.get(ValueLayout.JAVA_INT, b + KEY_LEN) == 0) {
@@ -489,18 +497,7 @@ final class KeyValueStore {
             }
             table.set(ValueLayout.JAVA_LONG, b + EXPIRE_AT, 0);
             table.set(ValueLayout.JAVA_INT, b + KEY_LEN, 0);
-            boolean scheduled = IoTimer.isScheduled(owner(slot), timerOffset(slot));
-            if (direct) {
-                if (scheduled) {
-                    timers.cancel(owner(slot), timerOffset(slot));
-                }
-                free(slot);
-            } else if (scheduled || pending[slot]) {
-                retiring[slot] = true;
-                post(slot);
-            } else {
-                free(slot);
-            }
+            release(slot);
         }
         index.fill((byte) 0);
         size = 0;
