@@ -12,6 +12,16 @@ cpu_ticks() {
   echo "$total"
 }
 
+# sys_ticks PID...: stime alone (the kernel's part of cpu_ticks), same units.
+sys_ticks() {
+  local total=0 p t
+  for p in "$@"; do
+    t=$(awk '{ sub(/.*\) /, ""); print $13 }' "/proc/$p/stat" 2>/dev/null) || t=0
+    total=$((total + ${t:-0}))
+  done
+  echo "$total"
+}
+
 # nginx_conf FILE DIR PORT: writes FILE, an nginx configuration with 1 worker on 127.0.0.1:PORT
 # that answers every request with the same 14-byte body; its pid file, error log and temporary
 # files go to DIR.

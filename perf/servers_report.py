@@ -146,24 +146,26 @@ def echo_rounds(out):
 
 
 def resp_rounds(out):
-    """{pipeline: {server: {round: {"cpu": ns per request over the run, "p99:<test>": ms, ...}}}}"""
+    """{pipeline: {server: {round: {"cpu": ns per request over the run, "sys": its kernel part, "p99:<test>": ms, ...}}}}"""
     res = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
     for r in rows(out, "resp.tsv"):
         if num(r.get("requests_per_s")) is None:
             continue
         d = res[int(r["pipeline"])][r["server"]][int(r["round"])]
         d["cpu"] = num(r.get("server_cpu_ns_per_req"))
+        d["sys"] = num(r.get("server_sys_ns_per_req"))
         d["p99:" + r["test"]] = num(r.get("p99_ms"))
     return res
 
 
 def http_rounds(out):
-    """{server: {round: {"cpu", "p99"}}}"""
+    """{server: {round: {"cpu", "sys", "p99"}}}"""
     res = defaultdict(dict)
     for r in rows(out, "http.tsv"):
         if num(r.get("requests_per_s")) is None:
             continue
         res[r["server"]][int(r["round"])] = {"cpu": num(r.get("server_cpu_ns_per_req")),
+                                             "sys": num(r.get("server_sys_ns_per_req")),
                                              "p99": num(r.get("p99_us")) or dur_us(r.get("latency_p99"))}
     return res
 
@@ -177,6 +179,21 @@ def round_ratios(a, b, key):
             if x is not None:
                 out.append(x)
     return out
+
+
+def kernel_floor(mine, theirs):
+    """Where a CPU-per-request ratio can go with the same system calls: per round, the kernel
+    time (stime) of one side and of the other per request, and the first side's kernel time
+    alone divided by the other side's whole CPU time (the ratio even a server with no user-space
+    work at all would reach). '' when the run has no stime column."""
+    rounds = [k for k in sorted(mine) if k in theirs and mine[k].get("sys") is not None
+              and theirs[k].get("sys") is not None and theirs[k].get("cpu")]
+    if not rounds:
+        return ""
+    floor = [mine[k]["sys"] / theirs[k]["cpu"] for k in rounds]
+    share = lambda d: med([d[k]["sys"] / d[k]["cpu"] for k in rounds if d[k].get("cpu")])
+    return (f"kernel part of CPU per request: {share(mine):.0%} vs {share(theirs):.0%}; kernel time alone "
+            f"÷ peer's whole CPU {spread(floor)}")
 
 
 def spread(v):
