@@ -314,7 +314,7 @@ class AdversarialPeersTest {
                         byte[] garbage = new byte[1 + random.nextInt(64 * 1024)];
                         random.nextBytes(garbage);
                         garbage[0] = (byte) (0x80 | garbage[0]); // never a plausible first byte
-                        // (the end of the sending side matters to resp: it answers garbage lines with errors and waits for more)
+                        // answerTo ends the sending side: resp answers garbage lines with errors and waits for more
                         String answer = answerTo(bad, garbage);
                         if (s == http) {
                             assertTrue(answer.isEmpty() || answer.startsWith("HTTP/1.1 4"), "http answered " + answer);
