@@ -1,6 +1,5 @@
 package org.ioatom;
 
-import static org.ioatom.IoAtom.READ;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -17,14 +16,14 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
-import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.EveryBackend;
+import org.ioatom.testing.Sockets;
 import org.ioatom.testing.Tags;
 import org.ioatom.testing.TestResources;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * UDP through {@link IoDatagram} and {@link IoAddress}: IPv4 and IPv6 round trips, the sender's
@@ -33,47 +32,14 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 @Tag(Tags.SYSCALLS)
 class IoDatagramTest {
-    private static final long WAIT_MS = 5000;
-
-    private final TestResources resources = new TestResources();
+    @RegisterExtension
+    final TestResources resources = new TestResources();
     private final Arena arena = resources.arena;
-
-    @AfterEach
-    void tearDown() throws Exception {
-        resources.close();
-    }
-
-    private int track(int fd) {
-        return resources.socket(fd);
-    }
-
-    private MemorySegment bytes(String text) {
-        byte[] b = text.getBytes(StandardCharsets.US_ASCII);
-        MemorySegment m = arena.allocate(b.length);
-        MemorySegment.copy(b, 0, m, ValueLayout.JAVA_BYTE, 0, b.length);
-        return m;
-    }
-
-    private static String text(MemorySegment buf, long length) {
-        return new String(buf.asSlice(0, length).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.US_ASCII);
-    }
+    private final Sockets net = new Sockets(resources);
 
     /** Receives one datagram, waiting on a poller of {@code kind} while none is there. */
     private long receiveOne(PollerKind kind, int fd, MemorySegment buf, MemorySegment from) throws IOException {
-        try (Poller poller = Poller.open(kind, 4)) {
-            MemorySegment s = AppStruct.allocate(arena, 0, fd);
-            poller.add(s, AppStruct.IO, READ, AppStruct::record);
-            long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
-            while (System.nanoTime() < deadline) {
-                long n = IoDatagram.receive(fd, buf, from);
-                if (n != IoDatagram.WOULD_BLOCK) {
-                    return n;
-                }
-                poller.await(100);
-                poller.dispatch();
-            }
-            throw new AssertionError("no datagram on fd " + fd + " within " + WAIT_MS + " ms");
-        }
+        return net.untilReady(kind, fd, IoDatagram.WOULD_BLOCK, "no datagram", () -> IoDatagram.receive(fd, buf, from));
     }
 
     private static boolean ipv6LoopbackWorks() {
@@ -86,16 +52,16 @@ class IoDatagramTest {
 
     @EveryBackend
     void anIpv4RoundTripCarriesThePayloadAndTheSendersAddress(PollerKind kind) throws IOException {
-        int server = track(IoDatagram.bind("127.0.0.1:0"));
-        int client = track(IoDatagram.bind("127.0.0.1:0"));
+        int server = net.track(IoDatagram.bind("127.0.0.1:0"));
+        int client = net.track(IoDatagram.bind("127.0.0.1:0"));
         MemorySegment target = IoAddress.allocate(arena);
         IoAddress.set(target, new InetSocketAddress(InetAddress.getByName("127.0.0.1"), IoSocket.localPort(server)));
-        assertEquals(4, IoDatagram.send(client, bytes("ping"), target));
+        assertEquals(4, IoDatagram.send(client, net.bytes("ping"), target));
 
         MemorySegment buf = arena.allocate(64);
         MemorySegment peer = IoAddress.allocate(arena);
         assertEquals(4, receiveOne(kind, server, buf, peer));
-        assertEquals("ping", text(buf, 4));
+        assertEquals("ping", Sockets.text(buf, 4));
         assertEquals(IoAddress.IPV4, IoAddress.family(peer));
         assertEquals(IoSocket.localPort(client), IoAddress.port(peer));
         assertEquals(0x7f000001, IoAddress.ipv4(peer));
@@ -107,7 +73,7 @@ class IoDatagramTest {
         MemorySegment from = IoAddress.allocate(arena);
         MemorySegment reply = arena.allocate(64);
         assertEquals(4, receiveOne(kind, client, reply, from));
-        assertEquals("ping", text(reply, 4));
+        assertEquals("ping", Sockets.text(reply, 4));
         assertEquals(IoSocket.localPort(server), IoAddress.port(from));
         assertEquals(IoDatagram.WOULD_BLOCK, IoDatagram.receive(client, reply, from), "one datagram, received once");
     }
@@ -115,17 +81,17 @@ class IoDatagramTest {
     @EveryBackend
     void anIpv6RoundTripCarriesThePayloadAndTheSendersAddress(PollerKind kind) throws IOException {
         Assumptions.assumeTrue(ipv6LoopbackWorks(), "IPv6 loopback [::1] is not available on this machine");
-        int server = track(IoDatagram.bind("[::1]:0"));
-        int client = track(IoDatagram.bind(new InetSocketAddress(InetAddress.getByName("::1"), 0)));
+        int server = net.track(IoDatagram.bind("[::1]:0"));
+        int client = net.track(IoDatagram.bind(new InetSocketAddress(InetAddress.getByName("::1"), 0)));
         MemorySegment target = IoAddress.allocate(arena);
         IoAddress.set(target, new InetSocketAddress(InetAddress.getByName("::1"), IoSocket.localPort(server)));
         assertEquals(IoAddress.IPV6, IoAddress.family(target));
-        assertEquals(5, IoDatagram.send(client, bytes("hello"), target));
+        assertEquals(5, IoDatagram.send(client, net.bytes("hello"), target));
 
         MemorySegment buf = arena.allocate(64);
         MemorySegment peer = IoAddress.allocate(arena);
         assertEquals(5, receiveOne(kind, server, buf, peer));
-        assertEquals("hello", text(buf, 5));
+        assertEquals("hello", Sockets.text(buf, 5));
         assertEquals(IoAddress.IPV6, IoAddress.family(peer));
         assertEquals(IoSocket.localPort(client), IoAddress.port(peer));
         MemorySegment ip = arena.allocate(20);
@@ -138,13 +104,13 @@ class IoDatagramTest {
         assertEquals(5, IoDatagram.send(server, buf, 0, 5, peer));
         MemorySegment reply = arena.allocate(64);
         assertEquals(5, receiveOne(kind, client, reply, MemorySegment.NULL));
-        assertEquals("hello", text(reply, 5));
+        assertEquals("hello", Sockets.text(reply, 5));
     }
 
     @EveryBackend
     void theIpv6WildcardReceivesIpv4AsAMappedAddressAndAnswersIt(PollerKind kind) throws IOException {
         Assumptions.assumeTrue(ipv6LoopbackWorks(), "IPv6 is not available on this machine");
-        int server = track(IoDatagram.bind("[::]:0"));
+        int server = net.track(IoDatagram.bind("[::]:0"));
         try (DatagramChannel client = DatagramChannel.open()) {
             client.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
             client.send(ByteBuffer.wrap("v4".getBytes(StandardCharsets.US_ASCII)),
@@ -166,7 +132,7 @@ class IoDatagramTest {
 
     @EveryBackend
     void aJavaDatagramChannelAndIoDatagramTalk(PollerKind kind) throws IOException {
-        int server = track(IoDatagram.bind("127.0.0.1:0"));
+        int server = net.track(IoDatagram.bind("127.0.0.1:0"));
         try (DatagramChannel client = DatagramChannel.open()) {
             client.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
             client.send(ByteBuffer.wrap("from java".getBytes(StandardCharsets.US_ASCII)),
@@ -185,8 +151,8 @@ class IoDatagramTest {
 
     @EveryBackend
     void aDatagramLargerThanTheBufferIsReportedWithItsRealLength(PollerKind kind) throws IOException {
-        int server = track(IoDatagram.bind("127.0.0.1:0"));
-        int client = track(IoDatagram.bind("127.0.0.1:0"));
+        int server = net.track(IoDatagram.bind("127.0.0.1:0"));
+        int client = net.track(IoDatagram.bind("127.0.0.1:0"));
         MemorySegment target = IoAddress.allocate(arena);
         IoAddress.setIpv4(target, 0x7f000001, IoSocket.localPort(server));
         MemorySegment big = arena.allocate(1000);
@@ -194,7 +160,7 @@ class IoDatagramTest {
             big.set(ValueLayout.JAVA_BYTE, i, (byte) i);
         }
         assertEquals(1000, IoDatagram.send(client, big, target));
-        assertEquals(3, IoDatagram.send(client, bytes("end"), target));
+        assertEquals(3, IoDatagram.send(client, net.bytes("end"), target));
 
         MemorySegment small = arena.allocate(10);
         MemorySegment peer = IoAddress.allocate(arena);
@@ -207,7 +173,7 @@ class IoDatagramTest {
         // The rest of the truncated datagram is gone: the next receive gets the next datagram.
         MemorySegment buf = arena.allocate(64);
         assertEquals(3, receiveOne(kind, server, buf, peer));
-        assertEquals("end", text(buf, 3));
+        assertEquals("end", Sockets.text(buf, 3));
         // The range form reports the same way.
         assertEquals(1000, IoDatagram.send(client, big, target));
         assertEquals(1000, receiveOneRange(kind, server, buf, 8, 16, peer));
@@ -216,26 +182,14 @@ class IoDatagramTest {
 
     private long receiveOneRange(PollerKind kind, int fd, MemorySegment buf, long offset, long length,
                                  MemorySegment from) throws IOException {
-        try (Poller poller = Poller.open(kind, 4)) {
-            MemorySegment s = AppStruct.allocate(arena, 0, fd);
-            poller.add(s, AppStruct.IO, READ, AppStruct::record);
-            long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
-            while (System.nanoTime() < deadline) {
-                long n = IoDatagram.receive(fd, buf, offset, length, from);
-                if (n != IoDatagram.WOULD_BLOCK) {
-                    return n;
-                }
-                poller.await(100);
-                poller.dispatch();
-            }
-            throw new AssertionError("no datagram on fd " + fd + " within " + WAIT_MS + " ms");
-        }
+        return net.untilReady(kind, fd, IoDatagram.WOULD_BLOCK, "no datagram",
+                () -> IoDatagram.receive(fd, buf, offset, length, from));
     }
 
     @EveryBackend
     void anEmptyDatagramIsZeroBytesNotEndOfStreamAndAnEmptySocketWouldBlock(PollerKind kind) throws IOException {
-        int server = track(IoDatagram.bind("127.0.0.1:0"));
-        int client = track(IoDatagram.bind("127.0.0.1:0"));
+        int server = net.track(IoDatagram.bind("127.0.0.1:0"));
+        int client = net.track(IoDatagram.bind("127.0.0.1:0"));
         MemorySegment buf = arena.allocate(16);
         MemorySegment peer = IoAddress.allocate(arena);
         assertEquals(IoDatagram.WOULD_BLOCK, IoDatagram.receive(server, buf, peer));
@@ -249,10 +203,10 @@ class IoDatagramTest {
 
     @EveryBackend
     void failuresNameTheCallTheFdAndTheErrno(PollerKind kind) throws IOException {
-        int v4 = track(IoDatagram.bind("127.0.0.1:0"));
+        int v4 = net.track(IoDatagram.bind("127.0.0.1:0"));
         MemorySegment v6target = IoAddress.allocate(arena);
         IoAddress.set(v6target, new InetSocketAddress(InetAddress.getByName("::1"), 9));
-        IoException af = assertThrows(IoException.class, () -> IoDatagram.send(v4, bytes("x"), v6target));
+        IoException af = assertThrows(IoException.class, () -> IoDatagram.send(v4, net.bytes("x"), v6target));
         assertEquals("sendto(fd=" + v4 + "): EAFNOSUPPORT (Address family not supported by protocol)", af.getMessage());
 
         MemorySegment target = IoAddress.allocate(arena);
@@ -262,7 +216,7 @@ class IoDatagramTest {
         assertEquals("EMSGSIZE", tooBig.errnoName(), tooBig.getMessage());
 
         int taken = IoSocket.localPort(v4);
-        IoException inUse = assertThrows(IoException.class, () -> track(IoDatagram.bind("127.0.0.1:" + taken)));
+        IoException inUse = assertThrows(IoException.class, () -> net.track(IoDatagram.bind("127.0.0.1:" + taken)));
         assertEquals("bind", inUse.call());
         assertEquals("EADDRINUSE", inUse.errnoName());
 
@@ -274,7 +228,7 @@ class IoDatagramTest {
 
         // Misuse is refused before any system call.
         IllegalArgumentException unset = assertThrows(IllegalArgumentException.class,
-                () -> IoDatagram.send(v4, bytes("x"), IoAddress.allocate(arena)));
+                () -> IoDatagram.send(v4, net.bytes("x"), IoAddress.allocate(arena)));
         assertTrue(unset.getMessage().contains("holds no IPv4 or IPv6 address"), unset.getMessage());
         assertThrows(IllegalArgumentException.class, () -> IoDatagram.receive(v4, arena.allocate(8), arena.allocate(16)));
         assertThrows(IllegalArgumentException.class,

@@ -19,101 +19,49 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.EveryBackend;
+import org.ioatom.testing.Sockets;
 import org.ioatom.testing.Tags;
 import org.ioatom.testing.TestResources;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The socket helpers on loopback: addresses, accept, connect, the data calls and their failures. */
 @Timeout(60)
 @Tag(Tags.SYSCALLS)
 class IoSocketTest {
-    private static final long WAIT_MS = 5000;
     private static final MemorySegment SPARE = Arena.global().allocate(128);
 
-    private final TestResources resources = new TestResources();
+    @RegisterExtension
+    final TestResources resources = new TestResources();
     private final Arena arena = resources.arena;
-
-    @AfterEach
-    void tearDown() throws Exception {
-        resources.close();
-    }
-
-    private int track(int fd) {
-        return resources.socket(fd);
-    }
+    private final Sockets net = new Sockets(resources);
 
     private void forget(int fd) {
         resources.forget(fd);
     }
 
-    private MemorySegment bytes(String text) {
-        byte[] b = text.getBytes(StandardCharsets.US_ASCII);
-        MemorySegment m = arena.allocate(b.length);
-        MemorySegment.copy(b, 0, m, ValueLayout.JAVA_BYTE, 0, b.length);
-        return m;
-    }
-
-    private static String text(MemorySegment buf, long length) {
-        return new String(buf.asSlice(0, length).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.US_ASCII);
-    }
-
-    /** Waits (at most WAIT_MS) until {@code fd} reports one of {@code events}; returns what it reported. */
-    private int waitFor(PollerKind kind, int fd, int events) throws IOException {
-        try (Poller poller = Poller.open(kind, 4)) {
-            MemorySegment s = AppStruct.allocate(arena, 0, fd);
-            poller.add(s, AppStruct.IO, events, AppStruct::record);
-            long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
-            while (AppStruct.calls(s) == 0 && System.nanoTime() < deadline) {
-                poller.await(100);
-                poller.dispatch();
-            }
-            poller.remove(s, AppStruct.IO);
-            assertTrue(AppStruct.calls(s) > 0, "fd " + fd + " reported nothing in " + WAIT_MS + " ms");
-            return AppStruct.lastEvents(s);
-        }
-    }
-
-    /** Accepts one connection, waiting for it on the listener. */
-    private int acceptOne(int listenFd) throws IOException {
-        long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
-        while (System.nanoTime() < deadline) {
-            int fd = IoSocket.accept(listenFd);
-            if (fd != IoSocket.NO_MORE) {
-                return track(fd);
-            }
-            waitFor(PollerKind.ANY, listenFd, READ);
-        }
-        return fail("no connection arrived");
-    }
-
     /** A connected loopback pair: [client, server]. */
     private int[] pair() throws IOException {
-        int listener = track(IoSocket.listen("127.0.0.1:0"));
-        int client = track(IoSocket.connect("127.0.0.1:" + IoSocket.localPort(listener)));
-        int server = acceptOne(listener);
-        waitFor(PollerKind.ANY, client, WRITE);
-        IoSocket.finishConnect(client);
-        return new int[] {client, server};
+        int listener = net.track(IoSocket.listen("127.0.0.1:0"));
+        int client = net.track(IoSocket.connect("127.0.0.1:" + IoSocket.localPort(listener)));
+        return net.connected(PollerKind.ANY, listener, client);
     }
 
     /** Reads exactly {@code n} bytes into {@code buf}, waiting for data as needed. */
     private void readFully(int fd, MemorySegment buf, long n) throws IOException {
         long got = 0;
-        long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
+        long deadline = System.nanoTime() + Sockets.WAIT_MS * 1_000_000;
         while (got < n && System.nanoTime() < deadline) {
             long r = IoSocket.read(fd, buf, got, n - got);
             if (r == IoSocket.WOULD_BLOCK) {
-                waitFor(PollerKind.ANY, fd, READ);
+                net.waitFor(PollerKind.ANY, fd, READ);
             } else {
                 assertTrue(r > 0, "unexpected end of stream after " + got + " of " + n + " bytes");
                 got += r;
@@ -126,13 +74,13 @@ class IoSocketTest {
 
     @Test
     void listensOnIpv4LoopbackWithAnEphemeralPort() throws IOException {
-        int fd = track(IoSocket.listen("127.0.0.1:0"));
+        int fd = net.track(IoSocket.listen("127.0.0.1:0"));
         InetSocketAddress local = IoSocket.localAddress(fd);
         assertEquals(InetAddress.getByName("127.0.0.1"), local.getAddress());
         assertTrue(local.getPort() > 0, "port " + local.getPort());
         assertEquals(local.getPort(), IoSocket.localPort(fd));
         try (Socket s = new Socket("127.0.0.1", local.getPort())) {
-            int conn = acceptOne(fd);
+            int conn = net.acceptOne(PollerKind.ANY, fd);
             assertEquals(s.getLocalPort(), IoSocket.peerAddress(conn).getPort());
             assertEquals(InetAddress.getByName("127.0.0.1"), IoSocket.peerAddress(conn).getAddress());
         }
@@ -141,18 +89,18 @@ class IoSocketTest {
     @Test
     void listensOnIpv6Loopback() throws IOException {
         Assumptions.assumeTrue(ipv6LoopbackWorks(), "IPv6 loopback [::1] is not available on this machine");
-        int fd = track(IoSocket.listen("[::1]:0"));
+        int fd = net.track(IoSocket.listen("[::1]:0"));
         InetSocketAddress local = IoSocket.localAddress(fd);
         assertEquals(InetAddress.getByName("::1"), local.getAddress());
         try (Socket s = new Socket("::1", local.getPort())) {
-            int conn = acceptOne(fd);
+            int conn = net.acceptOne(PollerKind.ANY, fd);
             assertEquals(s.getLocalPort(), IoSocket.peerAddress(conn).getPort());
         }
         // and a non-blocking connect over IPv6
-        int client = track(IoSocket.connect("[::1]:" + local.getPort()));
-        waitFor(PollerKind.ANY, client, WRITE);
+        int client = net.track(IoSocket.connect("[::1]:" + local.getPort()));
+        net.waitFor(PollerKind.ANY, client, WRITE);
         IoSocket.finishConnect(client);
-        acceptOne(fd);
+        net.acceptOne(PollerKind.ANY, fd);
     }
 
     private static boolean ipv6LoopbackWorks() {
@@ -166,22 +114,22 @@ class IoSocketTest {
 
     @Test
     void aBarePortListensOnAllIpv4Interfaces() throws IOException {
-        int fd = track(IoSocket.listen("0"));
+        int fd = net.track(IoSocket.listen("0"));
         InetSocketAddress local = IoSocket.localAddress(fd);
         assertTrue(local.getAddress().isAnyLocalAddress(), "bound to " + local);
         try (Socket s = new Socket("127.0.0.1", local.getPort())) {
-            int conn = acceptOne(fd);
+            int conn = net.acceptOne(PollerKind.ANY, fd);
             assertEquals(s.getLocalPort(), IoSocket.peerAddress(conn).getPort());
         }
     }
 
     @Test
     void reusePortLetsTwoListenersShareAPortAndWithoutItBindFails() throws IOException {
-        int first = track(IoSocket.listen("127.0.0.1:0", IoSocket.DEFAULT_BACKLOG, true));
+        int first = net.track(IoSocket.listen("127.0.0.1:0", IoSocket.DEFAULT_BACKLOG, true));
         int port = IoSocket.localPort(first);
-        int second = track(IoSocket.listen("127.0.0.1:" + port, IoSocket.DEFAULT_BACKLOG, true));
+        int second = net.track(IoSocket.listen("127.0.0.1:" + port, IoSocket.DEFAULT_BACKLOG, true));
         assertEquals(port, IoSocket.localPort(second));
-        IoException e = assertThrows(IoException.class, () -> track(IoSocket.listen("127.0.0.1:" + port)));
+        IoException e = assertThrows(IoException.class, () -> net.track(IoSocket.listen("127.0.0.1:" + port)));
         assertEquals("EADDRINUSE", e.errnoName(), e.getMessage());
         assertTrue(e.getMessage().startsWith("bind("), e.getMessage());
         // Connections reach one listener or the other, each exactly once.
@@ -191,12 +139,12 @@ class IoSocketTest {
             for (int i = 0; i < 8; i++) {
                 clients.add(new Socket("127.0.0.1", port));
             }
-            long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
+            long deadline = System.nanoTime() + Sockets.WAIT_MS * 1_000_000;
             while (accepted < 8 && System.nanoTime() < deadline) {
                 for (int l : new int[] {first, second}) {
                     int c;
                     while ((c = IoSocket.accept(l)) != IoSocket.NO_MORE) {
-                        track(c);
+                        net.track(c);
                         accepted++;
                     }
                 }
@@ -228,7 +176,7 @@ class IoSocketTest {
 
     @Test
     void acceptReturnsEveryPendingConnectionThenNoMore() throws IOException {
-        int listener = track(IoSocket.listen("127.0.0.1:0"));
+        int listener = net.track(IoSocket.listen("127.0.0.1:0"));
         int port = IoSocket.localPort(listener);
         assertEquals(IoSocket.NO_MORE, IoSocket.accept(listener), "nothing pending yet");
         List<Socket> clients = new ArrayList<>();
@@ -237,12 +185,12 @@ class IoSocketTest {
                 clients.add(new Socket("127.0.0.1", port));
             }
             int accepted = 0;
-            long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
+            long deadline = System.nanoTime() + Sockets.WAIT_MS * 1_000_000;
             while (accepted < 5 && System.nanoTime() < deadline) {
-                waitFor(PollerKind.ANY, listener, READ);
+                net.waitFor(PollerKind.ANY, listener, READ);
                 int c;
                 while ((c = IoSocket.accept(listener)) != IoSocket.NO_MORE) {
-                    track(c);
+                    net.track(c);
                     accepted++;
                 }
             }
@@ -259,12 +207,12 @@ class IoSocketTest {
 
     @EveryBackend
     void nonBlockingConnectCompletesThroughAWriteEvent(PollerKind kind) throws IOException {
-        int listener = track(IoSocket.listen("127.0.0.1:0"));
-        int client = track(IoSocket.connect("127.0.0.1:" + IoSocket.localPort(listener)));
-        int events = waitFor(kind, client, WRITE);
+        int listener = net.track(IoSocket.listen("127.0.0.1:0"));
+        int client = net.track(IoSocket.connect("127.0.0.1:" + IoSocket.localPort(listener)));
+        int events = net.waitFor(kind, client, WRITE);
         assertTrue((events & WRITE) != 0, "reported " + IoAtom.toString(events));
         IoSocket.finishConnect(client);
-        int server = acceptOne(listener);
+        int server = net.acceptOne(PollerKind.ANY, listener);
         assertEquals(IoSocket.localPort(client), IoSocket.peerAddress(server).getPort());
     }
 
@@ -273,8 +221,8 @@ class IoSocketTest {
         int probe = IoSocket.listen("127.0.0.1:0");
         int port = IoSocket.localPort(probe);
         IoSocket.close(probe);
-        int client = track(IoSocket.connect("127.0.0.1:" + port));
-        waitFor(kind, client, WRITE);
+        int client = net.track(IoSocket.connect("127.0.0.1:" + port));
+        net.waitFor(kind, client, WRITE);
         IoException e = assertThrows(IoException.class, () -> IoSocket.finishConnect(client));
         assertEquals("ECONNREFUSED", e.errnoName());
         assertTrue(e.getMessage().contains("ECONNREFUSED") && e.getMessage().contains("fd=" + client),
@@ -288,24 +236,24 @@ class IoSocketTest {
         int[] p = pair();
         MemorySegment buf = arena.allocate(64);
         assertEquals(IoSocket.WOULD_BLOCK, IoSocket.read(p[1], buf));
-        assertEquals(5, IoSocket.write(p[0], bytes("hello")));
+        assertEquals(5, IoSocket.write(p[0], net.bytes("hello")));
         readFully(p[1], buf, 5);
-        assertEquals("hello", text(buf, 5));
+        assertEquals("hello", Sockets.text(buf, 5));
         // the other way, with the range forms
-        MemorySegment out = bytes("xxworldxx");
+        MemorySegment out = net.bytes("xxworldxx");
         assertEquals(5, IoSocket.write(p[1], out, 2, 5));
         MemorySegment in = arena.allocate(16);
         long got = 0;
-        long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
+        long deadline = System.nanoTime() + Sockets.WAIT_MS * 1_000_000;
         while (got < 5 && System.nanoTime() < deadline) {
             long r = IoSocket.read(p[0], in, 3 + got, 5 - got);
             if (r == IoSocket.WOULD_BLOCK) {
-                waitFor(PollerKind.ANY, p[0], READ);
+                net.waitFor(PollerKind.ANY, p[0], READ);
             } else {
                 got += r;
             }
         }
-        assertEquals("world", text(in.asSlice(3), 5));
+        assertEquals("world", Sockets.text(in.asSlice(3), 5));
         assertEquals(0, IoSocket.read(p[0], in, 0, 0), "an empty range reads nothing");
         assertEquals(0, IoSocket.write(p[0], in, 0, 0), "an empty range writes nothing");
     }
@@ -326,9 +274,9 @@ class IoSocketTest {
     void readvAndWritevRoundTripAcrossSeveralBuffers() throws IOException {
         int[] p = pair();
         MemorySegment iov = arena.allocate(IoSocket.iovecSize() * 3, 8);
-        IoSocket.iovec(iov, 0, bytes("one,"));
-        IoSocket.iovec(iov, 1, bytes("two,"));
-        MemorySegment third = bytes("..three..");
+        IoSocket.iovec(iov, 0, net.bytes("one,"));
+        IoSocket.iovec(iov, 1, net.bytes("two,"));
+        MemorySegment third = net.bytes("..three..");
         IoSocket.iovec(iov, 2, third, 2, 5);
         assertEquals(13, IoSocket.writev(p[0], iov, 3));
 
@@ -339,47 +287,47 @@ class IoSocketTest {
         IoSocket.iovec(in, 0, a);
         IoSocket.iovec(in, 1, b);
         IoSocket.iovec(in, 2, c, 4, 12);
-        waitFor(PollerKind.ANY, p[1], READ);
+        net.waitFor(PollerKind.ANY, p[1], READ);
         long got = IoSocket.readv(p[1], in, 3);
         // loopback delivers one sendmsg as one segment: all 13 bytes are there
         assertEquals(13, got);
-        assertEquals("one", text(a, 3));
-        assertEquals(",two,t", text(b, 6));
-        assertEquals("hree", text(c.asSlice(4), 4));
+        assertEquals("one", Sockets.text(a, 3));
+        assertEquals(",two,t", Sockets.text(b, 6));
+        assertEquals("hree", Sockets.text(c.asSlice(4), 4));
         assertEquals(IoSocket.WOULD_BLOCK, IoSocket.readv(p[1], in, 3));
     }
 
     @Test
     void readReturnsEofAfterThePeerShutsDownOutput() throws IOException {
         int[] p = pair();
-        IoSocket.write(p[0], bytes("last words"));
+        IoSocket.write(p[0], net.bytes("last words"));
         IoSocket.shutdownOutput(p[0]);
         MemorySegment buf = arena.allocate(64);
         readFully(p[1], buf, 10);
-        assertEquals("last words", text(buf, 10));
-        waitFor(PollerKind.ANY, p[1], READ);
+        assertEquals("last words", Sockets.text(buf, 10));
+        net.waitFor(PollerKind.ANY, p[1], READ);
         assertEquals(IoSocket.EOF, IoSocket.read(p[1], buf));
         assertEquals(IoSocket.EOF, IoSocket.read(p[1], buf, 0, 8));
         MemorySegment iov = arena.allocate(IoSocket.iovecSize(), 8);
         IoSocket.iovec(iov, 0, buf);
         assertEquals(IoSocket.EOF, IoSocket.readv(p[1], iov, 1));
         // the other direction still works after a half close
-        assertEquals(2, IoSocket.write(p[1], bytes("ok")));
+        assertEquals(2, IoSocket.write(p[1], net.bytes("ok")));
         readFully(p[0], buf, 2);
-        assertEquals("ok", text(buf, 2));
+        assertEquals("ok", Sockets.text(buf, 2));
     }
 
     @Test
     void writingToAClosedPeerThrowsEpipeOrEconnresetWithoutKillingTheJvm() throws IOException {
         int[] p = pair();
         // Data the peer never read makes its close send a reset.
-        IoSocket.write(p[0], bytes("unread"));
-        waitFor(PollerKind.ANY, p[1], READ);
+        IoSocket.write(p[0], net.bytes("unread"));
+        net.waitFor(PollerKind.ANY, p[1], READ);
         IoSocket.close(p[1]);
         forget(p[1]);
         MemorySegment chunk = arena.allocate(4096);
         IoException failure = null;
-        long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
+        long deadline = System.nanoTime() + Sockets.WAIT_MS * 1_000_000;
         for (int i = 0; i < 10_000 && failure == null && System.nanoTime() < deadline; i++) {
             try {
                 if (i % 2 == 0) {
@@ -435,9 +383,9 @@ class IoSocketTest {
 
     @Test
     void interoperatesWithJavaSockets() throws IOException {
-        int listener = track(IoSocket.listen("127.0.0.1:0"));
+        int listener = net.track(IoSocket.listen("127.0.0.1:0"));
         try (Socket s = new Socket("127.0.0.1", IoSocket.localPort(listener))) {
-            int conn = acceptOne(listener);
+            int conn = net.acceptOne(PollerKind.ANY, listener);
             byte[] payload = new byte[200_000];
             for (int i = 0; i < payload.length; i++) {
                 payload[i] = (byte) (i * 31 + (i >>> 9));
@@ -461,18 +409,18 @@ class IoSocketTest {
                 }
             });
             long sent = 0;
-            long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
+            long deadline = System.nanoTime() + Sockets.WAIT_MS * 1_000_000;
             while (sent < payload.length && System.nanoTime() < deadline) {
                 long w = IoSocket.write(conn, src, sent, payload.length - sent);
                 if (w == IoSocket.WOULD_BLOCK) {
-                    waitFor(PollerKind.ANY, conn, WRITE);
+                    net.waitFor(PollerKind.ANY, conn, WRITE);
                 } else {
                     sent += w;
                 }
             }
             assertEquals(payload.length, sent);
             try {
-                reader.join(WAIT_MS);
+                reader.join(Sockets.WAIT_MS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -486,10 +434,10 @@ class IoSocketTest {
     @Tag(Tags.ALLOCATION) // the direct system-call mode's promise; the libc fallback may allocate (README)
     void dataCallsAndAcceptAllocateNothingAfterWarmup() throws IOException {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        int listener = track(IoSocket.listen("127.0.0.1:0"));
-        int client = track(IoSocket.connect("127.0.0.1:" + IoSocket.localPort(listener)));
-        int server = acceptOne(listener);
-        waitFor(PollerKind.ANY, client, WRITE);
+        int listener = net.track(IoSocket.listen("127.0.0.1:0"));
+        int client = net.track(IoSocket.connect("127.0.0.1:" + IoSocket.localPort(listener)));
+        int server = net.acceptOne(PollerKind.ANY, listener);
+        net.waitFor(PollerKind.ANY, client, WRITE);
         IoSocket.finishConnect(client);
         // Small writes back to back: without TCP_NODELAY, Nagle holds each for a delayed ACK.
         IoSocket.setNoDelay(client, true);
@@ -553,7 +501,7 @@ class IoSocketTest {
     /** Reads {@code want} bytes with read(fd, buf), {@code in} being exactly that big, for at most 5 s. */
     private static long drain(int fd, MemorySegment in, long want) throws IoException {
         long got = 0;
-        long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
+        long deadline = System.nanoTime() + Sockets.WAIT_MS * 1_000_000;
         while (got < want && System.nanoTime() < deadline) {
             long r = got == 0 ? IoSocket.read(fd, in) : IoSocket.read(fd, in, got, want - got);
             if (r > 0) {
@@ -565,7 +513,7 @@ class IoSocketTest {
 
     private static long drainRange(int fd, MemorySegment in, long want) throws IoException {
         long got = 0;
-        long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
+        long deadline = System.nanoTime() + Sockets.WAIT_MS * 1_000_000;
         while (got < want && System.nanoTime() < deadline) {
             long r = IoSocket.read(fd, in, 8, want - got);
             if (r > 0) {
@@ -578,7 +526,7 @@ class IoSocketTest {
     /** Reads {@code want} bytes with readv; the iovec array covers exactly that many. */
     private static long drainv(int fd, MemorySegment iov, long want) throws IoException {
         long r = 0;
-        long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
+        long deadline = System.nanoTime() + Sockets.WAIT_MS * 1_000_000;
         while (r <= 0 && System.nanoTime() < deadline) {
             r = IoSocket.readv(fd, iov, 2);
         }

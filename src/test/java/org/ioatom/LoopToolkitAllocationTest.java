@@ -11,9 +11,9 @@ import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.EveryBackend;
 import org.ioatom.testing.TestPipe;
 import org.ioatom.testing.TestResources;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The loop toolkit allocates nothing when the app reuses its task objects: a hand-off
@@ -34,13 +34,9 @@ class LoopToolkitAllocationTest {
     private static final int WINDOW = 2000;
     private static final int WINDOWS = 6;
 
-    private final TestResources resources = new TestResources();
+    @RegisterExtension
+    final TestResources resources = new TestResources();
     private final Arena arena = resources.arena;
-
-    @AfterEach
-    void tearDown() throws Exception {
-        resources.close();
-    }
 
     @FunctionalInterface
     interface Call {
@@ -73,6 +69,15 @@ class LoopToolkitAllocationTest {
         return best;
     }
 
+    /** {@code turn}, named {@code what}, allocates nothing at any of the DEPTHS. */
+    private static void assertNothingAtEveryDepth(String what, PollerKind kind, Call turn) throws IOException {
+        for (int depth : DEPTHS) {
+            long bytes = cleanestWindow(depth, turn);
+            System.out.printf("%s on %s at depth %d: %d B per %d turns%n", what, kind, depth, bytes, WINDOW);
+            assertEquals(0, bytes, what + " turn at depth " + depth);
+        }
+    }
+
     @EveryBackend
     void handOffAndItsDispatchAllocateNothing(PollerKind kind) throws Exception {
         Poller p = Poller.open(kind, 16, 16, 64);
@@ -84,11 +89,7 @@ class LoopToolkitAllocationTest {
             p.await(0);
             p.dispatch();
         };
-        for (int depth : DEPTHS) {
-            long bytes = cleanestWindow(depth, turn);
-            System.out.printf("execute+await+dispatch on %s at depth %d: %d B per %d turns%n", kind, depth, bytes, WINDOW);
-            assertEquals(0, bytes, "hand-off turn at depth " + depth);
-        }
+        assertNothingAtEveryDepth("execute+await+dispatch", kind, turn);
         assertTrue(ran[0] > 0);
     }
 
@@ -105,11 +106,7 @@ class LoopToolkitAllocationTest {
             p.await(0);
             p.dispatch();
         };
-        for (int depth : DEPTHS) {
-            long bytes = cleanestWindow(depth, turn);
-            System.out.printf("requeue+await+dispatch on %s at depth %d: %d B per %d turns%n", kind, depth, bytes, WINDOW);
-            assertEquals(0, bytes, "requeue turn at depth " + depth);
-        }
+        assertNothingAtEveryDepth("requeue+await+dispatch", kind, turn);
         assertTrue(calls[0] > 0);
     }
 

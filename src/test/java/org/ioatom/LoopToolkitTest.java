@@ -16,19 +16,15 @@ import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.EveryBackend;
 import org.ioatom.testing.TestPipe;
 import org.ioatom.testing.TestResources;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Hand-off (execute), requeue and failure context, on every backend. */
 @Timeout(120)
 class LoopToolkitTest {
-    private final TestResources resources = new TestResources();
+    @RegisterExtension
+    final TestResources resources = new TestResources();
     private final Arena arena = resources.arena;
-
-    @AfterEach
-    void tearDown() throws Exception {
-        resources.close();
-    }
 
     private Poller open(PollerKind kind, int taskCapacity) throws IOException {
         Poller p = Poller.open(kind, 16, 16, taskCapacity);

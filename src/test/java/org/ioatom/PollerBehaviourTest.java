@@ -22,29 +22,21 @@ import org.ioatom.testing.EveryBackend;
 import org.ioatom.testing.Tags;
 import org.ioatom.testing.TestPipe;
 import org.ioatom.testing.TestResources;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The poller contract, run against every backend this machine has. */
 @Timeout(30)
 @Tag(Tags.KQUEUE_LAYOUT)
 @Tag(Tags.SYSCALLS)
 class PollerBehaviourTest {
-    private final TestResources resources = new TestResources();
+    @RegisterExtension
+    final TestResources resources = new TestResources();
     private final Arena arena = resources.arena;
-
-    @AfterEach
-    void tearDown() throws Exception {
-        resources.close();
-    }
 
     private Poller open(PollerKind kind) throws IOException {
         return resources.poller(kind, 64);
-    }
-
-    private TestPipe pipe() throws IOException {
-        return resources.pipe();
     }
 
     private static final IoHandler RECORD = (owner, events) -> AppStruct.record(owner, events);
@@ -66,7 +58,7 @@ class PollerBehaviourTest {
     @EveryBackend
     void handlerReceivesTheVerySegmentThatWasAdded(PollerKind kind) throws IOException {
         Poller poller = open(kind);
-        TestPipe pipe = pipe();
+        TestPipe pipe = resources.pipe();
         MemorySegment conn = AppStruct.allocate(arena, 42, pipe.readFd());
         MemorySegment[] seen = new MemorySegment[1];
         poller.add(conn, AppStruct.IO, READ, (owner, events) -> {
@@ -85,7 +77,7 @@ class PollerBehaviourTest {
     @EveryBackend
     void drainedDescriptorReportsNothingUntilNewDataArrives(PollerKind kind) throws IOException {
         Poller poller = open(kind);
-        TestPipe pipe = pipe();
+        TestPipe pipe = resources.pipe();
         MemorySegment conn = AppStruct.allocate(arena, 1, pipe.readFd());
         poller.add(conn, AppStruct.IO, READ, (owner, events) -> {
             AppStruct.record(owner, events);
@@ -102,7 +94,7 @@ class PollerBehaviourTest {
     @EveryBackend
     void writeInterestReportsWritableAndSetCanTurnItOff(PollerKind kind) throws IOException {
         Poller poller = open(kind);
-        TestPipe pipe = pipe();
+        TestPipe pipe = resources.pipe();
         MemorySegment conn = AppStruct.allocate(arena, 1, pipe.writeFd());
         poller.add(conn, AppStruct.IO, WRITE, RECORD);
         assertEquals(1, poller.await(5000));
@@ -119,7 +111,7 @@ class PollerBehaviourTest {
     @EveryBackend
     void fullPipeReportsWritableAgainOnceTheReaderMakesRoom(PollerKind kind) throws IOException {
         Poller poller = open(kind);
-        TestPipe pipe = pipe();
+        TestPipe pipe = resources.pipe();
         MemorySegment conn = AppStruct.allocate(arena, 1, pipe.writeFd());
         pipe.fill();
         poller.add(conn, AppStruct.IO, WRITE, RECORD);
@@ -133,7 +125,7 @@ class PollerBehaviourTest {
     @EveryBackend
     void peerCloseIsReportedAsReadableWithHupWhereTheOsSaysSo(PollerKind kind) throws IOException {
         Poller poller = open(kind);
-        TestPipe pipe = pipe();
+        TestPipe pipe = resources.pipe();
         MemorySegment conn = AppStruct.allocate(arena, 1, pipe.readFd());
         poller.add(conn, AppStruct.IO, READ, RECORD);
         pipe.closeWrite();
@@ -150,8 +142,8 @@ class PollerBehaviourTest {
     @EveryBackend
     void atomRemovedEarlierInTheBatchNeverGetsItsPendingEvent(PollerKind kind) throws IOException {
         Poller poller = open(kind);
-        TestPipe a = pipe();
-        TestPipe b = pipe();
+        TestPipe a = resources.pipe();
+        TestPipe b = resources.pipe();
         MemorySegment sa = AppStruct.allocate(arena, 1, a.readFd());
         MemorySegment sb = AppStruct.allocate(arena, 2, b.readFd());
         IoHandler removeTheOther = (owner, events) -> {
@@ -174,8 +166,8 @@ class PollerBehaviourTest {
     @EveryBackend
     void newAtomOnAReusedDescriptorNeverGetsTheOldAtomsEvent(PollerKind kind) throws IOException {
         Poller poller = open(kind);
-        TestPipe a = pipe();
-        TestPipe b = pipe();
+        TestPipe a = resources.pipe();
+        TestPipe b = resources.pipe();
         MemorySegment sa = AppStruct.allocate(arena, 1, a.readFd());
         MemorySegment sb = AppStruct.allocate(arena, 2, b.readFd());
         MemorySegment[] replacement = new MemorySegment[1];
@@ -192,7 +184,7 @@ class PollerBehaviourTest {
             poller.remove(other, AppStruct.IO);
             otherPipe.closeRead();
             try {
-                fresh[0] = pipe();
+                fresh[0] = resources.pipe();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -218,8 +210,8 @@ class PollerBehaviourTest {
     @EveryBackend
     void atomAddedDuringDispatchIsNotCalledInThatBatch(PollerKind kind) throws IOException {
         Poller poller = open(kind);
-        TestPipe a = pipe();
-        TestPipe b = pipe();
+        TestPipe a = resources.pipe();
+        TestPipe b = resources.pipe();
         b.write(1);
         MemorySegment sa = AppStruct.allocate(arena, 1, a.readFd());
         MemorySegment sb = AppStruct.allocate(arena, 2, b.readFd());
@@ -241,8 +233,8 @@ class PollerBehaviourTest {
     @EveryBackend
     void setDuringDispatchDropsPendingEventsTheAtomNoLongerWants(PollerKind kind) throws IOException {
         Poller poller = open(kind);
-        TestPipe a = pipe();
-        TestPipe b = pipe();
+        TestPipe a = resources.pipe();
+        TestPipe b = resources.pipe();
         MemorySegment sa = AppStruct.allocate(arena, 1, a.readFd());
         MemorySegment sb = AppStruct.allocate(arena, 2, b.readFd());
         IoHandler pauseTheOther = (owner, events) -> {
@@ -260,7 +252,7 @@ class PollerBehaviourTest {
     @EveryBackend
     void stateChangedBetweenAwaitAndDispatchIsSeenByHandlers(PollerKind kind) throws IOException {
         Poller poller = open(kind);
-        TestPipe pipe = pipe();
+        TestPipe pipe = resources.pipe();
         MemorySegment conn = AppStruct.allocate(arena, 1, pipe.readFd());
         long[] clock = {0};
         long[] seen = {-1};
@@ -285,7 +277,7 @@ class PollerBehaviourTest {
             }
         };
         for (int i = 0; i < 3; i++) {
-            TestPipe p = pipe();
+            TestPipe p = resources.pipe();
             MemorySegment s = AppStruct.allocate(arena, i, p.readFd());
             poller.add(s, AppStruct.IO, READ, throwOnce);
             structs.add(s);
@@ -337,7 +329,7 @@ class PollerBehaviourTest {
         };
         List<MemorySegment> structs = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            TestPipe p = pipe();
+            TestPipe p = resources.pipe();
             MemorySegment s = AppStruct.allocate(arena, i, p.readFd());
             poller.add(s, AppStruct.IO, READ, closeIt);
             p.write(1);
@@ -355,7 +347,7 @@ class PollerBehaviourTest {
     @EveryBackend
     void removeThenAddAgainWorksAndIsReportedAgain(PollerKind kind) throws IOException {
         Poller poller = open(kind);
-        TestPipe pipe = pipe();
+        TestPipe pipe = resources.pipe();
         MemorySegment conn = AppStruct.allocate(arena, 1, pipe.readFd());
         pipe.write(1);
         for (int i = 0; i < 3; i++) {
@@ -382,7 +374,7 @@ class PollerBehaviourTest {
             pipes.get((int) owner.get(java.lang.foreign.ValueLayout.JAVA_LONG, AppStruct.ID)).drain();
         };
         for (int i = 0; i < n / 2; i++) {
-            TestPipe p = pipe();
+            TestPipe p = resources.pipe();
             pipes.add(p);
             MemorySegment s = AppStruct.allocate(arena, i, p.readFd());
             structs.add(s);

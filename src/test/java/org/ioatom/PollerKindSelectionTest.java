@@ -20,6 +20,15 @@ import org.junit.jupiter.api.Test;
 @Tag(Tags.KQUEUE_LAYOUT)
 @Tag(Tags.SYSCALLS)
 class PollerKindSelectionTest {
+    /** Puts the poller property back as it was before the test: {@code old}, or unset. */
+    private static void restore(String old) {
+        if (old == null) {
+            System.clearProperty(PollerKind.PROPERTY);
+        } else {
+            System.setProperty(PollerKind.PROPERTY, old);
+        }
+    }
+
     @Test
     void invalidPropertyValueListsTheValidOnes() {
         String old = System.getProperty(PollerKind.PROPERTY);
@@ -30,11 +39,7 @@ class PollerKindSelectionTest {
                     + " io_uring",
                     e.getMessage());
         } finally {
-            if (old == null) {
-                System.clearProperty(PollerKind.PROPERTY);
-            } else {
-                System.setProperty(PollerKind.PROPERTY, old);
-            }
+            restore(old);
         }
     }
 
@@ -54,11 +59,7 @@ class PollerKindSelectionTest {
                 assertEquals(Poller.DEFAULT_CAPACITY, p.capacity());
             }
         } finally {
-            if (old == null) {
-                System.clearProperty(PollerKind.PROPERTY);
-            } else {
-                System.setProperty(PollerKind.PROPERTY, old);
-            }
+            restore(old);
         }
     }
 

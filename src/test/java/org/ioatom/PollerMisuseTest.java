@@ -17,35 +17,27 @@ import org.ioatom.testing.EveryBackend;
 import org.ioatom.testing.Tags;
 import org.ioatom.testing.TestPipe;
 import org.ioatom.testing.TestResources;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Misuse gets a clear exception and leaves the poller usable: every backend. */
 @Tag(Tags.KQUEUE_LAYOUT)
 @Tag(Tags.SYSCALLS)
 class PollerMisuseTest {
-    private final TestResources resources = new TestResources();
+    @RegisterExtension
+    final TestResources resources = new TestResources();
     private final Arena arena = resources.arena;
     private static final IoHandler NOTHING = (owner, events) -> { };
-
-    @AfterEach
-    void tearDown() throws Exception {
-        resources.close();
-    }
 
     private Poller open(PollerKind kind) throws IOException {
         return resources.poller(kind, 8);
     }
 
-    private TestPipe pipe() throws IOException {
-        return resources.pipe();
-    }
-
     @EveryBackend
     void addingTheSameAtomTwiceIsRejected(PollerKind kind) throws IOException {
         Poller poller = open(kind);
-        MemorySegment s = AppStruct.allocate(arena, 1, pipe().readFd());
+        MemorySegment s = AppStruct.allocate(arena, 1, resources.pipe().readFd());
         poller.add(s, AppStruct.IO, READ, NOTHING);
         var e = assertThrows(IllegalStateException.class, () -> poller.add(s, AppStruct.IO, READ, NOTHING));
         assertTrue(e.getMessage().contains("already registered with this poller"), e.getMessage());
@@ -57,7 +49,7 @@ class PollerMisuseTest {
     void addingAnAtomOfAnotherPollerIsRejected(PollerKind kind) throws IOException {
         Poller a = open(kind);
         Poller b = open(kind);
-        MemorySegment s = AppStruct.allocate(arena, 1, pipe().readFd());
+        MemorySegment s = AppStruct.allocate(arena, 1, resources.pipe().readFd());
         a.add(s, AppStruct.IO, READ, NOTHING);
         var e = assertThrows(IllegalStateException.class, () -> b.add(s, AppStruct.IO, READ, NOTHING));
         assertTrue(e.getMessage().contains("another poller"), e.getMessage());
@@ -69,7 +61,7 @@ class PollerMisuseTest {
     @EveryBackend
     void sameFdThroughTwoAtomsIsRejected(PollerKind kind) throws IOException {
         Poller poller = open(kind);
-        int fd = pipe().readFd();
+        int fd = resources.pipe().readFd();
         poller.add(AppStruct.allocate(arena, 1, fd), AppStruct.IO, READ, NOTHING);
         var e = assertThrows(IllegalStateException.class,
                 () -> poller.add(AppStruct.allocate(arena, 2, fd), AppStruct.IO, READ, NOTHING));
@@ -80,7 +72,7 @@ class PollerMisuseTest {
     @EveryBackend
     void removeOrSetOfAnUnregisteredAtomIsRejected(PollerKind kind) throws IOException {
         Poller poller = open(kind);
-        MemorySegment s = AppStruct.allocate(arena, 1, pipe().readFd());
+        MemorySegment s = AppStruct.allocate(arena, 1, resources.pipe().readFd());
         var e = assertThrows(IllegalStateException.class, () -> poller.remove(s, AppStruct.IO));
         assertTrue(e.getMessage().contains("not registered with this poller"), e.getMessage());
         assertThrows(IllegalStateException.class, () -> poller.set(s, AppStruct.IO, READ));
@@ -93,7 +85,7 @@ class PollerMisuseTest {
     @EveryBackend
     void badAtomMemoryIsRejected(PollerKind kind) throws IOException {
         Poller poller = open(kind);
-        int fd = pipe().readFd();
+        int fd = resources.pipe().readFd();
         MemorySegment small = arena.allocate(12);
         var e = assertThrows(IllegalArgumentException.class, () -> poller.add(small, READ, NOTHING));
         assertTrue(e.getMessage().contains("does not fit"), e.getMessage());
@@ -126,7 +118,7 @@ class PollerMisuseTest {
     @EveryBackend
     void nullHandlerAndUnknownFlagsAreRejected(PollerKind kind) throws IOException {
         Poller poller = open(kind);
-        MemorySegment s = AppStruct.allocate(arena, 1, pipe().readFd());
+        MemorySegment s = AppStruct.allocate(arena, 1, resources.pipe().readFd());
         assertThrows(NullPointerException.class, () -> poller.add(s, AppStruct.IO, READ, null));
         var e = assertThrows(IllegalArgumentException.class,
                 () -> poller.add(s, AppStruct.IO, IoAtom.HUP, NOTHING));
@@ -141,7 +133,7 @@ class PollerMisuseTest {
     @EveryBackend
     void aClosedDescriptorIsASyscallErrorNamingCallFdAndErrno(PollerKind kind) throws IOException {
         Poller poller = open(kind);
-        TestPipe p = pipe();
+        TestPipe p = resources.pipe();
         int fd = p.readFd();
         p.closeRead();
         MemorySegment s = AppStruct.allocate(arena, 1, fd);
@@ -190,10 +182,10 @@ class PollerMisuseTest {
     void exceedingCapacityIsAClearException(PollerKind kind) throws IOException {
         Poller poller = Poller.open(kind, 2);
         resources.add(poller);
-        poller.add(AppStruct.allocate(arena, 1, pipe().readFd()), AppStruct.IO, READ, NOTHING);
-        poller.add(AppStruct.allocate(arena, 2, pipe().readFd()), AppStruct.IO, READ, NOTHING);
+        poller.add(AppStruct.allocate(arena, 1, resources.pipe().readFd()), AppStruct.IO, READ, NOTHING);
+        poller.add(AppStruct.allocate(arena, 2, resources.pipe().readFd()), AppStruct.IO, READ, NOTHING);
         var e = assertThrows(IllegalStateException.class,
-                () -> poller.add(AppStruct.allocate(arena, 3, pipe().readFd()), AppStruct.IO, READ, NOTHING));
+                () -> poller.add(AppStruct.allocate(arena, 3, resources.pipe().readFd()), AppStruct.IO, READ, NOTHING));
         assertTrue(e.getMessage().contains("poller is full: 2 atoms"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Poller.open(kind, 0));
         assertThrows(IllegalArgumentException.class, () -> Poller.open(kind, Poller.MAX_CAPACITY + 1));
@@ -202,7 +194,7 @@ class PollerMisuseTest {
     @EveryBackend
     void everyCallOnAClosedPollerIsRejected(PollerKind kind) throws IOException {
         Poller poller = Poller.open(kind, 4);
-        MemorySegment s = AppStruct.allocate(arena, 1, pipe().readFd());
+        MemorySegment s = AppStruct.allocate(arena, 1, resources.pipe().readFd());
         poller.add(s, AppStruct.IO, READ, NOTHING);
         poller.close();
         poller.close();
@@ -221,7 +213,7 @@ class PollerMisuseTest {
     @EveryBackend
     void reentrantDispatchOrAwaitFromAHandlerIsRejected(PollerKind kind) throws IOException {
         Poller poller = open(kind);
-        TestPipe p = pipe();
+        TestPipe p = resources.pipe();
         MemorySegment s = AppStruct.allocate(arena, 1, p.readFd());
         List<Exception> caught = new ArrayList<>();
         poller.add(s, AppStruct.IO, READ, (owner, events) -> {
@@ -249,7 +241,7 @@ class PollerMisuseTest {
     @EveryBackend
     void atomWhoseArenaClosesWhileRegisteredIsDroppedNotCalled(PollerKind kind) throws IOException {
         Poller poller = open(kind);
-        TestPipe p = pipe();
+        TestPipe p = resources.pipe();
         Arena appArena = Arena.ofShared();
         MemorySegment s = AppStruct.allocate(appArena, 1, p.readFd());
         int[] calls = {0};
@@ -267,7 +259,7 @@ class PollerMisuseTest {
     void removeAfterTheArenaClosedFreesTheRegistration(PollerKind kind) throws IOException {
         Poller poller = open(kind);
         Arena appArena = Arena.ofShared();
-        MemorySegment s = AppStruct.allocate(appArena, 1, pipe().readFd());
+        MemorySegment s = AppStruct.allocate(appArena, 1, resources.pipe().readFd());
         poller.add(s, AppStruct.IO, READ, NOTHING);
         appArena.close();
         poller.remove(s, AppStruct.IO);

@@ -28,10 +28,10 @@ import org.ioatom.testing.Tags;
 import org.ioatom.testing.TestPipe;
 import org.ioatom.testing.TestResources;
 import org.ioatom.testing.Threads;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What the OS throws at a poller: a signal interrupting the wait (EINTR), a peer that resets
@@ -49,13 +49,9 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 @Tag(Tags.SYSCALLS)
 class PollerOsFaultsTest {
-    private final TestResources resources = new TestResources();
+    @RegisterExtension
+    final TestResources resources = new TestResources();
     private final Arena arena = resources.arena;
-
-    @AfterEach
-    void tearDown() throws Exception {
-        resources.close();
-    }
 
     private Poller open(PollerKind kind) throws IOException {
         Poller p = Poller.open(kind, 16);

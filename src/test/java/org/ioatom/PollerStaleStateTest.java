@@ -9,15 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.EveryBackend;
 import org.ioatom.testing.TestPipe;
 import org.ioatom.testing.TestResources;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Stale state and misuse in the middle of a batch: every backend. The reentrancy checks live in
@@ -25,24 +24,12 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(60)
 class PollerStaleStateTest {
-    private final TestResources resources = new TestResources();
+    @RegisterExtension
+    final TestResources resources = new TestResources();
     private final Arena arena = resources.arena;
-
-    @AfterEach
-    void tearDown() throws Exception {
-        resources.close();
-    }
 
     private Poller open(PollerKind kind) throws IOException {
         return resources.poller(kind, 16);
-    }
-
-    private TestPipe pipe() throws IOException {
-        return resources.pipe();
-    }
-
-    private static int id(MemorySegment owner) {
-        return (int) owner.get(ValueLayout.JAVA_LONG, AppStruct.ID);
     }
 
     // ---- memory and poller closed mid-batch ----
@@ -55,7 +42,7 @@ class PollerStaleStateTest {
         TestPipe[] pipes = new TestPipe[n];
         int[] calls = new int[n];
         IoHandler closeTheOthers = (owner, events) -> {
-            int me = id(owner);
+            int me = AppStruct.id(owner);
             calls[me]++;
             pipes[me].drain();
             for (int i = 0; i < n; i++) {
@@ -66,7 +53,7 @@ class PollerStaleStateTest {
         };
         for (int i = 0; i < n; i++) {
             arenas[i] = Arena.ofShared();
-            pipes[i] = pipe();
+            pipes[i] = resources.pipe();
             poller.add(AppStruct.allocate(arenas[i], i, pipes[i].readFd()), AppStruct.IO, READ, closeTheOthers);
             pipes[i].write(1);
         }
@@ -121,7 +108,7 @@ class PollerStaleStateTest {
             }
         };
         for (int i = 0; i < 3; i++) {
-            pipes[i] = pipe();
+            pipes[i] = resources.pipe();
             structs[i] = AppStruct.allocate(arena, i, pipes[i].readFd());
             poller.add(structs[i], AppStruct.IO, READ, closeThenMisuse);
             pipes[i].write(3);
@@ -138,7 +125,7 @@ class PollerStaleStateTest {
             int[] got = {0};
             for (MemorySegment s : structs) {
                 assertFalse(IoAtom.isRegistered(s, AppStruct.IO));
-                other.add(s, AppStruct.IO, READ, (owner, events) -> got[0] += (int) pipes[id(owner)].drain());
+                other.add(s, AppStruct.IO, READ, (owner, events) -> got[0] += (int) pipes[AppStruct.id(owner)].drain());
             }
             for (int round = 0; round < 5 && got[0] < 9; round++) {
                 other.await(1000);
@@ -157,7 +144,7 @@ class PollerStaleStateTest {
         int[] calls = new int[n];
         int[] victim = {-1};
         IoHandler handler = (owner, events) -> {
-            int me = id(owner);
+            int me = AppStruct.id(owner);
             calls[me]++;
             pipes[me].drain();
             int called = java.util.Arrays.stream(calls).sum();
@@ -180,7 +167,7 @@ class PollerStaleStateTest {
             }
         };
         for (int i = 0; i < n; i++) {
-            pipes[i] = pipe();
+            pipes[i] = resources.pipe();
             structs[i] = AppStruct.allocate(arena, i, pipes[i].readFd());
             poller.add(structs[i], AppStruct.IO, READ, handler);
             pipes[i].write(1);

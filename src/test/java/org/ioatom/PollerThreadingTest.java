@@ -11,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -27,8 +26,8 @@ import org.ioatom.testing.EveryBackend;
 import org.ioatom.testing.TestPipe;
 import org.ioatom.testing.TestResources;
 import org.ioatom.testing.Threads;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The threading contract of Poller's class comment, through the public API on every backend: one
@@ -39,31 +38,19 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(60)
 class PollerThreadingTest {
-    private final TestResources resources = new TestResources();
+    @RegisterExtension
+    final TestResources resources = new TestResources();
     private final Arena arena = resources.arena;
-
-    @AfterEach
-    void tearDown() throws Exception {
-        resources.close();
-    }
 
     private Poller open(PollerKind kind) throws IOException {
         return resources.poller(kind, 16);
     }
 
-    private TestPipe pipe() throws IOException {
-        return resources.pipe();
-    }
-
-    private static int id(MemorySegment owner) {
-        return (int) owner.get(ValueLayout.JAVA_LONG, AppStruct.ID);
-    }
-
     @EveryBackend
     void aSecondThreadIsRejectedWhileTheFirstIsInsideDispatch(PollerKind kind) throws Exception {
         Poller poller = open(kind);
-        TestPipe p = pipe();
-        TestPipe other = pipe();
+        TestPipe p = resources.pipe();
+        TestPipe other = resources.pipe();
         MemorySegment s = AppStruct.allocate(arena, 1, p.readFd());
         MemorySegment o = AppStruct.allocate(arena, 2, other.readFd());
         CountDownLatch inHandler = new CountDownLatch(1);
@@ -91,7 +78,7 @@ class PollerThreadingTest {
         rejected.add(assertThrows(IllegalStateException.class, poller::dispatch));
         rejected.add(assertThrows(IllegalStateException.class, () -> poller.set(o, AppStruct.IO, 0)));
         rejected.add(assertThrows(IllegalStateException.class, () -> poller.remove(o, AppStruct.IO)));
-        MemorySegment third = AppStruct.allocate(arena, 3, pipe().readFd());
+        MemorySegment third = AppStruct.allocate(arena, 3, resources.pipe().readFd());
         rejected.add(assertThrows(IllegalStateException.class, () -> poller.add(third, AppStruct.IO, READ, (x, y) -> { })));
         for (IllegalStateException e : rejected) {
             assertTrue(e.getMessage().contains("while thread \"loop-thread\" is using the poller"), e.getMessage());
@@ -111,7 +98,7 @@ class PollerThreadingTest {
     @EveryBackend
     void addFromAnotherThreadWhileTheLoopIsBlockedInAwaitIsRejected(PollerKind kind) throws Exception {
         Poller poller = open(kind);
-        TestPipe p = pipe();
+        TestPipe p = resources.pipe();
         MemorySegment s = AppStruct.allocate(arena, 1, p.readFd());
         AtomicReference<Throwable> failure = new AtomicReference<>();
         int[] returned = {-1};
@@ -164,11 +151,11 @@ class PollerThreadingTest {
         TestPipe[] pipes = new TestPipe[n];
         long[] bytes = new long[n];
         IoHandler h = (owner, events) -> {
-            long r = pipes[id(owner)].drain();
-            bytes[id(owner)] += Math.max(r, 0);
+            long r = pipes[AppStruct.id(owner)].drain();
+            bytes[AppStruct.id(owner)] += Math.max(r, 0);
         };
         for (int i = 0; i < n; i++) {
-            pipes[i] = pipe();
+            pipes[i] = resources.pipe();
             poller.add(AppStruct.allocate(arena, i, pipes[i].readFd()), AppStruct.IO, READ, h);
         }
         long deadline = System.nanoTime() + 1_000_000_000L;
@@ -222,7 +209,7 @@ class PollerThreadingTest {
             Poller poller = Poller.open(kind, 8);
             Map<Integer, String> own = Threads.added(before, Threads.openFds());
             own.values().removeIf(target -> !target.startsWith("anon_inode:")); // epoll, eventfd
-            TestPipe p = pipe();
+            TestPipe p = resources.pipe();
             MemorySegment s = AppStruct.allocate(arena, 1, p.readFd());
             poller.add(s, AppStruct.IO, READ, (owner, events) -> fail("nothing was written"));
             int[] tid = {0};
@@ -294,7 +281,7 @@ class PollerThreadingTest {
             }
         };
         for (int i = 0; i < n; i++) {
-            pipes[i] = pipe();
+            pipes[i] = resources.pipe();
             structs[i] = AppStruct.allocate(arena, i, pipes[i].readFd());
             poller.add(structs[i], AppStruct.IO, READ, h);
             pipes[i].write(1);

@@ -18,9 +18,9 @@ import org.ioatom.testing.EveryBackend;
 import org.ioatom.testing.TestPipe;
 import org.ioatom.testing.TestResources;
 import org.ioatom.testing.Threads;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Timers in the loop, on every backend: never early, cancel wins, order, periodic, failures. */
 @Timeout(60)
@@ -36,13 +36,9 @@ class PollerTimerTest {
 
     private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
 
-    private final TestResources resources = new TestResources();
+    @RegisterExtension
+    final TestResources resources = new TestResources();
     private final Arena arena = resources.arena;
-
-    @AfterEach
-    void tearDown() throws Exception {
-        resources.close();
-    }
 
     private Poller open(PollerKind kind) throws IOException {
         Poller p = Poller.open(kind, 16, 64);

@@ -14,10 +14,10 @@ import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.Tags;
 import org.ioatom.testing.TestPipe;
 import org.ioatom.testing.TestResources;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The option setters and getters and {@code setNonBlocking}, called over and over after the
@@ -30,12 +30,8 @@ class SocketOptionsAllocationTest {
     private static final int WARMUP = 30_000;
     private static final int MEASURED = 50_000;
 
-    private final TestResources resources = new TestResources();
-
-    @AfterEach
-    void tearDown() throws Exception {
-        resources.close();
-    }
+    @RegisterExtension
+    final TestResources resources = new TestResources();
 
     /** One round of every option call; returns a sum of what the getters read, so none is dead code. */
     private static long round(int fd, int pipeFd, int i) throws IoException {

@@ -16,14 +16,14 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import org.ioatom.internal.linux.Linux;
 import org.ioatom.internal.linux.Syscalls;
-import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.EveryBackend;
+import org.ioatom.testing.Sockets;
 import org.ioatom.testing.Tags;
 import org.ioatom.testing.TestResources;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.function.Executable;
 
 /**
@@ -34,58 +34,20 @@ import org.junit.jupiter.api.function.Executable;
 @Timeout(60)
 @Tag(Tags.SYSCALLS)
 class SocketOptionsTest {
-    private static final long WAIT_MS = 5000;
     /** A descriptor number no test opens. */
     private static final int NOT_OPEN = 19_999;
 
-    private final TestResources resources = new TestResources();
+    @RegisterExtension
+    final TestResources resources = new TestResources();
     private final Arena arena = resources.arena;
-
-    @AfterEach
-    void tearDown() throws Exception {
-        resources.close();
-    }
-
-    private int track(int fd) {
-        return resources.socket(fd);
-    }
-
-    /** Waits (at most WAIT_MS) until {@code fd} reports one of {@code events} on a {@code kind} poller. */
-    private void waitFor(PollerKind kind, int fd, int events) throws IOException {
-        try (Poller poller = Poller.open(kind, 4)) {
-            MemorySegment s = AppStruct.allocate(arena, 0, fd);
-            poller.add(s, AppStruct.IO, events, AppStruct::record);
-            long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
-            while (AppStruct.calls(s) == 0 && System.nanoTime() < deadline) {
-                poller.await(100);
-                poller.dispatch();
-            }
-            poller.remove(s, AppStruct.IO);
-            assertTrue(AppStruct.calls(s) > 0, "fd " + fd + " reported nothing in " + WAIT_MS + " ms");
-        }
-    }
-
-    private int acceptOne(PollerKind kind, int listenFd) throws IOException {
-        long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
-        while (System.nanoTime() < deadline) {
-            int fd = IoSocket.accept(listenFd);
-            if (fd != IoSocket.NO_MORE) {
-                return track(fd);
-            }
-            waitFor(kind, listenFd, READ);
-        }
-        return fail("no connection arrived");
-    }
+    private final Sockets net = new Sockets(resources);
 
     /** A connected loopback pair, [client, server], made with the resolved-address calls. */
     private int[] pair(PollerKind kind) throws IOException {
         InetAddress loopback = InetAddress.getLoopbackAddress();
-        int listener = track(IoSocket.listen(new InetSocketAddress(loopback, 0), IoSocket.DEFAULT_BACKLOG, false));
-        int client = track(IoSocket.connect(new InetSocketAddress(loopback, IoSocket.localPort(listener))));
-        int server = acceptOne(kind, listener);
-        waitFor(kind, client, WRITE);
-        IoSocket.finishConnect(client);
-        return new int[] {client, server};
+        int listener = net.track(IoSocket.listen(new InetSocketAddress(loopback, 0), IoSocket.DEFAULT_BACKLOG, false));
+        int client = net.track(IoSocket.connect(new InetSocketAddress(loopback, IoSocket.localPort(listener))));
+        return net.connected(kind, listener, client);
     }
 
     /** A pipe made blocking, as an app or a parent process might hand one over: [read end, write end]. */
@@ -95,7 +57,7 @@ class SocketOptionsTest {
         if (rc < 0) {
             throw new IoException("pipe2", null, -1, -rc);
         }
-        return new int[] {track(fds.getAtIndex(ValueLayout.JAVA_INT, 0)), track(fds.getAtIndex(ValueLayout.JAVA_INT, 1))};
+        return new int[] {net.track(fds.getAtIndex(ValueLayout.JAVA_INT, 0)), net.track(fds.getAtIndex(ValueLayout.JAVA_INT, 1))};
     }
 
     // ---- round trips ----
@@ -169,14 +131,14 @@ class SocketOptionsTest {
     @Test
     void listenOnAResolvedAddressWithReusePortSharesThePort() throws IOException {
         InetAddress loopback = InetAddress.getLoopbackAddress();
-        int first = track(IoSocket.listen(new InetSocketAddress(loopback, 0), 16, true));
+        int first = net.track(IoSocket.listen(new InetSocketAddress(loopback, 0), 16, true));
         assertTrue(IoSocket.reusePort(first));
         assertEquals(loopback, IoSocket.localAddress(first).getAddress());
         int port = IoSocket.localPort(first);
-        int second = track(IoSocket.listen(new InetSocketAddress(loopback, port), 16, true));
+        int second = net.track(IoSocket.listen(new InetSocketAddress(loopback, port), 16, true));
         assertEquals(port, IoSocket.localPort(second));
         IoException e = assertThrows(IoException.class,
-                () -> track(IoSocket.listen(new InetSocketAddress(loopback, port), 16, false)));
+                () -> net.track(IoSocket.listen(new InetSocketAddress(loopback, port), 16, false)));
         assertEquals("EADDRINUSE", e.errnoName(), e.getMessage());
     }
 
@@ -188,7 +150,7 @@ class SocketOptionsTest {
         IoSocket.setLinger(p[0], true, 0);
         IoSocket.close(p[0]);
         resources.forget(p[0]);
-        waitFor(kind, p[1], READ);
+        net.waitFor(kind, p[1], READ);
         IoException e = assertThrows(IoException.class, () -> IoSocket.read(p[1], arena.allocate(16)));
         assertEquals("ECONNRESET", e.errnoName(), e.getMessage());
         assertEquals("read(fd=" + p[1] + "): ECONNRESET (Connection reset by peer)", e.getMessage());
@@ -211,7 +173,7 @@ class SocketOptionsTest {
         MemorySegment hello = arena.allocate(5);
         hello.fill((byte) 'h');
         assertEquals(5, Syscalls.write(pipe[1], hello, 5));
-        waitFor(kind, pipe[0], READ);
+        net.waitFor(kind, pipe[0], READ);
         assertEquals(5, IoSocket.read(pipe[0], buf));
         assertEquals(IoSocket.WOULD_BLOCK, IoSocket.read(pipe[0], buf));
     }
@@ -220,7 +182,7 @@ class SocketOptionsTest {
     void anEventfdMadeNonBlockingReportsWouldBlock() throws IOException {
         int efd = Syscalls.eventfd2(0, Linux.EFD_CLOEXEC);
         assertTrue(efd >= 0, "eventfd2: " + efd);
-        track(efd);
+        net.track(efd);
         assertFalse(IoSocket.isNonBlocking(efd));
         IoSocket.setNonBlocking(efd);
         assertTrue(IoSocket.isNonBlocking(efd));
@@ -229,12 +191,12 @@ class SocketOptionsTest {
 
     @EveryBackend
     void connectToAResolvedAddressCompletesThroughAWriteEvent(PollerKind kind) throws IOException {
-        int listener = track(IoSocket.listen("127.0.0.1:0"));
+        int listener = net.track(IoSocket.listen("127.0.0.1:0"));
         InetSocketAddress target = new InetSocketAddress(InetAddress.getLoopbackAddress(), IoSocket.localPort(listener));
-        int client = track(IoSocket.connect(target));
+        int client = net.track(IoSocket.connect(target));
         assertTrue(IoSocket.isNonBlocking(client));
-        int server = acceptOne(kind, listener);
-        waitFor(kind, client, WRITE);
+        int server = net.acceptOne(kind, listener);
+        net.waitFor(kind, client, WRITE);
         IoSocket.finishConnect(client);
         assertEquals(target, IoSocket.peerAddress(client));
         assertEquals(IoSocket.localAddress(client), IoSocket.peerAddress(server));

@@ -20,13 +20,13 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
-import org.ioatom.testing.AppStruct;
 import org.ioatom.testing.EveryBackend;
+import org.ioatom.testing.Sockets;
 import org.ioatom.testing.Tags;
 import org.ioatom.testing.TestResources;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -37,96 +37,53 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(60)
 @Tag(Tags.SYSCALLS)
 class UnixSocketTest {
-    private static final long WAIT_MS = 5000;
-
-    private final TestResources resources = new TestResources();
+    @RegisterExtension
+    final TestResources resources = new TestResources();
     private final Arena arena = resources.arena;
+    private final Sockets net = new Sockets(resources);
 
     @TempDir
     Path dir;
-
-    @AfterEach
-    void tearDown() throws Exception {
-        resources.close();
-    }
-
-    private int track(int fd) {
-        return resources.socket(fd);
-    }
-
-    private MemorySegment bytes(String text) {
-        byte[] b = text.getBytes(StandardCharsets.US_ASCII);
-        MemorySegment m = arena.allocate(b.length);
-        MemorySegment.copy(b, 0, m, ValueLayout.JAVA_BYTE, 0, b.length);
-        return m;
-    }
-
-    /** Waits (at most WAIT_MS) on a poller of {@code kind} until {@code fd} reports one of {@code events}. */
-    private void waitFor(PollerKind kind, int fd, int events) throws IOException {
-        try (Poller poller = Poller.open(kind, 4)) {
-            MemorySegment s = AppStruct.allocate(arena, 0, fd);
-            poller.add(s, AppStruct.IO, events, AppStruct::record);
-            long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
-            while (AppStruct.calls(s) == 0 && System.nanoTime() < deadline) {
-                poller.await(100);
-                poller.dispatch();
-            }
-            poller.remove(s, AppStruct.IO);
-            assertTrue(AppStruct.calls(s) > 0, "fd " + fd + " reported nothing in " + WAIT_MS + " ms");
-        }
-    }
-
-    private int acceptOne(PollerKind kind, int listenFd) throws IOException {
-        long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
-        while (System.nanoTime() < deadline) {
-            int fd = IoSocket.accept(listenFd);
-            if (fd != IoSocket.NO_MORE) {
-                return track(fd);
-            }
-            waitFor(kind, listenFd, READ);
-        }
-        return fail("no connection arrived");
-    }
 
     /** Reads what {@code fd} has until {@code n} bytes or end of stream, waiting on the poller. */
     private String readText(PollerKind kind, int fd, int n) throws IOException {
         MemorySegment buf = arena.allocate(n);
         long got = 0;
-        long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
+        long deadline = System.nanoTime() + Sockets.WAIT_MS * 1_000_000;
         while (got < n && System.nanoTime() < deadline) {
             long r = IoSocket.read(fd, buf, got, n - got);
             if (r == IoSocket.WOULD_BLOCK) {
-                waitFor(kind, fd, READ);
+                net.waitFor(kind, fd, READ);
             } else if (r == IoSocket.EOF) {
                 break;
             } else {
                 got += r;
             }
         }
-        return new String(buf.asSlice(0, got).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.US_ASCII);
+        return Sockets.text(buf, got);
     }
 
     private long readUntilEnd(PollerKind kind, int fd) throws IOException {
         MemorySegment buf = arena.allocate(64);
-        long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
+        long deadline = System.nanoTime() + Sockets.WAIT_MS * 1_000_000;
         while (System.nanoTime() < deadline) {
             long r = IoSocket.read(fd, buf);
             if (r == IoSocket.WOULD_BLOCK) {
-                waitFor(kind, fd, READ);
+                net.waitFor(kind, fd, READ);
             } else {
                 return r;
             }
         }
-        return fail("neither data nor end of stream within " + WAIT_MS + " ms");
+        return fail("neither data nor end of stream within " + Sockets.WAIT_MS + " ms");
     }
 
     /** A connection over {@code path}: both directions, then the client's half-close reaches the server as EOF. */
     private void exchange(PollerKind kind, String path, int listener) throws IOException {
-        int client = track(IoSocket.connectUnix(path));
-        int server = acceptOne(kind, listener);
-        assertEquals(5, IoSocket.write(client, bytes("hello")));
+        int client = net.track(IoSocket.connectUnix(path));
+        int server = net.acceptOne(kind, listener);
+        assertEquals(5, IoSocket.write(client, net.bytes("hello")));
         assertEquals("hello", readText(kind, server, 5));
-        assertEquals(6, IoSocket.write(server, bytes("world!")));
+        assertEquals(6, IoSocket.write(server, net.bytes("world!")));
         assertEquals("world!", readText(kind, client, 6));
         assertEquals(IoSocket.WOULD_BLOCK, IoSocket.read(server, arena.allocate(8)), "nothing more yet");
         IoSocket.shutdownOutput(client);
@@ -140,7 +97,7 @@ class UnixSocketTest {
     @EveryBackend
     void aPathSocketAcceptsConnectsAndMovesBytesBothWaysThenEndOfStream(PollerKind kind) throws IOException {
         Path path = dir.resolve("echo.sock");
-        int listener = track(IoSocket.listenUnix(path.toString()));
+        int listener = net.track(IoSocket.listenUnix(path.toString()));
         assertTrue(isSocket(path), "a socket file at " + path);
         exchange(kind, path.toString(), listener);
     }
@@ -148,13 +105,13 @@ class UnixSocketTest {
     @EveryBackend
     void aJavaUnixDomainClientReachesAPathSocket(PollerKind kind) throws IOException {
         Path path = dir.resolve("java.sock");
-        int listener = track(IoSocket.listenUnix(path.toString(), 16));
+        int listener = net.track(IoSocket.listenUnix(path.toString(), 16));
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(path));
-            int server = acceptOne(kind, listener);
+            int server = net.acceptOne(kind, listener);
             ch.write(ByteBuffer.wrap("ping".getBytes(StandardCharsets.US_ASCII)));
             assertEquals("ping", readText(kind, server, 4));
-            assertEquals(4, IoSocket.write(server, bytes("pong")));
+            assertEquals(4, IoSocket.write(server, net.bytes("pong")));
             ByteBuffer in = ByteBuffer.allocate(4);
             while (in.hasRemaining() && ch.read(in) >= 0) {
                 // blocking channel: reads until the 4 bytes are in
@@ -166,10 +123,10 @@ class UnixSocketTest {
     @EveryBackend
     void anAbstractNameWorksAndLeavesNoFile(PollerKind kind) throws IOException {
         String name = "@ioatom-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
-        int listener = track(IoSocket.listenUnix(name));
+        int listener = net.track(IoSocket.listenUnix(name));
         exchange(kind, name, listener);
         assertFalse(Files.exists(Path.of(name)), "no file named " + name + " in the working directory");
-        IoException e = assertThrows(IoException.class, () -> track(IoSocket.listenUnix(name)));
+        IoException e = assertThrows(IoException.class, () -> net.track(IoSocket.listenUnix(name)));
         assertEquals("bind", e.call());
         assertEquals("EADDRINUSE", e.errnoName(), e.getMessage());
     }
@@ -180,24 +137,24 @@ class UnixSocketTest {
         int old = IoSocket.listenUnix(path.toString());
         IoSocket.close(old); // the file stays: a server that died
         assertTrue(isSocket(path), "the stale socket file is left");
-        IoException refused = assertThrows(IoException.class, () -> track(IoSocket.connectUnix(path.toString())));
+        IoException refused = assertThrows(IoException.class, () -> net.track(IoSocket.connectUnix(path.toString())));
         assertEquals("ECONNREFUSED", refused.errnoName(), refused.getMessage());
 
-        int listener = track(IoSocket.listenUnix(path.toString()));
+        int listener = net.track(IoSocket.listenUnix(path.toString()));
         exchange(kind, path.toString(), listener);
     }
 
     @EveryBackend
     void aPathWhereAServerAcceptsIsRefusedAndThatServerKeepsWorking(PollerKind kind) throws IOException {
         Path path = dir.resolve("busy.sock");
-        int first = track(IoSocket.listenUnix(path.toString()));
-        IoException e = assertThrows(IoException.class, () -> track(IoSocket.listenUnix(path.toString())));
+        int first = net.track(IoSocket.listenUnix(path.toString()));
+        IoException e = assertThrows(IoException.class, () -> net.track(IoSocket.listenUnix(path.toString())));
         assertEquals("bind", e.call());
         assertEquals("EADDRINUSE", e.errnoName());
         assertTrue(e.getMessage().startsWith("bind(" + path + ": another server accepts on it, fd="), e.getMessage());
         assertTrue(isSocket(path), "the live server's file is still there");
         // The probe was a real connection: the live server accepts it and reads its end at once.
-        int probe = acceptOne(kind, first);
+        int probe = net.acceptOne(kind, first);
         assertEquals(IoSocket.EOF, readUntilEnd(kind, probe));
         exchange(kind, path.toString(), first);
     }
@@ -206,19 +163,19 @@ class UnixSocketTest {
     void aFileThatIsNotASocketIsLeftInPlaceAndRefused(PollerKind kind) throws IOException {
         Path path = dir.resolve("notes.txt");
         Files.writeString(path, "keep me");
-        IoException e = assertThrows(IoException.class, () -> track(IoSocket.listenUnix(path.toString())));
+        IoException e = assertThrows(IoException.class, () -> net.track(IoSocket.listenUnix(path.toString())));
         assertEquals("EADDRINUSE", e.errnoName());
         assertTrue(e.getMessage().contains(path + ": exists and is not a socket, left in place"), e.getMessage());
         assertEquals("keep me", Files.readString(path));
 
         Path sub = Files.createDirectory(dir.resolve("a-directory"));
-        assertThrows(IoException.class, () -> track(IoSocket.listenUnix(sub.toString())));
+        assertThrows(IoException.class, () -> net.track(IoSocket.listenUnix(sub.toString())));
         assertTrue(Files.isDirectory(sub));
 
         Path target = dir.resolve("target.sock");
         IoSocket.close(IoSocket.listenUnix(target.toString())); // a stale socket behind a symbolic link
         Path link = Files.createSymbolicLink(dir.resolve("link.sock"), target);
-        IoException viaLink = assertThrows(IoException.class, () -> track(IoSocket.listenUnix(link.toString())));
+        IoException viaLink = assertThrows(IoException.class, () -> net.track(IoSocket.listenUnix(link.toString())));
         assertTrue(viaLink.getMessage().contains("not a socket"), viaLink.getMessage());
         assertTrue(Files.isSymbolicLink(link), "the link is left");
     }
@@ -228,7 +185,7 @@ class UnixSocketTest {
         String base = dir.toString() + "/";
         String longest = base + "s".repeat(IoSocket.MAX_UNIX_PATH_BYTES - base.length());
         assertEquals(107, longest.length());
-        int listener = track(IoSocket.listenUnix(longest));
+        int listener = net.track(IoSocket.listenUnix(longest));
         exchange(kind, longest, listener);
 
         String tooLong = longest + "x";
@@ -240,7 +197,7 @@ class UnixSocketTest {
         assertThrows(IllegalArgumentException.class, () -> IoSocket.listenUnix(wide));
 
         String abstractLongest = "@" + "a".repeat(107);
-        int abstractListener = track(IoSocket.listenUnix(abstractLongest));
+        int abstractListener = net.track(IoSocket.listenUnix(abstractLongest));
         exchange(kind, abstractLongest, abstractListener);
         assertThrows(IllegalArgumentException.class, () -> IoSocket.listenUnix(abstractLongest + "a"));
 
@@ -252,14 +209,14 @@ class UnixSocketTest {
     @EveryBackend
     void failuresNameTheCallTheFdAndTheErrno(PollerKind kind) throws IOException {
         Path missing = dir.resolve("nobody-here.sock");
-        IoException e = assertThrows(IoException.class, () -> track(IoSocket.connectUnix(missing.toString())));
+        IoException e = assertThrows(IoException.class, () -> net.track(IoSocket.connectUnix(missing.toString())));
         assertEquals("connect", e.call());
         assertEquals("ENOENT", e.errnoName());
         assertTrue(e.fd() >= 0, "the socket's fd is named");
         assertEquals("connect(" + missing + ", fd=" + e.fd() + "): ENOENT (No such file or directory)", e.getMessage());
 
         IoException noDir = assertThrows(IoException.class,
-                () -> track(IoSocket.listenUnix(dir.resolve("no/such/dir.sock").toString())));
+                () -> net.track(IoSocket.listenUnix(dir.resolve("no/such/dir.sock").toString())));
         assertEquals("bind", noDir.call());
         assertEquals("ENOENT", noDir.errnoName(), noDir.getMessage());
 

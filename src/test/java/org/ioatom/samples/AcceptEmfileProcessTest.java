@@ -3,15 +3,13 @@ package org.ioatom.samples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
+import org.ioatom.testing.ChildJvm;
 import org.ioatom.testing.RawClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -44,77 +42,74 @@ class AcceptEmfileProcessTest {
 
     @Test
     void outOfDescriptorsOnAcceptPausesTheListenerWithoutSpinningAndAcceptsAgainWhenFdsFreeUp() throws Exception {
-        String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-        String base = System.getProperty("ioatom.basedir", ".");
-        String cp = base + "/target/classes" + File.pathSeparator + base + "/target/test-classes";
-        String cmd = "ulimit -n " + FD_LIMIT + " && exec '" + java + "' --enable-native-access=ALL-UNNAMED"
-                + " -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -cp '" + cp + "'"
-                + " org.ioatom.samples.EchoServer --port 0 --max-connections 1024"; // above the fd limit: accept meets EMFILE
-        Process p = new ProcessBuilder("bash", "-c", cmd).redirectErrorStream(true).start();
-        List<String> seen = new ArrayList<>();
+        // --max-connections above the fd limit: accept meets EMFILE.
+        List<String> java = ChildJvm.command(null, List.of("-Xshare:auto"), "EchoServer", "--port", "0",
+                "--max-connections", "1024");
+        StringBuilder shell = new StringBuilder("ulimit -n " + FD_LIMIT + " && exec");
+        for (String word : java) {
+            shell.append(" '").append(word.replace("'", "'\\''")).append('\'');
+        }
         List<RawClient> clients = new ArrayList<>();
-        try {
-            BlockingQueue<String> out = SockTestProcessTest.lines(p);
-            Matcher listening = SockTestProcessTest.expect(out, "Listening on port (\\d+)", seen);
-            int port = Integer.parseInt(listening.group(1));
-            long baseline = openFds(p.pid());
-            // More connections than descriptors: the kernel completes them all (backlog), the server runs out.
-            for (int i = 0; i < CLIENTS; i++) {
-                clients.add(new RawClient(port));
-            }
-            SockTestProcessTest.expect(out, "accept failed", seen);
-            assertTrue(p.isAlive(), "the server died: " + seen);
-            // Saturated: the listener stays readable; the loop must not spin on it.
-            Thread.sleep(500);
-            long t0 = System.nanoTime();
-            long c0 = cpuTicks(p.pid());
-            Thread.sleep(2000);
-            long c1 = cpuTicks(p.pid());
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            double coreShare = (c1 - c0) / 100.0 / seconds;
-            System.out.printf("echo-server out of fds: %.3f CPU-seconds per second%n", coreShare);
-            assertTrue(coreShare < 0.25, "the server burns " + coreShare + " of a core while out of descriptors");
-            // The connections it has are still served.
-            RawClient first = clients.get(0);
-            first.send("still here\n");
-            assertEquals("still here\n", first.text(11));
-            // The last client waits in the backlog, unserved for now.
-            RawClient last = clients.get(CLIENTS - 1);
-            last.send("late\n");
-            // Free descriptors: the server sees the closes, then accepts the waiting connections.
-            for (int i = 0; i < CLIENTS - KEEP; i++) {
-                clients.get(i).close();
-            }
-            assertEquals("late\n", last.text(5), "a waiting connection served once fds freed up");
-            for (int i = CLIENTS - KEEP; i < CLIENTS - 1; i++) {
-                RawClient c = clients.get(i);
-                String msg = "client " + i + "\n";
-                c.send(msg);
-                assertEquals(msg, c.text(msg.length()), "client " + i);
-            }
-            assertTrue(p.isAlive(), "the server died: " + seen);
-            for (RawClient c : clients) {
-                c.close();
-            }
-            long fds = openFds(p.pid());
-            for (int i = 0; i < 500 && fds > baseline; i++) {
-                Thread.sleep(10);
-                fds = openFds(p.pid());
-            }
-            assertTrue(fds <= baseline, "the server has " + fds + " fds open, " + baseline + " when it started");
-        } finally {
-            for (RawClient c : clients) {
-                try {
+        try (ChildJvm server = ChildJvm.start(List.of("bash", "-c", shell.toString()))) {
+            Process p = server.process();
+            try {
+                Matcher listening = server.expect("Listening on port (\\d+)");
+                int port = Integer.parseInt(listening.group(1));
+                long baseline = openFds(p.pid());
+                // More connections than descriptors: the kernel completes them all (backlog), the server runs out.
+                for (int i = 0; i < CLIENTS; i++) {
+                    clients.add(new RawClient(port));
+                }
+                server.expect("accept failed");
+                assertTrue(p.isAlive(), "the server died: " + server.output());
+                // Saturated: the listener stays readable; the loop must not spin on it.
+                Thread.sleep(500);
+                long t0 = System.nanoTime();
+                long c0 = cpuTicks(p.pid());
+                Thread.sleep(2000);
+                long c1 = cpuTicks(p.pid());
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                double coreShare = (c1 - c0) / 100.0 / seconds;
+                System.out.printf("echo-server out of fds: %.3f CPU-seconds per second%n", coreShare);
+                assertTrue(coreShare < 0.25, "the server burns " + coreShare + " of a core while out of descriptors");
+                // The connections it has are still served.
+                RawClient first = clients.get(0);
+                first.send("still here\n");
+                assertEquals("still here\n", first.text(11));
+                // The last client waits in the backlog, unserved for now.
+                RawClient last = clients.get(CLIENTS - 1);
+                last.send("late\n");
+                // Free descriptors: the server sees the closes, then accepts the waiting connections.
+                for (int i = 0; i < CLIENTS - KEEP; i++) {
+                    clients.get(i).close();
+                }
+                assertEquals("late\n", last.text(5), "a waiting connection served once fds freed up");
+                for (int i = CLIENTS - KEEP; i < CLIENTS - 1; i++) {
+                    RawClient c = clients.get(i);
+                    String msg = "client " + i + "\n";
+                    c.send(msg);
+                    assertEquals(msg, c.text(msg.length()), "client " + i);
+                }
+                assertTrue(p.isAlive(), "the server died: " + server.output());
+                for (RawClient c : clients) {
                     c.close();
-                } catch (IOException e) {
-                    // going anyway
+                }
+                long fds = openFds(p.pid());
+                for (int i = 0; i < 500 && fds > baseline; i++) {
+                    Thread.sleep(10);
+                    fds = openFds(p.pid());
+                }
+                assertTrue(fds <= baseline, "the server has " + fds + " fds open, " + baseline + " when it started");
+            } finally {
+                for (RawClient c : clients) {
+                    try {
+                        c.close();
+                    } catch (IOException e) {
+                        // going anyway
+                    }
                 }
             }
-            p.destroy();
-            if (!p.waitFor(20, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
+            assertEquals(0, server.terminate(), "exit status after SIGTERM; output: " + server.output());
         }
-        assertEquals(0, p.exitValue(), "exit status after SIGTERM; output: " + seen);
     }
 }

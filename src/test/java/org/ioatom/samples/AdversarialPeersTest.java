@@ -24,6 +24,7 @@ import org.ioatom.testing.Http;
 import org.ioatom.testing.RawClient;
 import org.ioatom.testing.Resp;
 import org.ioatom.testing.Threads;
+import org.ioatom.testing.WriteStall;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -106,6 +107,20 @@ class AdversarialPeersTest {
         return sb.toString();
     }
 
+    /**
+     * Sends {@code request} and ends the sending side (the server may close first: that is fine),
+     * then returns what the server answered until it closed.
+     */
+    static String answerTo(RawClient bad, byte[] request) {
+        try {
+            bad.send(request);
+            bad.shutdownOutput();
+        } catch (IOException e) {
+            // closed on us while sending
+        }
+        return drainUntilClosed(bad);
+    }
+
     // ---- slowloris ----
 
     @EveryBackend
@@ -178,7 +193,7 @@ class AdversarialPeersTest {
                 hog.configureBlocking(false);
                 ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
                 long written = 0;
-                long stalledSince = 0;
+                WriteStall stall = new WriteStall();
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
                 // Write without reading until writes have been refused for 500 ms: the server stopped reading.
                 while (true) {
@@ -187,17 +202,10 @@ class AdversarialPeersTest {
                     for (int i = 0; i < chunk.capacity(); i++) {
                         chunk.put(i, pattern(written + i));
                     }
-                    int n = hog.write(chunk);
+                    int n = hog.write(chunk); // the unwritten tail is rewritten with the right positions next turn
                     written += n;
-                    if (n > 0) {
-                        stalledSince = 0;
-                        // rewrite the unwritten tail with the right positions on the next turn
-                    } else if (stalledSince == 0) {
-                        stalledSince = System.nanoTime();
-                    } else if (System.nanoTime() - stalledSince > TimeUnit.MILLISECONDS.toNanos(500)) {
+                    if (stall.after(n)) {
                         break;
-                    } else {
-                        Thread.sleep(10);
                     }
                 }
                 // Bounded: the socket buffers of both directions plus one 64 KiB chunk of unsent echo
@@ -306,13 +314,8 @@ class AdversarialPeersTest {
                         byte[] garbage = new byte[1 + random.nextInt(64 * 1024)];
                         random.nextBytes(garbage);
                         garbage[0] = (byte) (0x80 | garbage[0]); // never a plausible first byte
-                        try {
-                            bad.send(garbage);
-                            bad.shutdownOutput(); // resp answers garbage lines with errors and waits for more
-                        } catch (IOException e) {
-                            // closed on us while sending: fine
-                        }
-                        String answer = drainUntilClosed(bad);
+                        // answerTo ends the sending side: resp answers garbage lines with errors and waits for more
+                        String answer = answerTo(bad, garbage);
                         if (s == http) {
                             assertTrue(answer.isEmpty() || answer.startsWith("HTTP/1.1 4"), "http answered " + answer);
                             good.send(GET);
@@ -352,13 +355,7 @@ class AdversarialPeersTest {
                 try (RawClient bad = new RawClient(resp.port()); RawClient good = new RawClient(resp.port())) {
                     good.send("PING\r\n");
                     assertEquals("+PONG", Resp.reply(good));
-                    try {
-                        bad.send(request);
-                        bad.shutdownOutput();
-                    } catch (IOException e) {
-                        // closed on us while sending
-                    }
-                    String answer = drainUntilClosed(bad);
+                    String answer = answerTo(bad, request.getBytes(StandardCharsets.ISO_8859_1));
                     assertTrue(answer.startsWith("-ERR"), "for " + request.substring(0, Math.min(40, request.length()))
                             + ": " + answer);
                     good.send("PING\r\n");
@@ -380,13 +377,7 @@ class AdversarialPeersTest {
             for (var refusal : httpCases.entrySet()) {
                 String request = refusal.getKey();
                 try (RawClient bad = new RawClient(http.port()); RawClient good = new RawClient(http.port())) {
-                    try {
-                        bad.send(request);
-                        bad.shutdownOutput();
-                    } catch (IOException e) {
-                        // closed on us while sending
-                    }
-                    String answer = drainUntilClosed(bad);
+                    String answer = answerTo(bad, request.getBytes(StandardCharsets.ISO_8859_1));
                     assertTrue(answer.startsWith(refusal.getValue()), "for " + request.substring(0, 40)
                             + ": expected " + refusal.getValue() + "..., got '" + answer + "'");
                     good.send(GET);

@@ -4,124 +4,32 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.ioatom.PollerKind;
+import org.ioatom.testing.ChildJvm;
 
 /**
- * A sample server in its own JVM, started the way samples/run starts it, on a given backend
- * (the test JVM's {@code ioatom.*} properties go along, so kqueue runs on its emulation), and
- * chat clients made of plain sockets. Helpers for the sample process tests.
+ * The chat sample's test helpers: the server started in its own JVM ({@link ChildJvm}), chat
+ * clients made of plain sockets, and the join handshake that makes every client a member first.
  */
-final class ChatProcess implements AutoCloseable {
-    final Process process;
-    final BlockingQueue<String> output = new LinkedBlockingQueue<>();
-    final List<String> seen = new ArrayList<>();
-    int port;
-    /** The "Listening on port" line. */
-    String banner;
+final class ChatProcess {
+    private ChatProcess() {}
 
-    private ChatProcess(Process process) {
-        this.process = process;
-        Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    output.add(line);
-                }
-            } catch (IOException e) {
-                output.add("(reading output failed: " + e + ")");
-            }
-        });
-        t.setDaemon(true);
-        t.start();
-    }
-
-    /** The java command for a sample class, with the build's classes, the given JVM options, then args. */
-    static List<String> command(PollerKind kind, List<String> jvmOptions, String className, String... args) {
-        String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-        String base = System.getProperty("ioatom.basedir", ".");
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1"));
-        for (String name : System.getProperties().stringPropertyNames()) {
-            if (name.startsWith("ioatom.") && !name.equals("ioatom.poller")) {
-                cmd.add("-D" + name + "=" + System.getProperty(name));
-            }
-        }
-        if (kind != null) {
-            cmd.add("-Dioatom.poller=" + kind);
-        }
-        cmd.addAll(jvmOptions);
-        cmd.addAll(List.of("-cp", base + "/target/classes" + File.pathSeparator + base + "/target/test-classes",
-                "org.ioatom.samples." + className));
-        cmd.addAll(List.of(args));
-        return cmd;
-    }
-
-    /** Starts a server sample and waits for its "Listening on port N" line. */
-    static ChatProcess start(PollerKind kind, List<String> jvmOptions, String className, String... args) throws Exception {
-        ChatProcess p = new ChatProcess(new ProcessBuilder(command(kind, jvmOptions, className, args))
-                .redirectErrorStream(true).start());
-        try {
-            Matcher m = p.expect("Listening on port (\\d+)");
-            p.port = Integer.parseInt(m.group(1));
-            p.banner = p.seen.get(p.seen.size() - 1);
-        } catch (Throwable t) {
-            p.close();
-            throw t;
-        }
-        return p;
-    }
-
-    static ChatProcess chat(PollerKind kind, String... args) throws Exception {
+    /** Starts chat-server on any free port with {@code args}, waiting for its "Listening on port N" line. */
+    static ChildJvm chat(PollerKind kind, String... args) throws Exception {
         List<String> all = new ArrayList<>(List.of("--port", "0"));
         all.addAll(List.of(args));
-        return start(kind, List.of(), "chat.ChatServer", all.toArray(String[]::new));
-    }
-
-    /** The next output line matching {@code regex} (20 s at most). */
-    Matcher expect(String regex) throws InterruptedException {
-        Pattern pattern = Pattern.compile(regex);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (System.nanoTime() < deadline) {
-            String line = output.poll(100, TimeUnit.MILLISECONDS);
-            if (line == null) {
-                continue;
-            }
-            seen.add(line);
-            Matcher m = pattern.matcher(line);
-            if (m.find()) {
-                return m;
-            }
-        }
-        throw new AssertionError("no line matching '" + regex + "' in 20 s; output so far: " + seen);
-    }
-
-    /** SIGTERM, then the exit status (30 s at most). */
-    int terminate() throws InterruptedException {
-        process.destroy();
-        assertTrue(process.waitFor(30, TimeUnit.SECONDS), "no exit 30 s after SIGTERM; output: " + seen + output);
-        return process.exitValue();
-    }
-
-    @Override
-    public void close() {
-        process.destroyForcibly();
+        return ChildJvm.startServer(kind, List.of(), "chat.ChatServer", all.toArray(String[]::new));
     }
 
     /** A chat client: a socket and a thread that splits what arrives into lines (bytes as ISO-8859-1, '\n' kept). */
@@ -262,7 +170,8 @@ final class ChatProcess implements AutoCloseable {
         return false;
     }
 
-    static void assertExit0(ChatProcess p) throws InterruptedException {
-        assertEquals(0, p.terminate(), "exit status after SIGTERM; output: " + p.seen + p.output);
+    /** SIGTERM ends {@code p} with exit status 0. */
+    static void assertExit0(ChildJvm p) throws InterruptedException {
+        assertEquals(0, p.terminate(), "exit status after SIGTERM; output: " + p.output());
     }
 }

@@ -20,6 +20,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.ioatom.PollerKind;
 import org.ioatom.samples.ChatProcess.Client;
+import org.ioatom.testing.ChildJvm;
 import org.ioatom.testing.EveryBackend;
 import org.ioatom.testing.Executables;
 import org.junit.jupiter.api.Test;
@@ -51,12 +52,12 @@ class ChatServerTest {
 
     /** Every client sends its lines while all read; each gets every other client's lines, exactly, in order. */
     private static void fanOut(PollerKind kind, String... serverArgs) throws Exception {
-        try (ChatProcess server = ChatProcess.chat(kind, serverArgs)) {
+        try (ChildJvm server = ChatProcess.chat(kind, serverArgs)) {
             List<Client> clients = new ArrayList<>();
             ExecutorService pool = Executors.newFixedThreadPool(CLIENTS);
             try {
                 for (int i = 0; i < CLIENTS; i++) {
-                    clients.add(new Client(server.port).reading());
+                    clients.add(new Client(server.port()).reading());
                 }
                 ChatProcess.joinAll(clients);
                 List<Future<?>> sent = new ArrayList<>();
@@ -126,10 +127,10 @@ class ChatServerTest {
      */
     @EveryBackend
     void aClientThatNeverReadsIsDisconnectedWhileTheOthersGetEveryLine(PollerKind kind) throws Exception {
-        try (ChatProcess server = ChatProcess.chat(kind, "--max-pending", "1048576");
-             Client talker = new Client(server.port).reading();
-             Client reader = new Client(server.port).reading();
-             Client stuck = new Client(server.port, 4096)) {
+        try (ChildJvm server = ChatProcess.chat(kind, "--max-pending", "1048576");
+             Client talker = new Client(server.port()).reading();
+             Client reader = new Client(server.port()).reading();
+             Client stuck = new Client(server.port(), 4096)) {
             ChatProcess.joinAll(List.of(reader, talker));
             // stuck joins too: its line reaching the reader proves it is a member
             for (int attempt = 0; attempt < 100; attempt++) {
@@ -161,7 +162,7 @@ class ChatServerTest {
                 return null;
             });
             for (int j = 0; j < count; j++) {
-                assertEquals(j + " " + payload + "\n", reader.chatLine(), () -> "server output: " + server.output);
+                assertEquals(j + " " + payload + "\n", reader.chatLine(), () -> "server output: " + server.output());
             }
             sending.get(60, TimeUnit.SECONDS);
             // The stuck client was cut off: reading what its buffers hold ends, short of everything.
@@ -186,9 +187,9 @@ class ChatServerTest {
 
     @EveryBackend
     void aLineOverMaxLineGetsAnErrorAndACloseWhileOthersChatOn(PollerKind kind) throws Exception {
-        try (ChatProcess server = ChatProcess.chat(kind, "--max-line", "100");
-             Client a = new Client(server.port).reading();
-             Client b = new Client(server.port).reading()) {
+        try (ChildJvm server = ChatProcess.chat(kind, "--max-line", "100");
+             Client a = new Client(server.port()).reading();
+             Client b = new Client(server.port()).reading()) {
             ChatProcess.joinAll(List.of(a, b));
             String longest = "y".repeat(100) + "\n";
             a.send(longest);
@@ -198,7 +199,7 @@ class ChatServerTest {
             a.expectEnd();
             b.send("after\n");
             // b is not disturbed: it can still talk to a newcomer
-            try (Client c = new Client(server.port).reading()) {
+            try (Client c = new Client(server.port()).reading()) {
                 ChatProcess.joinAll(List.of(c, b));
                 b.send("hello c\n");
                 assertEquals("hello c\n", c.chatLine());
@@ -210,16 +211,16 @@ class ChatServerTest {
 
     @EveryBackend
     void anUnterminatedLastLineAtEndOfStreamIsDropped(PollerKind kind) throws Exception {
-        try (ChatProcess server = ChatProcess.chat(kind);
-             Client a = new Client(server.port).reading();
-             Client b = new Client(server.port).reading()) {
+        try (ChildJvm server = ChatProcess.chat(kind);
+             Client a = new Client(server.port()).reading();
+             Client b = new Client(server.port()).reading()) {
             ChatProcess.joinAll(List.of(a, b));
             a.send("complete\npartial");
             a.socket.shutdownOutput();
             a.expectEnd();
             assertEquals("complete\n", b.chatLine());
             b.send("next\n");
-            try (Client c = new Client(server.port).reading()) {
+            try (Client c = new Client(server.port()).reading()) {
                 ChatProcess.joinAll(List.of(c, b));
                 b.send("only this\n");
                 assertEquals("only this\n", c.chatLine());
@@ -231,8 +232,8 @@ class ChatServerTest {
 
     @EveryBackend
     void aClientThatSendsNothingForTheIdleTimeoutIsToldAndClosed(PollerKind kind) throws Exception {
-        try (ChatProcess server = ChatProcess.chat(kind, "--idle-timeout", "0.5");
-             Client idle = new Client(server.port).reading()) {
+        try (ChildJvm server = ChatProcess.chat(kind, "--idle-timeout", "0.5");
+             Client idle = new Client(server.port()).reading()) {
             long start = System.nanoTime();
             assertEquals("* idle timeout\n", idle.line());
             idle.expectEnd();
@@ -243,9 +244,9 @@ class ChatServerTest {
 
     @EveryBackend
     void ticksFromAnotherThreadReachEveryClientNumberedFromOne(PollerKind kind) throws Exception {
-        try (ChatProcess server = ChatProcess.chat(kind, "--tick", "0.2", "--loops", "2");
-             Client a = new Client(server.port).reading();
-             Client b = new Client(server.port).reading()) {
+        try (ChildJvm server = ChatProcess.chat(kind, "--tick", "0.2", "--loops", "2");
+             Client a = new Client(server.port()).reading();
+             Client b = new Client(server.port()).reading()) {
             int first = tickNumber(a.line());
             assertTrue(first >= 1);
             assertEquals("* tick " + (first + 1) + "\n", a.line());
@@ -263,10 +264,10 @@ class ChatServerTest {
 
     @EveryBackend
     void onSigtermEveryClientIsToldAndTheServerExitsZero(PollerKind kind) throws Exception {
-        try (ChatProcess server = ChatProcess.chat(kind, "--loops", "2")) {
+        try (ChildJvm server = ChatProcess.chat(kind, "--loops", "2")) {
             List<Client> clients = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
-                clients.add(new Client(server.port).reading());
+                clients.add(new Client(server.port()).reading());
             }
             ChatProcess.joinAll(clients);
             assertExit0(server);
@@ -284,10 +285,10 @@ class ChatServerTest {
         Path nc = Executables.onPath("nc");
         Path python = Executables.onPath("python3");
         assertTrue(nc != null && python != null, "this test needs nc (netcat-openbsd) and python3");
-        try (ChatProcess server = ChatProcess.chat(null);
-             Client watcher = new Client(server.port).reading()) {
+        try (ChildJvm server = ChatProcess.chat(null);
+             Client watcher = new Client(server.port()).reading()) {
             String script = "import socket,sys\n"
-                    + "s=socket.create_connection(('127.0.0.1'," + server.port + "))\n"
+                    + "s=socket.create_connection(('127.0.0.1'," + server.port() + "))\n"
                     + "s.sendall(b'join py\\n')\n"
                     + "f=s.makefile('rb')\n"
                     + "while True:\n"
@@ -298,7 +299,7 @@ class ChatServerTest {
             Process py = new ProcessBuilder(python.toString(), "-c", script).redirectErrorStream(true).start();
             try {
                 assertEquals("join py\n", watcher.line()); // python3 is a member
-                Process ncp = new ProcessBuilder(nc.toString(), "-N", "127.0.0.1", String.valueOf(server.port))
+                Process ncp = new ProcessBuilder(nc.toString(), "-N", "127.0.0.1", String.valueOf(server.port()))
                         .redirectErrorStream(true).start();
                 ncp.getOutputStream().write("hello from nc\n* not the server\nbye from nc\n".getBytes(ISO_8859_1));
                 ncp.getOutputStream().close();
@@ -310,8 +311,8 @@ class ChatServerTest {
                 ncp.destroy();
 
                 // chat-client: its stdin to the others, the others' lines to its stdout; stdin's end ends it.
-                Process client = new ProcessBuilder(ChatProcess.command(null, List.of(), "chat.ChatClient",
-                        "--host", "127.0.0.1", "--port", String.valueOf(server.port))).start();
+                Process client = new ProcessBuilder(ChildJvm.command(null, List.of(), "chat.ChatClient",
+                        "--host", "127.0.0.1", "--port", String.valueOf(server.port()))).start();
                 client.getOutputStream().write("join client\n".getBytes(ISO_8859_1));
                 client.getOutputStream().flush();
                 assertEquals("join client\n", watcher.line());
@@ -334,7 +335,7 @@ class ChatServerTest {
     @Test
     void aFlightRecordingAskedForIsWrittenOnSigterm(@TempDir Path dir) throws Exception {
         Path jfr = dir.resolve("chat.jfr");
-        try (ChatProcess server = ChatProcess.start(null, List.of("-XX:StartFlightRecording=filename=" + jfr),
+        try (ChildJvm server = ChildJvm.startServer(null, List.of("-XX:StartFlightRecording=filename=" + jfr),
                 "chat.ChatServer", "--port", "0")) {
             assertExit0(server);
         }

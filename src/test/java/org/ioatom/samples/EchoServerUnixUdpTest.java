@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -17,17 +16,14 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.ioatom.PollerKind;
-import org.ioatom.internal.sys.KqueueAbi;
 import org.ioatom.samples.server.SampleServer;
 import org.ioatom.samples.server.Settings;
+import org.ioatom.testing.ChildJvm;
 import org.ioatom.testing.EveryBackend;
 import org.ioatom.testing.Executables;
 import org.junit.jupiter.api.Assumptions;
@@ -189,27 +185,19 @@ class EchoServerUnixUdpTest {
 
     // ---- the command line, as samples/run starts it ----
 
-    private static Process startEchoServer(PollerKind kind, String... args) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-        String base = System.getProperty("ioatom.basedir", ".");
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1", "-D" + PollerKind.PROPERTY + "=" + kind.name().toLowerCase(Locale.ROOT)));
-        for (String property : List.of(KqueueAbi.LIBRARY_PROPERTY, KqueueAbi.ABI_PROPERTY)) { // kqueue's emulation on Linux
-            String value = System.getProperty(property);
-            if (value != null) {
-                cmd.add("-D" + property + "=" + value);
-            }
-        }
-        cmd.addAll(List.of("-cp", base + "/target/classes" + File.pathSeparator + base + "/target/test-classes",
-                "org.ioatom.samples.EchoServer"));
-        cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    private static ChildJvm startEchoServer(PollerKind kind, String... args) throws IOException {
+        return ChildJvm.start(kind, List.of(), "EchoServer", args);
     }
 
-    private static void stopWithSigterm(Process p, List<String> seen) throws InterruptedException {
-        p.destroy(); // SIGTERM
-        assertTrue(p.waitFor(20, TimeUnit.SECONDS), "echo-server did not exit after SIGTERM");
-        assertEquals(0, p.exitValue(), "exit status after SIGTERM; output " + seen);
+    /** Runs echo-server with {@code args} to its end (bounded by ChildJvm). */
+    private static ChildJvm.Exit runEchoServer(String... args) throws IOException, InterruptedException {
+        try (ChildJvm p = startEchoServer(PollerKind.ANY, args)) {
+            return p.awaitExit();
+        }
+    }
+
+    private static void stopWithSigterm(ChildJvm p) throws InterruptedException {
+        assertEquals(0, p.terminate(), "exit status after SIGTERM; output " + p.output());
     }
 
     @EveryBackend
@@ -217,44 +205,32 @@ class EchoServerUnixUdpTest {
         assumeOnPath("nc");
         String path = dir.resolve("cli.sock").toString();
         Files.writeString(dir.resolve("unrelated"), "x"); // the directory may hold other files
-        Process p = startEchoServer(kind, "--unix", path);
-        List<String> seen = new ArrayList<>();
-        try {
-            BlockingQueue<String> out = SockTestProcessTest.lines(p);
-            SockTestProcessTest.expect(out, "^Listening on unix socket " + Pattern.quote(path) + "$", seen);
-            assertEquals(List.of("Listening on unix socket " + path), seen, "the ready line, exactly");
+        try (ChildJvm p = startEchoServer(kind, "--unix", path)) {
+            p.expect("^Listening on unix socket " + Pattern.quote(path) + "$");
+            assertEquals(List.of("Listening on unix socket " + path), p.seen(), "the ready line, exactly");
             assertEquals("over the command line\n",
                     run("over the command line\n".getBytes(StandardCharsets.UTF_8), "nc", "-q1", "-U", path));
-            stopWithSigterm(p, seen);
-        } finally {
-            p.destroyForcibly();
+            stopWithSigterm(p);
         }
         // A second server on the same path after the first stopped: the stale file is removed.
-        Process again = startEchoServer(kind, "--unix", path);
-        try {
-            SockTestProcessTest.expect(SockTestProcessTest.lines(again), "^Listening on unix socket ", new ArrayList<>());
+        try (ChildJvm again = startEchoServer(kind, "--unix", path)) {
+            again.expect("^Listening on unix socket ");
             assertEquals("again\n", run("again\n".getBytes(StandardCharsets.UTF_8), "nc", "-q1", "-U", path));
-            stopWithSigterm(again, seen);
-        } finally {
-            again.destroyForcibly();
+            stopWithSigterm(again);
         }
     }
 
     @EveryBackend
     void theUdpCommandLinePrintsItsPortEchoesToNetcatAndExitsZero(PollerKind kind) throws Exception {
         assumeOnPath("nc");
-        Process p = startEchoServer(kind, "--udp", "--port", "0");
-        List<String> seen = new ArrayList<>();
-        try {
-            Matcher m = SockTestProcessTest.expect(SockTestProcessTest.lines(p), "^Listening on port (\\d+) \\(udp\\)$", seen);
+        try (ChildJvm p = startEchoServer(kind, "--udp", "--port", "0")) {
+            Matcher m = p.expect("^Listening on port (\\d+) \\(udp\\)$");
             int port = Integer.parseInt(m.group(1));
             assertTrue(port > 0, "port " + port);
-            assertEquals(1, seen.size(), "the ready line comes first: " + seen);
+            assertEquals(1, p.seen().size(), "the ready line comes first: " + p.seen());
             assertEquals("one datagram\n", run("one datagram\n".getBytes(StandardCharsets.UTF_8),
                     "nc", "-u", "-w1", "127.0.0.1", Integer.toString(port)));
-            stopWithSigterm(p, seen);
-        } finally {
-            p.destroyForcibly();
+            stopWithSigterm(p);
         }
     }
 
@@ -270,10 +246,9 @@ class EchoServerUnixUdpTest {
             {"--unix"},
         };
         for (String[] args : refused) {
-            Process p = startEchoServer(PollerKind.ANY, args);
-            assertTrue(p.waitFor(20, TimeUnit.SECONDS), "no exit for " + List.of(args));
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertEquals(2, p.exitValue(), List.of(args) + ": " + out);
+            ChildJvm.Exit exit = runEchoServer(args);
+            String out = exit.output();
+            assertEquals(2, exit.status(), List.of(args) + ": " + out);
             assertTrue(out.contains("usage: samples/run"), List.of(args) + ": " + out);
         }
         assertTrue(Files.notExists(dir.resolve("a.sock")), "nothing was created");
@@ -284,10 +259,9 @@ class EchoServerUnixUdpTest {
         String path = dir.resolve("taken.sock").toString();
         SampleServer first = new EchoServer(Settings.loopback(PollerKind.ANY, 0), path).start();
         try {
-            Process p = startEchoServer(PollerKind.ANY, "--unix", path);
-            assertTrue(p.waitFor(20, TimeUnit.SECONDS), "the second server did not exit");
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertEquals(1, p.exitValue(), out);
+            ChildJvm.Exit exit = runEchoServer("--unix", path);
+            String out = exit.output();
+            assertEquals(1, exit.status(), out);
             assertTrue(out.contains("another server accepts on it") && out.contains("EADDRINUSE"), out);
             assertEquals("still here", javaUnix(path, "still here"));
         } finally {

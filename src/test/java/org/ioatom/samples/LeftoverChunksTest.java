@@ -17,6 +17,7 @@ import org.ioatom.testing.EveryBackend;
 import org.ioatom.testing.Http;
 import org.ioatom.testing.RawClient;
 import org.ioatom.testing.Resp;
+import org.ioatom.testing.WriteStall;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -42,7 +43,7 @@ class LeftoverChunksTest {
                 // ECHO of 200 bytes: a 207-byte reply to a 225-byte request, numbered so order shows.
                 peer.configureBlocking(false);
                 long sent = 0;
-                long stalledSince = 0;
+                WriteStall stall = new WriteStall();
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
                 ByteBuffer pending = ByteBuffer.allocate(0);
                 int maxInUse = 0;
@@ -54,14 +55,8 @@ class LeftoverChunksTest {
                     }
                     int n = peer.write(pending);
                     maxInUse = Math.max(maxInUse, server.chunksInUse());
-                    if (n > 0) {
-                        stalledSince = 0;
-                    } else if (stalledSince == 0) {
-                        stalledSince = System.nanoTime();
-                    } else if (System.nanoTime() - stalledSince > TimeUnit.MILLISECONDS.toNanos(500)) {
+                    if (stall.after(n)) {
                         break;
-                    } else {
-                        Thread.sleep(10);
                     }
                 }
                 maxInUse = Math.max(maxInUse, server.chunksInUse());

@@ -15,9 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.ioatom.PollerKind;
 import org.ioatom.samples.server.FdLimit;
+import org.ioatom.testing.ChildJvm;
 import org.ioatom.testing.EveryBackend;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -34,8 +34,11 @@ class SampleLaunchTest {
     /** Sample class, and options that make it listen on any free port. */
     private static final String[] SERVERS = {"SockTest", "EchoServer", "RespServer", "HttpServer", "chat.ChatServer"};
 
-    private static Process run(String className, String... args) throws IOException {
-        return new ProcessBuilder(ChatProcess.command(null, List.of(), className, args)).redirectErrorStream(true).start();
+    /** Runs sample {@code className} with {@code args} to its end (bounded by ChildJvm). */
+    private static ChildJvm.Exit run(String className, String... args) throws IOException, InterruptedException {
+        try (ChildJvm p = ChildJvm.start(null, List.of(), className, args)) {
+            return p.awaitExit();
+        }
     }
 
     @Test
@@ -60,10 +63,9 @@ class SampleLaunchTest {
                 cases.add(new String[] {"--tick", "soon"});
             }
             for (String[] args : cases) {
-                Process p = run(server, args);
-                assertTrue(p.waitFor(30, TimeUnit.SECONDS), server + " " + String.join(" ", args) + " did not exit");
-                String out = new String(p.getInputStream().readAllBytes(), ISO_8859_1);
-                assertEquals(2, p.exitValue(), server + " " + String.join(" ", args) + ": " + out);
+                ChildJvm.Exit exit = run(server, args);
+                String out = exit.output();
+                assertEquals(2, exit.status(), server + " " + String.join(" ", args) + ": " + out);
                 assertTrue(out.contains("usage: samples/run"), server + " " + String.join(" ", args) + " printed no usage: " + out);
             }
         }
@@ -75,16 +77,16 @@ class SampleLaunchTest {
         long fdLimit = FdLimit.soft();
         String expected = "Max connections: " + (fdLimit - 64) + " (fd limit " + fdLimit + " minus 64 reserved)";
         for (String server : SERVERS) {
-            try (ChatProcess p = ChatProcess.start(PollerKind.EPOLL, List.of(), server, "--port", "0")) {
+            try (ChildJvm p = ChildJvm.startServer(PollerKind.EPOLL, List.of(), server, "--port", "0")) {
                 p.expect("^" + java.util.regex.Pattern.quote(expected) + "$");
                 assertExit0(p);
             }
         }
-        try (ChatProcess p = ChatProcess.start(PollerKind.SELECT, List.of(), "EchoServer", "--port", "0")) {
+        try (ChildJvm p = ChildJvm.startServer(PollerKind.SELECT, List.of(), "EchoServer", "--port", "0")) {
             p.expect("^Max connections: 1024 \\(select watches fds below FD_SETSIZE 1024\\)$");
             assertExit0(p);
         }
-        try (ChatProcess p = ChatProcess.start(PollerKind.EPOLL, List.of(), "chat.ChatServer", "--port", "0", "--max-connections", "10")) {
+        try (ChildJvm p = ChildJvm.startServer(PollerKind.EPOLL, List.of(), "chat.ChatServer", "--port", "0", "--max-connections", "10")) {
             p.expect("^Max connections: 10 \\(--max-connections\\)$");
             assertExit0(p);
         }
@@ -95,11 +97,11 @@ class SampleLaunchTest {
     void withDefaultsMoreThan1024ClientsAreServedAtOnce() throws Exception {
         assumeTrue(FdLimit.soft() >= 2 * 1100 + 200, "the fd limit is too low for 1100 clients in one test JVM");
         for (String server : new String[] {"SockTest", "EchoServer", "chat.ChatServer"}) {
-            try (ChatProcess p = ChatProcess.start(PollerKind.EPOLL, List.of(), server, "--port", "0")) {
+            try (ChildJvm p = ChildJvm.startServer(PollerKind.EPOLL, List.of(), server, "--port", "0")) {
                 List<Socket> clients = new ArrayList<>();
                 try {
                     for (int i = 0; i < 1100; i++) {
-                        clients.add(connect(p.port));
+                        clients.add(connect(p.port()));
                     }
                     if (server.equals("chat.ChatServer")) {
                         // The last client's line reaches the first: both are members, and so is everyone accepted in between.
@@ -163,12 +165,12 @@ class SampleLaunchTest {
             {"HttpServer", "GET / HTTP/1.1\r\nHost: t\r\n\r\n", "HTTP/1.1 200"},
         };
         for (String[] s : servers) {
-            try (ChatProcess p = ChatProcess.start(kind, List.of(), s[0], "--port", "0", "--loops", "2")) {
-                assertTrue(p.banner.contains(", 2 loops, "), p.banner);
+            try (ChildJvm p = ChildJvm.startServer(kind, List.of(), s[0], "--port", "0", "--loops", "2")) {
+                assertTrue(p.banner().contains(", 2 loops, "), p.banner());
                 List<Socket> clients = new ArrayList<>();
                 try {
                     for (int i = 0; i < 16; i++) {
-                        clients.add(connect(p.port));
+                        clients.add(connect(p.port()));
                     }
                     for (Socket c : clients) {
                         c.getOutputStream().write(s[1].getBytes(ISO_8859_1));
@@ -210,11 +212,11 @@ class SampleLaunchTest {
      */
     @EveryBackend
     void respServerWithTwoLoopsKeepsOneKeyspaceWithExpiry(PollerKind kind) throws Exception {
-        try (ChatProcess p = ChatProcess.start(kind, List.of(), "RespServer", "--port", "0", "--loops", "2", "--max-keys", "64")) {
+        try (ChildJvm p = ChildJvm.startServer(kind, List.of(), "RespServer", "--port", "0", "--loops", "2", "--max-keys", "64")) {
             List<Socket> clients = new ArrayList<>();
             try {
                 for (int i = 0; i < 16; i++) {
-                    clients.add(connect(p.port));
+                    clients.add(connect(p.port()));
                 }
                 for (int i = 0; i < 16; i++) {
                     assertEquals("+OK", call(clients.get(i), "SET k" + i + " v" + i));
@@ -262,7 +264,7 @@ class SampleLaunchTest {
     void aFlightRecordingAskedForIsWrittenOnSigtermAndTheExitStatusIs0(@TempDir Path dir) throws Exception {
         for (String server : new String[] {"SockTest", "EchoServer", "RespServer", "HttpServer"}) {
             Path jfr = dir.resolve(server + ".jfr");
-            try (ChatProcess p = ChatProcess.start(null, List.of("-XX:StartFlightRecording=filename=" + jfr), server, "--port", "0")) {
+            try (ChildJvm p = ChildJvm.startServer(null, List.of("-XX:StartFlightRecording=filename=" + jfr), server, "--port", "0")) {
                 assertExit0(p);
             }
             assertTrue(Files.exists(jfr) && Files.size(jfr) > 0, server + ": no recording in " + jfr);

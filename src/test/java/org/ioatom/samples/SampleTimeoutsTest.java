@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -15,14 +14,13 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import org.ioatom.PollerKind;
-import org.ioatom.internal.sys.KqueueAbi;
 import org.ioatom.samples.server.SampleServer;
 import org.ioatom.samples.server.Settings;
+import org.ioatom.testing.ChildJvm;
 import org.ioatom.testing.EveryBackend;
 import org.ioatom.testing.Http.Response;
 import org.ioatom.testing.RawClient;
@@ -186,10 +184,7 @@ class SampleTimeoutsTest {
             body.expectEnd();
             long took = millisSince(start);
             assertTrue(took >= IDLE_MS && took < IDLE_MS + 2000, "408 after " + took + " ms");
-            try (RawClient fresh = new RawClient(s.port())) {
-                fresh.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
-                assertEquals(200, response(fresh).status());
-            }
+            assertAFreshClientIsServed(s);
         } finally {
             s.stop();
         }
@@ -232,42 +227,27 @@ class SampleTimeoutsTest {
             slow.shutdownOutput(); // the dribbler stops at the next write
             int bytes = dribbled.get(10, TimeUnit.SECONDS);
             assertTrue(bytes < 40, bytes + " bytes dribbled");
-            try (RawClient fresh = new RawClient(s.port())) { // `other` may have idled out meanwhile
-                fresh.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
-                assertEquals(200, response(fresh).status());
-            }
+            assertAFreshClientIsServed(s); // `other` may have idled out meanwhile
         } finally {
             s.stop();
         }
         assertNull(s.failure());
     }
 
-    // ---- as processes: socktest, echo-client, the options ----
-
-    private static Process start(PollerKind kind, String className, String... args) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-        String base = System.getProperty("ioatom.basedir", ".");
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1", "-D" + PollerKind.PROPERTY + "=" + kind));
-        for (String property : List.of(KqueueAbi.LIBRARY_PROPERTY, KqueueAbi.ABI_PROPERTY)) { // kqueue's emulation on Linux
-            String value = System.getProperty(property);
-            if (value != null) {
-                cmd.add("-D" + property + "=" + value);
-            }
+    /** http-server {@code s} answers a new client's GET with 200. */
+    private static void assertAFreshClientIsServed(SampleServer s) throws IOException {
+        try (RawClient fresh = new RawClient(s.port())) {
+            fresh.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertEquals(200, response(fresh).status());
         }
-        cmd.addAll(List.of("-cp", base + "/target/classes" + File.pathSeparator + base + "/target/test-classes",
-                "org.ioatom.samples." + className));
-        cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
     }
+
+    // ---- as processes: socktest, echo-client, the options ----
 
     @EveryBackend
     void socktestClosesAnIdleConnectionButNotAnActiveOne(PollerKind kind) throws Exception {
-        Process p = start(kind, "SockTest", "--port", "0", "--idle-timeout", "0.6");
-        List<String> seen = new ArrayList<>();
-        try {
-            BlockingQueue<String> out = SockTestProcessTest.lines(p);
-            Matcher listening = SockTestProcessTest.expect(out, "^Listening on port (\\d+), fd (\\d+)\\.$", seen);
+        try (ChildJvm p = ChildJvm.start(kind, List.of(), "SockTest", "--port", "0", "--idle-timeout", "0.6")) {
+            Matcher listening = p.expect("^Listening on port (\\d+), fd (\\d+)\\.$");
             int port = Integer.parseInt(listening.group(1));
             try (RawClient idle = new RawClient(port); RawClient active = new RawClient(port)) {
                 long sentAt = System.nanoTime();
@@ -286,13 +266,9 @@ class SampleTimeoutsTest {
                 });
                 long idleFor = TimeUnit.NANOSECONDS.toMillis(closedAt.get(10, TimeUnit.SECONDS) - sentAt);
                 assertTrue(idleFor >= IDLE_MS && idleFor < IDLE_MS + 1500, "closed after " + idleFor + " ms");
-                SockTestProcessTest.expect(out, "^connection idle for 0\\.6 s, closing fd \\d+$", seen);
+                p.expect("^connection idle for 0\\.6 s, closing fd \\d+$");
             }
-            p.destroy();
-            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-            assertEquals(0, p.exitValue(), "output: " + seen);
-        } finally {
-            p.destroyForcibly();
+            assertEquals(0, p.terminate(), "output: " + p.output());
         }
     }
 
@@ -317,18 +293,15 @@ class SampleTimeoutsTest {
             }
             assertTrue(isFull, "could not fill the accept queue");
             long start = System.nanoTime();
-            Process p = start(kind, "EchoClient", "--port", String.valueOf(full.getLocalPort()), "--connections", "1",
-                    "--messages", "1", "--connect-timeout", "0.3", "--connect-retries", "2");
-            try {
-                assertTrue(p.waitFor(30, TimeUnit.SECONDS), "echo-client did not exit");
-                String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            try (ChildJvm p = ChildJvm.start(kind, List.of(), "EchoClient", "--port", String.valueOf(full.getLocalPort()),
+                    "--connections", "1", "--messages", "1", "--connect-timeout", "0.3", "--connect-retries", "2")) {
+                ChildJvm.Exit exit = p.awaitExit();
+                String output = exit.output();
                 long took = millisSince(start);
-                assertEquals(1, p.exitValue(), output);
+                assertEquals(1, exit.status(), output);
                 assertTrue(output.contains("timed out"), output);
                 assertTrue(output.contains("connect timed out after 0.3 s (attempt 3 of 3)"), output);
                 assertTrue(took >= 3 * 300 + 100 + 200, "exited after " + took + " ms");
-            } finally {
-                p.destroyForcibly();
             }
         } finally {
             for (Socket f : fillers) {
@@ -337,13 +310,11 @@ class SampleTimeoutsTest {
         }
     }
 
+    /** Runs sample {@code className} to its end: its exit status, a newline, then its output. */
     private static String run(String className, String... args) throws Exception {
-        Process p = start(PollerKind.ANY, className, args);
-        try {
-            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-            return p.exitValue() + "\n" + new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        } finally {
-            p.destroyForcibly();
+        try (ChildJvm p = ChildJvm.start(PollerKind.ANY, List.of(), className, args)) {
+            ChildJvm.Exit exit = p.awaitExit();
+            return exit.status() + "\n" + exit.output();
         }
     }
 

@@ -28,6 +28,11 @@ public final class AppStruct {
         return s;
     }
 
+    /** @return the id the struct was allocated with */
+    public static int id(MemorySegment s) {
+        return (int) s.get(ValueLayout.JAVA_LONG, ID);
+    }
+
     public static int calls(MemorySegment s) {
         return s.get(ValueLayout.JAVA_INT, CALLS);
     }

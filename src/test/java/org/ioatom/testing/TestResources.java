@@ -12,12 +12,16 @@ import org.ioatom.IoException;
 import org.ioatom.IoSocket;
 import org.ioatom.Poller;
 import org.ioatom.PollerKind;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * What one test opens, closed after it: pollers and pipes in reverse order, then socket fds, then
- * the shared arena.
+ * the shared arena. A test class registers one per test as
+ * {@code @RegisterExtension final TestResources resources = new TestResources();} and JUnit closes
+ * it after each test; code outside JUnit closes it itself.
  */
-public final class TestResources implements AutoCloseable {
+public final class TestResources implements AutoCloseable, AfterEachCallback {
     /** Memory for the test's structs; shared so that helper threads may touch it. */
     public final Arena arena = Arena.ofShared();
     private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -61,6 +65,11 @@ public final class TestResources implements AutoCloseable {
     /** The test closed {@code fd} itself: do not close it (or a reuse of its number) again. */
     public void forget(int fd) {
         fds.remove(Integer.valueOf(fd));
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws IOException {
+        close();
     }
 
     @Override
