@@ -61,7 +61,12 @@ import org.ioatom.internal.sys.SyscallException;
  * was.
  *
  * <h2>Memory</h2>
- * All memory is reserved at open: {@code await}, {@code dispatch}, {@code add}, {@code set} and
+ * A poller's memory follows the most atoms (and timers) it has held at once, not its capacity:
+ * its per-atom tables start with room for 64 and double when an {@code add} (or a timer's
+ * {@code schedule}) needs more, never beyond the capacity, which stays the hard limit. Opening a
+ * poller for a million atoms costs a few hundred KiB (mostly the event batch, capped at 4096
+ * entries), about 60 bytes of heap per atom come with the atoms. Only that growth allocates: once
+ * the tables have room, {@code await}, {@code dispatch}, {@code add}, {@code set} and
  * {@code remove} allocate nothing on the Java heap. Remove an atom before closing its file
  * descriptor or the arena of its memory (the poller drops registrations whose memory is gone
  * instead of calling their handler).
@@ -265,7 +270,7 @@ public final class Poller implements AutoCloseable {
      * @param handler  called with {@code owner} when events arrive
      * @throws IoException              if the OS refuses (e.g. a closed fd: EBADF)
      * @throws IllegalStateException    if the atom is already registered, the fd is registered through another
-     *                                  atom, the poller is full or closed
+     *                                  atom, the poller is full (holds {@link #capacity()} atoms) or closed
      * @throws IllegalArgumentException for bad memory, flags or an fd this mechanism cannot watch
      */
     public void add(MemorySegment owner, long offset, int interest, IoHandler handler) throws IOException {
@@ -290,7 +295,7 @@ public final class Poller implements AutoCloseable {
                     + "Poller.open(kind, capacity))");
         }
         int existing = slots.slotOfFd(fd);
-        if (existing >= 0 && existing != slots.reservedSlot() && !slots.owner(existing).scope().isAlive()) {
+        if (existing >= 0 && existing != SlotTable.WAKE_SLOT && !slots.owner(existing).scope().isAlive()) {
             source.dropDead(existing);
         } else if (existing >= 0) {
             throw new IllegalStateException("fd " + fd + " is already registered through another atom "
@@ -632,7 +637,7 @@ public final class Poller implements AutoCloseable {
 
     /** Run once by {@link Ownership}, with the poller held. */
     private void tearDown() {
-        for (int slot = 0; slot < slots.capacity(); slot++) {
+        for (int slot = SlotTable.WAKE_SLOT + 1; slot < slots.slotCount(); slot++) {
             MemorySegment owner = slots.owner(slot);
             if (owner != null) {
                 try {
