@@ -38,6 +38,9 @@ class PollerFootprintTest {
         // A shared arena: a confined one references its owner thread, and with it half the JVM.
         try (Arena arena = Arena.ofShared(); Poller poller = Poller.open(kind, atoms)) {
             try {
+                // Walk once first: JOL's own walk creates reflection caches reachable from the graph.
+                GraphLayout.parseInstance(poller);
+                long atOpen = GraphLayout.parseInstance(poller).totalSize();
                 List<MemorySegment> structs = new ArrayList<>();
                 for (int i = 0; i < atoms; i++) {
                     int fd = Syscalls.eventfd2(0, Linux.EFD_NONBLOCK | Linux.EFD_CLOEXEC);
@@ -56,6 +59,8 @@ class PollerFootprintTest {
                 GraphLayout.parseInstance(poller);
                 GraphLayout emptyGraph = GraphLayout.parseInstance(poller);
                 long empty = emptyGraph.totalSize();
+                System.out.println(kind + ": poller heap " + atOpen + " B at open (capacity " + atoms + "), " + empty
+                        + " B once its tables have held " + atoms + " atoms: " + (empty - atOpen) / atoms + " B per atom");
                 for (MemorySegment s : structs) {
                     poller.add(s, AppStruct.IO, IoAtom.READ, handler);
                 }
