@@ -64,8 +64,9 @@ import org.ioatom.internal.sys.SyscallException;
  * A poller's memory follows the most atoms (and timers) it has held at once, not its capacity:
  * its per-atom tables start with room for 64 and double when an {@code add} (or a timer's
  * {@code schedule}) needs more, never beyond the capacity, which stays the hard limit. Opening a
- * poller for a million atoms costs a few hundred KiB (mostly the event batch, capped at 4096
- * entries), about 60 bytes of heap per atom come with the atoms. Only that growth allocates: once
+ * poller for a million atoms allocates under 80 KB of heap (mostly the event batch, capped at 4096
+ * entries); 40 to 65 bytes of heap per atom come with the atoms, depending on the backend. Only
+ * that growth allocates, and only the thread that holds the poller touches the tables: once
  * the tables have room, {@code await}, {@code dispatch}, {@code add}, {@code set} and
  * {@code remove} allocate nothing on the Java heap. Remove an atom before closing its file
  * descriptor or the arena of its memory (the poller drops registrations whose memory is gone
@@ -153,7 +154,8 @@ public final class Poller implements AutoCloseable {
      * Opens a poller of the given kind with room for {@code capacity} atoms.
      *
      * @param kind     the mechanism, or {@link PollerKind#ANY} for the best available
-     * @param capacity how many atoms it can hold at once, 1 to {@link #MAX_CAPACITY}
+     * @param capacity how many atoms it can hold at once, 1 to {@link #MAX_CAPACITY}: a limit, not a
+     *                 reservation (memory follows the atoms held, see Memory above)
      * @return a new poller
      * @throws IoException                   if the OS refuses
      * @throws IllegalArgumentException      if {@code capacity} is outside 1 to {@link #MAX_CAPACITY}

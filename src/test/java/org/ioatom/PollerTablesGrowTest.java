@@ -138,6 +138,41 @@ class PollerTablesGrowTest {
     }
 
     @EveryBackend
+    void requeuedAtomsPastTheFirstTableSizeAreEachCalledOnceMore(PollerKind kind) throws IOException {
+        try (Arena arena = Arena.ofConfined(); EventFds events = new EventFds(arena)) {
+            int atoms = atomsFor(kind, 2000);
+            MemorySegment[] structs = new MemorySegment[atoms];
+            int[] calls = new int[atoms];
+            int[] eventsSeen = new int[atoms];
+            IoHandler handler = (owner, ev) -> {
+                int id = (int) owner.get(ValueLayout.JAVA_LONG, AppStruct.ID);
+                calls[id]++;
+                eventsSeen[id] = ev;
+            };
+            try (Poller poller = Poller.open(kind, 100_000)) {
+                for (int i = 0; i < atoms; i++) {
+                    structs[i] = AppStruct.allocate(arena, i, events.open());
+                    poller.add(structs[i], AppStruct.IO, READ, handler);
+                }
+                // Requeued from the loop thread, in the highest slots first: the list grows at once.
+                for (int i = atoms - 1; i >= 0; i--) {
+                    poller.requeue(structs[i], AppStruct.IO);
+                }
+                int total = 0;
+                for (int turn = 0; turn < 100 && total < atoms; turn++) {
+                    poller.await(0);
+                    total += poller.dispatch();
+                }
+                assertEquals(atoms, total, "one call per requeued atom");
+                for (int i = 0; i < atoms; i++) {
+                    assertEquals(1, calls[i], "atom " + i);
+                    assertEquals(READ, eventsSeen[i], "atom " + i + " gets its interest");
+                }
+            }
+        }
+    }
+
+    @EveryBackend
     void tablesThatGrowDuringADispatchNeverDeliverAStaleOrNewEntryInThatBatch(PollerKind kind) throws IOException {
         try (Arena arena = Arena.ofConfined(); EventFds events = new EventFds(arena)) {
             // The first table has 63 atom slots: fill it, so the handler's first add must grow every table.

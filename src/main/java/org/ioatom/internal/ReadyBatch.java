@@ -1,5 +1,7 @@
 package org.ioatom.internal;
 
+import java.util.Arrays;
+
 /**
  * The events one wait gathered, as (slot, generation, events) entries in parallel arrays sized
  * at open; a backend whose batch follows its slot count makes it larger with {@link #growTo}. Keeping the generation beside the slot is what makes stale entries detectable:
@@ -48,9 +50,9 @@ public final class ReadyBatch {
      */
     public void growTo(int capacity) {
         if (capacity > slots.length) {
-            slots = java.util.Arrays.copyOf(slots, capacity);
-            generations = java.util.Arrays.copyOf(generations, capacity);
-            events = java.util.Arrays.copyOf(events, capacity);
+            slots = Arrays.copyOf(slots, capacity);
+            generations = Arrays.copyOf(generations, capacity);
+            events = Arrays.copyOf(events, capacity);
         }
     }
 

@@ -1,5 +1,7 @@
 package org.ioatom.internal;
 
+import java.util.Arrays;
+
 /**
  * Atoms whose handlers asked to be called again in the next dispatch, each with the slot
  * generation at the time of asking, so a removed atom (or a new atom in the same slot) is never
@@ -103,9 +105,9 @@ public final class RequeueList {
     /** Doubles the arrays (or more, to {@code least}); a slot is listed at most once, so all three keep one length. */
     private void grow(int least) {
         int length = Math.max(least, 2 * listedAt.length);
-        slots = java.util.Arrays.copyOf(slots, length);
-        generations = java.util.Arrays.copyOf(generations, length);
-        listedAt = java.util.Arrays.copyOf(listedAt, length);
+        slots = Arrays.copyOf(slots, length);
+        generations = Arrays.copyOf(generations, length);
+        listedAt = Arrays.copyOf(listedAt, length);
     }
 
     /** Forgets everything (at close). */
