@@ -61,7 +61,13 @@ import org.ioatom.internal.sys.SyscallException;
  * was.
  *
  * <h2>Memory</h2>
- * All memory is reserved at open: {@code await}, {@code dispatch}, {@code add}, {@code set} and
+ * A poller's memory follows the most atoms (and timers) it has held at once, not its capacity:
+ * its per-atom tables start with room for 64 and double when an {@code add} (or a timer's
+ * {@code schedule}) needs more, never beyond the capacity, which stays the hard limit. Opening a
+ * poller for a million atoms allocates under 80 KB of heap (mostly the event batch, capped at 4096
+ * entries); 40 to 65 bytes of heap per atom come with the atoms, depending on the backend. Only
+ * that growth allocates, and only the thread that holds the poller touches the tables: once
+ * the tables have room, {@code await}, {@code dispatch}, {@code add}, {@code set} and
  * {@code remove} allocate nothing on the Java heap. Remove an atom before closing its file
  * descriptor or the arena of its memory (the poller drops registrations whose memory is gone
  * instead of calling their handler).
@@ -148,7 +154,8 @@ public final class Poller implements AutoCloseable {
      * Opens a poller of the given kind with room for {@code capacity} atoms.
      *
      * @param kind     the mechanism, or {@link PollerKind#ANY} for the best available
-     * @param capacity how many atoms it can hold at once, 1 to {@link #MAX_CAPACITY}
+     * @param capacity how many atoms it can hold at once, 1 to {@link #MAX_CAPACITY}: a limit, not a
+     *                 reservation (memory follows the atoms held, see Memory above)
      * @return a new poller
      * @throws IoException                   if the OS refuses
      * @throws IllegalArgumentException      if {@code capacity} is outside 1 to {@link #MAX_CAPACITY}
@@ -265,7 +272,7 @@ public final class Poller implements AutoCloseable {
      * @param handler  called with {@code owner} when events arrive
      * @throws IoException              if the OS refuses (e.g. a closed fd: EBADF)
      * @throws IllegalStateException    if the atom is already registered, the fd is registered through another
-     *                                  atom, the poller is full or closed
+     *                                  atom, the poller is full (holds {@link #capacity()} atoms) or closed
      * @throws IllegalArgumentException for bad memory, flags or an fd this mechanism cannot watch
      */
     public void add(MemorySegment owner, long offset, int interest, IoHandler handler) throws IOException {
@@ -290,7 +297,7 @@ public final class Poller implements AutoCloseable {
                     + "Poller.open(kind, capacity))");
         }
         int existing = slots.slotOfFd(fd);
-        if (existing >= 0 && existing != slots.reservedSlot() && !slots.owner(existing).scope().isAlive()) {
+        if (existing >= 0 && existing != SlotTable.WAKE_SLOT && !slots.owner(existing).scope().isAlive()) {
             source.dropDead(existing);
         } else if (existing >= 0) {
             throw new IllegalStateException("fd " + fd + " is already registered through another atom "
@@ -632,7 +639,7 @@ public final class Poller implements AutoCloseable {
 
     /** Run once by {@link Ownership}, with the poller held. */
     private void tearDown() {
-        for (int slot = 0; slot < slots.capacity(); slot++) {
+        for (int slot = SlotTable.WAKE_SLOT + 1; slot < slots.slotCount(); slot++) {
             MemorySegment owner = slots.owner(slot);
             if (owner != null) {
                 try {

@@ -9,8 +9,10 @@ import org.ioatom.internal.TimerQueue;
 /**
  * A poller's timers ({@link Poller#timers()}): deadlines on the {@link System#nanoTime()} clock
  * for {@link IoTimer}s embedded in the app's own structs. Capacity is fixed when the poller opens
- * ({@link Poller#open(PollerKind, int, int)}); scheduling, cancelling and expiring allocate
- * nothing and cost O(log n) (a 4-ary heap: about 10 levels at a million timers).
+ * ({@link Poller#open(PollerKind, int, int)}); the queue's memory follows the most timers
+ * scheduled at once (room for 64, doubled when a {@code schedule} needs more). Apart from that
+ * growth, scheduling, cancelling and expiring allocate nothing and cost O(log n) (a 4-ary heap:
+ * about 10 levels at a million timers).
  *
  * <pre>{@code
  * Timers timers = poller.timers();

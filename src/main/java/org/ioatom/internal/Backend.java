@@ -50,6 +50,17 @@ public abstract class Backend {
     public abstract String name();
 
     /**
+     * Makes room for per-slot state of slots {@code 0..slots-1}, called when the slot table has
+     * grown, before a slot beyond the old size is registered (possibly from a handler, during a
+     * dispatch). Idempotent; allocates only when the room is smaller. Backends without per-slot
+     * state keep this default, which does nothing.
+     *
+     * @param slots the slot table's size now, the wake-up slot included
+     */
+    public void ensureSlots(int slots) {
+    }
+
+    /**
      * Rejects a descriptor this mechanism cannot watch, before the poller commits a slot.
      *
      * @param fd the descriptor

@@ -7,8 +7,9 @@ import org.ioatom.internal.sys.SyscallException;
 /**
  * Where a poller's events come from: one {@link Backend}, the {@link SlotTable} its tokens
  * refer to, kept in step with it (a slot is taken only after the OS accepted the registration,
- * and freed even if the OS refuses to forget it), the wake-up descriptor in the table's
- * reserved slot, and the native memory they share.
+ * and freed even if the OS refuses to forget it; a backend's per-slot state grows with the table
+ * before a new slot is registered), the wake-up descriptor in {@link SlotTable#WAKE_SLOT}, and
+ * the native memory they share.
  *
  * <p>{@link #await} turns a wait into a batch of the app's live entries. Wake-ups are counted
  * here: several before a wait sees one cost one signal, and nothing touches the descriptor once
@@ -44,7 +45,7 @@ public final class EventSource<H> {
      *
      * @param <H>       the handler type
      * @param mechanism the OS mechanism
-     * @param slots     a new slot table; its reserved slot gets the wake-up descriptor
+     * @param slots     a new slot table; its wake-up slot gets the wake-up descriptor
      * @return the source
      * @throws SyscallException              if the OS refuses
      * @throws UnsupportedOperationException if the mechanism is not available here
@@ -54,9 +55,9 @@ public final class EventSource<H> {
         Backend b = null;
         Waker w = null;
         try {
-            b = mechanism.open(arena, slots.slotCount());
+            b = mechanism.open(arena, slots.maxSlotCount(), slots.slotCount());
             w = Waker.open(arena);
-            b.register(w.fd(), slots.reservedSlot(), 0, EventBits.READ);
+            b.register(w.fd(), SlotTable.WAKE_SLOT, 0, EventBits.READ);
             slots.reserve(w.fd());
             return new EventSource<>(arena, slots, b, w);
         } catch (SyscallException | RuntimeException e) {
@@ -96,6 +97,8 @@ public final class EventSource<H> {
     public int register(MemorySegment owner, long offset, H handler, int fd, int interest) throws SyscallException {
         backend.checkFd(fd);
         int slot = slots.nextFree();
+        // nextFree may have grown the table: the backend follows before the new slot is used.
+        backend.ensureSlots(slots.slotCount());
         backend.register(fd, slot, slots.generation(slot), interest);
         return slots.occupy(owner, offset, handler, fd, interest);
     }
@@ -155,7 +158,7 @@ public final class EventSource<H> {
         ReadyBatch ready = backend.ready();
         ready.clear();
         backend.await(timeoutNanos);
-        woken = ready.retain(slots, slots.reservedSlot());
+        woken = ready.retain(slots, SlotTable.WAKE_SLOT);
         if (woken) {
             synchronized (wakeLock) {
                 if (!wakerClosed) {

@@ -90,8 +90,10 @@ import org.ioatom.internal.sys.SyscallException;
  * The rings are shared with the kernel: the CQ tail and SQ head are read with acquire
  * semantics, the CQ head and SQ tail written with release semantics ({@link VarHandle}
  * getAcquire/setRelease on the mapped segments), as the kernel's io_uring ABI requires. Nothing
- * is allocated per call: the rings, SQEs, the wait's argument and all per-slot arrays are made
- * at open.
+ * is allocated per call: the rings, SQEs and the wait's argument are made at open (the rings
+ * sized by the poller's capacity, capped at {@link #MAX_SQ} and {@link #MAX_CQ}); the per-slot
+ * arrays start with the slot table's size at open and follow it as it grows
+ * ({@link #ensureSlots}, outside steady state).
  */
 public final class IoUringBackend extends Backend {
     /** Test seam: the CQ ring's size (and the SQ ring's at most), to exercise CQ overflow. */
@@ -144,21 +146,21 @@ public final class IoUringBackend extends Backend {
     private final MemorySegment timeout;
 
     /** Per slot: whether registered, its generation, fd and interest, and whether a poll is armed. */
-    private final boolean[] live;
-    private final int[] generationOf;
-    private final int[] fdOf;
-    private final int[] interestOf;
-    private final boolean[] armed;
+    private boolean[] live;
+    private int[] generationOf;
+    private int[] fdOf;
+    private int[] interestOf;
+    private boolean[] armed;
     /**
      * Slots whose poll ended, or whose update came while the kernel was completing the poll
      * (-EALREADY), to bring up to date at the next wait; and whether a slot is among them.
      */
-    private final int[] catchUp;
+    private int[] catchUp;
     private int catchUpCount;
-    private final boolean[] catchUpPending;
+    private boolean[] catchUpPending;
     /** Per slot: the wait in which it got a ready entry, and that entry's index (for merging). */
-    private final int[] seenWait;
-    private final int[] seenIndex;
+    private int[] seenWait;
+    private int[] seenIndex;
     private int wait;
     /** Whether a multishot poll CQE with IORING_CQE_F_MORE was seen (the availability probe asks). */
     private boolean sawMultishot;
@@ -166,16 +168,17 @@ public final class IoUringBackend extends Backend {
     /**
      * Sets up a ring and maps it.
      *
-     * @param arena the poller's arena
-     * @param slots the poller's slots, including its wake-up slot
+     * @param arena    the poller's arena
+     * @param maxSlots the most slots the poller's table may grow to, including its wake-up slot
+     * @param slots    the slots its table has at open
      * @throws SyscallException              if io_uring_setup or mmap fails
      * @throws UnsupportedOperationException if the kernel lacks a feature this backend needs
      */
     @SuppressWarnings("restricted") // the rings are the kernel's memory, mapped here
-    public IoUringBackend(Arena arena, int slots) throws SyscallException {
-        super(arena, Math.min(slots, MAX_BATCH));
-        int cqWanted = Math.min(MAX_CQ, ceilPow2(Math.max(8, 2 * slots)));
-        int sqWanted = Math.min(MAX_SQ, ceilPow2(Math.max(4, slots)));
+    public IoUringBackend(Arena arena, int maxSlots, int slots) throws SyscallException {
+        super(arena, Math.min(maxSlots, MAX_BATCH));
+        int cqWanted = Math.min(MAX_CQ, ceilPow2(Math.max(8, 2 * maxSlots)));
+        int sqWanted = Math.min(MAX_SQ, ceilPow2(Math.max(4, maxSlots)));
         String seam = System.getProperty(CQ_ENTRIES_PROPERTY);
         if (seam != null) {
             cqWanted = Integer.parseInt(seam.trim());
@@ -286,6 +289,22 @@ public final class IoUringBackend extends Backend {
     @Override
     public String name() {
         return "io_uring";
+    }
+
+    @Override
+    public void ensureSlots(int slots) {
+        if (slots <= live.length) {
+            return;
+        }
+        live = Arrays.copyOf(live, slots);
+        generationOf = Arrays.copyOf(generationOf, slots);
+        fdOf = Arrays.copyOf(fdOf, slots);
+        interestOf = Arrays.copyOf(interestOf, slots);
+        armed = Arrays.copyOf(armed, slots);
+        seenWait = Arrays.copyOf(seenWait, slots);
+        seenIndex = Arrays.copyOf(seenIndex, slots);
+        catchUp = Arrays.copyOf(catchUp, slots);
+        catchUpPending = Arrays.copyOf(catchUpPending, slots);
     }
 
     /** {@return whether a multishot poll reported with IORING_CQE_F_MORE since open} */

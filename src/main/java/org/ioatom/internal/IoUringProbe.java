@@ -99,7 +99,7 @@ final class IoUringProbe {
             try {
                 IoUringBackend ring;
                 try {
-                    ring = new IoUringBackend(arena, 2);
+                    ring = new IoUringBackend(arena, 2, 2);
                 } catch (SyscallException e) {
                     return refused(e.call(), e.errno());
                 }

@@ -91,8 +91,9 @@ import org.ioatom.internal.sys.SyscallException;
  * </ul>
  * Only {@code kqueue()} (open) and {@code close()} capture errno every time.
  *
- * <p>All native memory (changelist, eventlist, timespecs) and all per-slot arrays are reserved at
- * open; the handles are {@code static final} and called with {@code invokeExact}: nothing is
+ * <p>All native memory (changelist, eventlist, timespecs) is reserved at open, the eventlist sized
+ * by the poller's capacity but never beyond {@link #MAX_BATCH}; the per-slot arrays start with the
+ * slot table's size at open and follow it as it grows ({@link #ensureSlots}, outside steady state); the handles are {@code static final} and called with {@code invokeExact}: nothing is
  * allocated per call except on failure paths. Where kqueue comes from (the OS or an emulation) and
  * which layout it has is decided by {@link KqueueAbi}; the layouts and constants are
  * {@link Kqueue}'s.
@@ -136,30 +137,31 @@ public final class KqueueBackend extends Backend {
     private int nchanges;
 
     /** Per slot: which knotes exist in the kernel (K_READ, K_WRITE). */
-    private final byte[] knotes;
+    private byte[] knotes;
     /** Per slot: the interest currently enabled. */
-    private final byte[] enabled;
+    private byte[] enabled;
     /** Per slot: the wait in which it got a ready entry, and that entry's index (for merging). */
-    private final int[] seenWait;
-    private final int[] seenIndex;
+    private int[] seenWait;
+    private int[] seenIndex;
     private int wait;
     /** Where the capturing calls (open, close, failure paths) leave errno; from the poller's arena. */
     private final MemorySegment errno;
 
     /** Per slot: errno of a deferred change that failed in a flush, not yet reported; and for which generation. */
-    private final int[] failedErrno;
-    private final int[] failedGeneration;
+    private int[] failedErrno;
+    private int[] failedGeneration;
     private int failedCount;
 
     /**
      * Opens a kqueue and reserves the changelist, eventlist and per-slot state.
      *
-     * @param arena the poller's arena
-     * @param slots the poller's slots, including its wake-up slot
+     * @param arena    the poller's arena
+     * @param maxSlots the most slots the poller's table may grow to, including its wake-up slot
+     * @param slots    the slots its table has at open
      * @throws SyscallException if kqueue() fails
      */
-    public KqueueBackend(Arena arena, int slots) throws SyscallException {
-        super(arena, eventCapacity(slots));
+    public KqueueBackend(Arena arena, int maxSlots, int slots) throws SyscallException {
+        super(arena, eventCapacity(maxSlots));
         errno = arena.allocate(Natives.CAPTURE_LAYOUT);
         eventCapacity = ready.capacity();
         changes = arena.allocate(KEVENT_SIZE * MAX_CHANGES, 8);
@@ -192,6 +194,19 @@ public final class KqueueBackend extends Backend {
     @Override
     public String name() {
         return "kqueue";
+    }
+
+    @Override
+    public void ensureSlots(int slots) {
+        if (slots <= knotes.length) {
+            return;
+        }
+        knotes = Arrays.copyOf(knotes, slots);
+        enabled = Arrays.copyOf(enabled, slots);
+        seenWait = Arrays.copyOf(seenWait, slots);
+        seenIndex = Arrays.copyOf(seenIndex, slots);
+        failedErrno = Arrays.copyOf(failedErrno, slots);
+        failedGeneration = Arrays.copyOf(failedGeneration, slots);
     }
 
     private static long token(int slot, int generation, int op) {

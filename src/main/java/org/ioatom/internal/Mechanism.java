@@ -53,29 +53,32 @@ public enum Mechanism {
     /**
      * Opens this mechanism's backend.
      *
-     * @param arena the poller's arena
-     * @param slots slots the poller has, including its wake-up slot
+     * @param arena    the poller's arena
+     * @param maxSlots the most slots the poller's table may grow to, including its wake-up slot: for
+     *                 sizes a backend fixes at open (event batches, rings), each capped
+     * @param slots    the slots the table has at open: per-slot state starts with this many and
+     *                 follows {@link Backend#ensureSlots}
      * @return the backend
      * @throws SyscallException              if the OS refuses
      * @throws UnsupportedOperationException if the mechanism is not available here (the message says why)
      */
-    public Backend open(Arena arena, int slots) throws SyscallException {
+    public Backend open(Arena arena, int maxSlots, int slots) throws SyscallException {
         Errnos.preload();
         if (this == KQUEUE) {
             // Loads (once per JVM) what the OS or the library properties name, or throws
             // UnsupportedOperationException with the reason, before the backend class initialises.
             KqueueAbi.load();
-            return new KqueueBackend(arena, slots);
+            return new KqueueBackend(arena, maxSlots, slots);
         }
         String reason = unavailableReason();
         if (reason != null) {
             throw new UnsupportedOperationException(reason);
         }
         return switch (this) {
-            case EPOLL -> new EpollBackend(arena, slots);
+            case EPOLL -> new EpollBackend(arena, maxSlots);
             case POLL -> new PollBackend(arena, slots);
-            case SELECT -> new SelectBackend(arena, slots);
-            case IO_URING -> new IoUringBackend(arena, slots);
+            case SELECT -> new SelectBackend(arena, maxSlots);
+            case IO_URING -> new IoUringBackend(arena, maxSlots, slots);
             case KQUEUE -> throw new AssertionError("opened above");
         };
     }

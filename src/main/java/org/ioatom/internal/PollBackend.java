@@ -15,6 +15,7 @@ import static org.ioatom.internal.linux.Linux.POLLRDHUP;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import org.ioatom.internal.linux.Errno;
 import org.ioatom.internal.linux.Pollfd;
 import org.ioatom.internal.linux.Syscalls;
@@ -26,6 +27,11 @@ import org.ioatom.internal.sys.SyscallException;
  * lost wake-up). The pollfd array is dense: removing swaps the last entry into the hole, and
  * revents are read into the ready batch right after poll returns, so a removal can never leave a
  * stale revents behind for a later entry.
+ *
+ * <p>The pollfd array, the per-entry arrays and the batch have room for the slot table's current
+ * size and follow it as it grows ({@link #ensureSlots}). A grown pollfd array comes from the
+ * poller's arena like the first; the smaller ones it replaces stay there until the poller closes
+ * (together at most as large as the current one).
  */
 public final class PollBackend extends Backend {
     private static final long POLLFD_SIZE = Pollfd.SIZE;
@@ -33,21 +39,21 @@ public final class PollBackend extends Backend {
     private static final long EVENTS_OFFSET = Pollfd.EVENTS_OFFSET;
     private static final long REVENTS_OFFSET = Pollfd.REVENTS_OFFSET;
 
-    private final MemorySegment pollfds;
+    private MemorySegment pollfds;
     /** The wait's timeout, rewritten before each ppoll. */
     private final MemorySegment timeout;
     /** Slot and generation of each pollfd entry. */
-    private final int[] slotAt;
-    private final int[] generationAt;
+    private int[] slotAt;
+    private int[] generationAt;
     /** pollfd index of each slot. */
-    private final int[] indexOf;
+    private int[] indexOf;
     private int count;
 
     /**
-     * Reserves the pollfd array for every slot.
+     * Reserves the pollfd array for the slots the table has at open.
      *
      * @param arena the poller's arena
-     * @param slots the number of slots the poller has (including its own wake-up slot)
+     * @param slots the number of slots the poller's table has at open (including its own wake-up slot)
      */
     public PollBackend(Arena arena, int slots) {
         super(arena, slots);
@@ -61,6 +67,20 @@ public final class PollBackend extends Backend {
     @Override
     public String name() {
         return "poll";
+    }
+
+    @Override
+    public void ensureSlots(int slots) {
+        if (slots <= indexOf.length) {
+            return;
+        }
+        MemorySegment larger = arena.allocate(POLLFD_SIZE * slots, 8);
+        MemorySegment.copy(pollfds, 0, larger, 0, POLLFD_SIZE * count);
+        pollfds = larger;
+        slotAt = Arrays.copyOf(slotAt, slots);
+        generationAt = Arrays.copyOf(generationAt, slots);
+        indexOf = Arrays.copyOf(indexOf, slots);
+        ready.growTo(slots);
     }
 
     @Override

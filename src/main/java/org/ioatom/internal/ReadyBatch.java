@@ -1,8 +1,10 @@
 package org.ioatom.internal;
 
+import java.util.Arrays;
+
 /**
  * The events one wait gathered, as (slot, generation, events) entries in parallel arrays sized
- * once at open. Keeping the generation beside the slot is what makes stale entries detectable:
+ * at open; a backend whose batch follows its slot count makes it larger with {@link #growTo}. Keeping the generation beside the slot is what makes stale entries detectable:
  * freeing a slot bumps its generation, so its pending entries no longer match.
  *
  * <p>Only this class changes the batch: a backend appends ({@link #add}, {@link #addEvents}),
@@ -22,9 +24,9 @@ public final class ReadyBatch {
         boolean keep(int slot, int generation);
     }
 
-    private final int[] slots;
-    private final int[] generations;
-    private final int[] events;
+    private int[] slots;
+    private int[] generations;
+    private int[] events;
     private int count;
     private int cursor;
 
@@ -37,6 +39,21 @@ public final class ReadyBatch {
         slots = new int[capacity];
         generations = new int[capacity];
         events = new int[capacity];
+    }
+
+    /**
+     * Makes room for {@code capacity} entries, keeping the entries and the dispatch position (it
+     * may happen during a dispatch, from a handler that registers an atom). Allocates only when
+     * the batch is smaller.
+     *
+     * @param capacity the most entries one wait may gather from now on
+     */
+    public void growTo(int capacity) {
+        if (capacity > slots.length) {
+            slots = Arrays.copyOf(slots, capacity);
+            generations = Arrays.copyOf(generations, capacity);
+            events = Arrays.copyOf(events, capacity);
+        }
     }
 
     /** {@return how many entries one wait may gather} */

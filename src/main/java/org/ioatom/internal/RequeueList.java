@@ -1,23 +1,27 @@
 package org.ioatom.internal;
 
+import java.util.Arrays;
+
 /**
  * Atoms whose handlers asked to be called again in the next dispatch, each with the slot
  * generation at the time of asking, so a removed atom (or a new atom in the same slot) is never
  * called for it. A slot is listed at most once: asking again replaces the generation, which keeps
- * the list within the slot count however often atoms come and go. Arrays sized once at open; each
- * operation is O(1) per atom.
+ * the list within the slot count however often atoms come and go. The arrays start with the slot
+ * table's size at open and grow with it, the first time a slot beyond them is requeued (so only
+ * while a new high of registrations is reached, never in steady state); each operation is O(1) per
+ * atom.
  */
 public final class RequeueList {
-    private final int[] slots;
-    private final int[] generations;
+    private int[] slots;
+    private int[] generations;
     /** Per slot: 1 + its index in {@link #slots}, or 0 when not listed. */
-    private final int[] listedAt;
+    private int[] listedAt;
     private int count;
 
     /**
      * Reserves the arrays.
      *
-     * @param slotCount how many slots the poller has
+     * @param slotCount how many slots the poller's table has at open
      */
     public RequeueList(int slotCount) {
         slots = new int[slotCount];
@@ -38,6 +42,9 @@ public final class RequeueList {
      * @param generation its current generation
      */
     public void add(int slot, int generation) {
+        if (slot >= listedAt.length) {
+            grow(slot + 1);
+        }
         int at = listedAt[slot];
         if (at != 0) {
             generations[at - 1] = generation;
@@ -93,6 +100,14 @@ public final class RequeueList {
             }
         }
         count = kept;
+    }
+
+    /** Doubles the arrays (or more, to {@code least}); a slot is listed at most once, so all three keep one length. */
+    private void grow(int least) {
+        int length = Math.max(least, 2 * listedAt.length);
+        slots = Arrays.copyOf(slots, length);
+        generations = Arrays.copyOf(generations, length);
+        listedAt = Arrays.copyOf(listedAt, length);
     }
 
     /** Forgets everything (at close). */

@@ -4,55 +4,65 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
- * The poller's registrations, one slot each, reserved at open: the app's memory and the atom's
- * offset in it, the handler, the fd, the interest, and a generation that is bumped when the
- * slot is freed. Slots {@code 0..capacity-1} are the app's; slot {@code capacity} is reserved
- * for the poller's own wake-up descriptor.
+ * The poller's registrations, one slot each: the app's memory and the atom's offset in it, the
+ * handler, the fd, the interest, and a generation that is bumped when the slot is freed. Slot
+ * {@link #WAKE_SLOT} (0) holds the poller's own wake-up descriptor; slots {@code 1..capacity}
+ * are the app's.
+ *
+ * <p>The arrays start at {@link #INITIAL_SLOTS} slots and double when a registration finds no
+ * free slot, up to {@code capacity + 1}: memory follows the most registrations held at once,
+ * not the capacity. Growth copies every slot as it is (generations included), so an entry
+ * gathered before it is judged exactly as it would have been without it.
  *
  * <p>{@link #isLive} is the one answer to "is this gathered entry still for its registration":
  * both the filtering after a wait ({@link #keep}) and dispatch ({@link #deliverable}) ask it.
- * Nothing here allocates except {@link #occupy} for an fd beyond the fd index's current size.
+ * Nothing here allocates except growth: {@link #nextFree}/{@link #occupy} when every slot is
+ * taken, and an fd beyond the fd index's current size. Only the thread that holds the poller
+ * touches the arrays (growth replaces them); other threads read nothing here but
+ * {@link #size()} and {@link #capacity()}.
  *
  * @param <H> the handler type
  */
 public final class SlotTable<H> implements ReadyBatch.EntryFilter {
+    /** The slot of the poller's wake-up descriptor, never an atom's. */
+    public static final int WAKE_SLOT = 0;
+    /**
+     * Slots (the wake-up slot included) a table starts with: enough that small pollers never grow,
+     * little enough (a few KiB) that a poller opened for a million atoms costs nothing until they come.
+     */
+    public static final int INITIAL_SLOTS = 64;
+
     private final int capacity;
-    private final MemorySegment[] owners;
-    private final long[] offsets;
-    private final Object[] handlers;
-    private final int[] fds;
-    private final int[] interests;
+    private MemorySegment[] owners;
+    private long[] offsets;
+    private Object[] handlers;
+    private int[] fds;
+    private int[] interests;
     /** Bumped when a slot is freed, so entries gathered for the old registration are stale. */
-    private final int[] generations;
-    private final int[] freeSlots;
+    private int[] generations;
+    private int[] freeSlots;
     private int freeTop;
     private int size;
-    /**
-     * slot + 1 for each registered fd, 0 where none. Sized at open for fds up to capacity + 1024,
-     * it grows (allocates) only when a larger fd is first registered.
-     */
+    /** slot + 1 for each registered fd, 0 where none; grows (allocates) when a larger fd is first registered. */
     private int[] slotByFd;
 
     /**
-     * Reserves a table.
+     * Makes a table that may hold {@code capacity} atoms, with room for {@link #INITIAL_SLOTS} slots at first.
      *
-     * @param capacity the app's slots (one more is reserved for the wake-up descriptor)
+     * @param capacity the app's slots (one more holds the wake-up descriptor)
      */
     public SlotTable(int capacity) {
         this.capacity = capacity;
-        int slots = capacity + 1;
+        int slots = Math.min(capacity + 1, INITIAL_SLOTS);
         owners = new MemorySegment[slots];
         offsets = new long[slots];
         handlers = new Object[slots];
         fds = new int[slots];
         interests = new int[slots];
         generations = new int[slots];
-        freeSlots = new int[capacity];
-        for (int i = 0; i < capacity; i++) {
-            freeSlots[i] = capacity - 1 - i;
-        }
-        freeTop = capacity;
-        slotByFd = new int[capacity + 1024];
+        freeSlots = new int[slots];
+        pushFree(1, slots);
+        slotByFd = new int[1024];
     }
 
     /** {@return how many registrations the app may hold} */
@@ -60,14 +70,14 @@ public final class SlotTable<H> implements ReadyBatch.EntryFilter {
         return capacity;
     }
 
-    /** {@return the slots a backend must handle, the reserved one included} */
+    /** {@return the slots the table has now, the wake-up slot included: a backend must handle each} */
     public int slotCount() {
-        return capacity + 1;
+        return owners.length;
     }
 
-    /** {@return the slot reserved for the wake-up descriptor} */
-    public int reservedSlot() {
-        return capacity;
+    /** {@return the most slots the table may grow to, the wake-up slot included} */
+    public int maxSlotCount() {
+        return capacity + 1;
     }
 
     /** {@return how many registrations the table holds} */
@@ -81,13 +91,13 @@ public final class SlotTable<H> implements ReadyBatch.EntryFilter {
     }
 
     /**
-     * Records the wake-up descriptor's fd in the reserved slot, so no atom can claim that fd.
+     * Records the wake-up descriptor's fd in {@link #WAKE_SLOT}, so no atom can claim that fd.
      *
      * @param fd the wake-up descriptor
      */
     public void reserve(int fd) {
-        fds[capacity] = fd;
-        mapFd(fd, capacity);
+        fds[WAKE_SLOT] = fd;
+        mapFd(fd, WAKE_SLOT);
     }
 
     /**
@@ -148,7 +158,7 @@ public final class SlotTable<H> implements ReadyBatch.EntryFilter {
      * @return the slot, or -1
      */
     public int find(MemorySegment owner, long offset) {
-        for (int slot = 0; slot < capacity; slot++) {
+        for (int slot = 1; slot < owners.length; slot++) {
             if (owners[slot] == owner && offsets[slot] == offset) {
                 return slot;
             }
@@ -166,12 +176,21 @@ public final class SlotTable<H> implements ReadyBatch.EntryFilter {
      * @return whether that slot holds that atom
      */
     public boolean holds(int slot, MemorySegment owner, long offset) {
-        return slot >= 0 && slot < capacity && owners[slot] != null
+        return slot > WAKE_SLOT && slot < owners.length && owners[slot] != null
                 && owners[slot].address() + offsets[slot] == owner.address() + offset;
     }
 
-    /** {@return the slot {@link #occupy} will take next; check {@link #isFull()} first} */
+    /**
+     * Returns the slot {@link #occupy} will take next, growing the table first if every slot is
+     * taken (callers check {@link #isFull()} first). A backend that keeps per-slot state must then
+     * make room for {@link #slotCount()} slots before it registers the slot.
+     *
+     * @return the next free slot
+     */
     public int nextFree() {
+        if (freeTop == 0) {
+            grow();
+        }
         return freeSlots[freeTop - 1];
     }
 
@@ -186,6 +205,9 @@ public final class SlotTable<H> implements ReadyBatch.EntryFilter {
      * @return the slot
      */
     public int occupy(MemorySegment owner, long offset, H handler, int fd, int interest) {
+        if (freeTop == 0) {
+            grow();
+        }
         int slot = freeSlots[--freeTop];
         owners[slot] = owner;
         offsets[slot] = offset;
@@ -292,6 +314,30 @@ public final class SlotTable<H> implements ReadyBatch.EntryFilter {
      */
     public int generation(int slot) {
         return generations[slot];
+    }
+
+    /** Doubles the arrays (at most to capacity + 1) and lists the new slots as free. */
+    private void grow() {
+        int old = owners.length;
+        if (old > capacity) {
+            throw new IllegalStateException("slot table is full: " + capacity + " atoms");
+        }
+        int slots = (int) Math.min(2L * old, capacity + 1L);
+        owners = Arrays.copyOf(owners, slots);
+        offsets = Arrays.copyOf(offsets, slots);
+        handlers = Arrays.copyOf(handlers, slots);
+        fds = Arrays.copyOf(fds, slots);
+        interests = Arrays.copyOf(interests, slots);
+        generations = Arrays.copyOf(generations, slots);
+        freeSlots = Arrays.copyOf(freeSlots, slots);
+        pushFree(old, slots);
+    }
+
+    /** Lists slots {@code from..to-1} as free, the lowest on top (taken first). */
+    private void pushFree(int from, int to) {
+        for (int slot = to - 1; slot >= from; slot--) {
+            freeSlots[freeTop++] = slot;
+        }
     }
 
     private void mapFd(int fd, int slot) {

@@ -4,10 +4,13 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 /**
- * The poller's timers: a 4-ary min-heap of deadlines over a fixed table of entries, all arrays
- * reserved at open, so scheduling, cancelling and expiring allocate nothing.
+ * The poller's timers: a 4-ary min-heap of deadlines over a table of entries. The arrays start at
+ * {@link #INITIAL_ENTRIES} entries and double when a timer finds no free entry, up to the
+ * capacity: memory follows the most timers scheduled at once. Once they have grown that far,
+ * scheduling, cancelling and expiring allocate nothing.
  *
  * <p>The app's timer struct ({@link #LAYOUT}, embedded like an atom) holds the deadline, the
  * entry it occupies (+1, so zeroed memory means "not scheduled") and the id of the poller that
@@ -33,23 +36,26 @@ public final class TimerQueue<H> {
     public static final long POLLER = 12;
 
     private static final int ARITY = 4;
+    /** Entries a queue starts with (fewer if its capacity is smaller). */
+    public static final int INITIAL_ENTRIES = 64;
     private static final System.Logger LOG = System.getLogger("org.ioatom");
 
     private final int pollerId;
+    private final int capacity;
     // Per entry (stable index, from the free stack).
-    private final MemorySegment[] owners;
-    private final long[] offsets;
+    private MemorySegment[] owners;
+    private long[] offsets;
     /** owner.address() + offset of each entry: tells the struct an entry belongs to. */
-    private final long[] addresses;
-    private final Object[] handlers;
+    private long[] addresses;
+    private Object[] handlers;
     /** Heap position of each entry, -1 when free. */
-    private final int[] positions;
-    private final int[] free;
+    private int[] positions;
+    private int[] free;
     private int freeTop;
     // Per heap position.
-    private final int[] heap;
-    private final long[] keys;
-    private final long[] order;
+    private int[] heap;
+    private long[] keys;
+    private long[] order;
     private int size;
     private long nextOrder;
 
@@ -58,27 +64,50 @@ public final class TimerQueue<H> {
     private H firedHandler;
 
     /**
-     * Reserves room for {@code capacity} scheduled timers.
+     * Makes a queue for up to {@code capacity} scheduled timers, with room for
+     * {@link #INITIAL_ENTRIES} at first.
      *
      * @param pollerId the id written into scheduled structs (never 0)
      * @param capacity the most timers scheduled at once
      */
     public TimerQueue(int pollerId, int capacity) {
         this.pollerId = pollerId;
-        owners = new MemorySegment[capacity];
-        offsets = new long[capacity];
-        addresses = new long[capacity];
-        handlers = new Object[capacity];
-        positions = new int[capacity];
-        free = new int[capacity];
-        for (int i = 0; i < capacity; i++) {
-            free[i] = capacity - 1 - i;
-            positions[i] = -1;
+        this.capacity = capacity;
+        int entries = Math.min(capacity, INITIAL_ENTRIES);
+        owners = new MemorySegment[entries];
+        offsets = new long[entries];
+        addresses = new long[entries];
+        handlers = new Object[entries];
+        positions = new int[entries];
+        free = new int[entries];
+        heap = new int[entries];
+        keys = new long[entries];
+        order = new long[entries];
+        pushFree(0, entries);
+    }
+
+    /** Doubles the arrays (at most to the capacity) and lists the new entries as free. */
+    private void grow() {
+        int old = heap.length;
+        int entries = (int) Math.min(Math.max(2L * old, INITIAL_ENTRIES), capacity);
+        owners = Arrays.copyOf(owners, entries);
+        offsets = Arrays.copyOf(offsets, entries);
+        addresses = Arrays.copyOf(addresses, entries);
+        handlers = Arrays.copyOf(handlers, entries);
+        positions = Arrays.copyOf(positions, entries);
+        free = Arrays.copyOf(free, entries);
+        heap = Arrays.copyOf(heap, entries);
+        keys = Arrays.copyOf(keys, entries);
+        order = Arrays.copyOf(order, entries);
+        pushFree(old, entries);
+    }
+
+    /** Lists entries {@code from..to-1} as free, the lowest on top (taken first). */
+    private void pushFree(int from, int to) {
+        for (int e = to - 1; e >= from; e--) {
+            positions[e] = -1;
+            free[freeTop++] = e;
         }
-        freeTop = capacity;
-        heap = new int[capacity];
-        keys = new long[capacity];
-        order = new long[capacity];
     }
 
     /** {@return how many timers are scheduled} */
@@ -88,6 +117,11 @@ public final class TimerQueue<H> {
 
     /** {@return the most timers that can be scheduled at once} */
     public int capacity() {
+        return capacity;
+    }
+
+    /** {@return how many timers the arrays have room for now (they grow up to {@link #capacity()})} */
+    public int entries() {
         return heap.length;
     }
 
@@ -120,12 +154,15 @@ public final class TimerQueue<H> {
             }
             return;
         }
-        if (freeTop == 0) {
+        if (freeTop == 0 && heap.length == capacity) {
             throw new IllegalStateException("timer capacity " + capacity() + " reached: cancel timers or open the "
                     + "poller with a larger timer capacity");
         }
         // Write the struct first: a closed arena throws here, before anything changed.
         owner.set(ValueLayout.JAVA_LONG, offset + DEADLINE, deadline);
+        if (freeTop == 0) {
+            grow();
+        }
         int e = free[--freeTop];
         owner.set(ValueLayout.JAVA_INT, offset + ENTRY, e + 1);
         owner.set(ValueLayout.JAVA_INT, offset + POLLER, pollerId);

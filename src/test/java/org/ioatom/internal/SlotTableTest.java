@@ -6,6 +6,7 @@ import static org.ioatom.internal.EventBits.READ;
 import static org.ioatom.internal.EventBits.WRITE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
@@ -56,15 +57,56 @@ class SlotTableTest {
     }
 
     @Test
-    void theReservedSlotHoldsTheWakeUpFdAndNeverAnAtom() {
+    void theWakeUpSlotHoldsTheWakeUpFdAndNeverAnAtom() {
         slots.reserve(9);
-        assertEquals(slots.reservedSlot(), slots.slotOfFd(9));
-        assertFalse(slots.isLive(slots.reservedSlot(), 0));
-        assertFalse(slots.holds(slots.reservedSlot(), memory, 0));
+        assertEquals(SlotTable.WAKE_SLOT, slots.slotOfFd(9));
+        assertFalse(slots.isLive(SlotTable.WAKE_SLOT, 0));
+        assertFalse(slots.holds(SlotTable.WAKE_SLOT, memory, 0));
         for (int i = 0; i < slots.capacity(); i++) {
-            assertTrue(slots.occupy(memory, 16L * (i % 4), "h", 10 + i, READ) < slots.reservedSlot());
+            assertNotEquals(SlotTable.WAKE_SLOT, slots.occupy(memory, 16L * (i % 4), "h", 10 + i, READ));
         }
         assertTrue(slots.isFull());
+        assertEquals(SlotTable.WAKE_SLOT, slots.slotOfFd(9));
+    }
+
+    @Test
+    void aLargeTableStartsSmallAndGrowsByDoublingToExactlyItsCapacity() {
+        int capacity = 1000;
+        SlotTable<String> large = new SlotTable<>(capacity);
+        large.reserve(3);
+        assertEquals(SlotTable.INITIAL_SLOTS, large.slotCount());
+        for (int i = 0; i < capacity; i++) {
+            int before = large.slotCount();
+            int slot = large.nextFree();
+            assertTrue(large.slotCount() == before || large.slotCount() == Math.min(2 * before, capacity + 1),
+                    "grows by doubling: " + before + " -> " + large.slotCount());
+            assertEquals(slot, large.occupy(memory, 0, "h" + i, 10 + i, READ));
+        }
+        assertEquals(capacity + 1, large.slotCount());
+        assertTrue(large.isFull());
+        assertEquals(SlotTable.WAKE_SLOT, large.slotOfFd(3), "the wake-up fd keeps its slot across growth");
+        for (int fd = 10; fd < 10 + capacity; fd++) {
+            int slot = large.slotOfFd(fd);
+            assertEquals("h" + (fd - 10), large.handler(slot));
+            assertTrue(large.isLive(slot, large.generation(slot)));
+        }
+    }
+
+    @Test
+    void anEntryGatheredBeforeGrowthIsJudgedAsWithoutGrowth() {
+        SlotTable<String> table = new SlotTable<>(10_000);
+        int freed = table.occupy(memory, 0, "freed", 7, READ);
+        int kept = table.occupy(memory, 16, "kept", 8, READ);
+        int staleGeneration = table.generation(freed);
+        int liveGeneration = table.generation(kept);
+        table.free(freed);
+        for (int i = 0; i < 5_000; i++) {
+            table.occupy(memory, 32, "filler", 100 + i, READ);
+        }
+        assertTrue(table.slotCount() > SlotTable.INITIAL_SLOTS);
+        assertFalse(table.isLive(freed, staleGeneration), "the freed slot's old entry stays stale");
+        assertEquals(0, table.deliverable(freed, staleGeneration, READ));
+        assertEquals(READ, table.deliverable(kept, liveGeneration, READ));
     }
 
     @Test
