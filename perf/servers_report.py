@@ -273,8 +273,9 @@ def main():
     L.append("### RESP (`redis-benchmark -t ping,set,get -c 50 -P 1|16`), redis-server vs ioatom resp-server")
     L.append("")
     L.append(f"{nr} interleaved round(s): each round runs both servers for -P 1 and -P 16, the order alternating "
-             "from round to round; each server process first gets an unmeasured warm-up run (half of the "
-             "requests), then the measured one. Both sides are summarised the same way: the median and the best "
+             "from round to round; each server process first gets an unmeasured warm-up (a run of the same "
+             "mix with half of the requests, then connection churn: `-k 0`, a new connection per request, 20 000 "
+             "requests, so that accepting and closing are compiled too), then the measured one. Both sides are summarised the same way: the median and the best "
              "of the rounds' requests/s, the per-round ratio (resp-server ÷ redis, same round) and its median. "
              "Latencies (ms, median over rounds) are redis-benchmark's; its p99.9 is the first line at or above "
              "99.9 % of its percentile distribution (99.902 %), as its CSV output has no p99.9. GC pauses of "
@@ -322,7 +323,7 @@ def main():
     L.append("### HTTP (`wrk -t1 -c50 --latency`, fixed 14-byte body; nginx: 1 worker, config generated into perf/out)")
     L.append("")
     L.append("Interleaved rounds as for RESP (order alternating, each server warmed up with an unmeasured wrk run "
-             "first). Latency percentiles in µs from a wrk Lua `done()` hook (`perf/wrk-percentiles.lua`), median "
+             "and one with `Connection: close`, a new connection per request, first). Latency percentiles in µs from a wrk Lua `done()` hook (`perf/wrk-percentiles.lua`), median "
              "over rounds. GC pauses: measured window (process life), per round.")
     L.append("")
     L.append("| server | req/s per round | req/s median (best) | ratio per round (÷ nginx) | ratio median | p50 µs | p99 µs | p99.9 µs | CPU ns/req | GC pauses |")
