@@ -65,7 +65,7 @@ import org.ioatom.internal.sys.SyscallException;
  * its per-atom tables start with room for 64 and double when an {@code add} (or a timer's
  * {@code schedule}) needs more, never beyond the capacity, which stays the hard limit. Opening a
  * poller for a million atoms allocates under 80 KB of heap (mostly the event batch, capped at 4096
- * entries); 40 to 65 bytes of heap per atom come with the atoms, depending on the backend. Only
+ * entries); 35 to 65 bytes of heap per atom come with the atoms, depending on the backend. Only
  * that growth allocates, and only the thread that holds the poller touches the tables: once
  * the tables have room, {@code await}, {@code dispatch}, {@code add}, {@code set} and
  * {@code remove} allocate nothing on the Java heap. Remove an atom before closing its file
