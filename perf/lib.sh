@@ -1,25 +1,23 @@
 # Shell functions of perf/servers (samples/bench/ab keeps its own copy, so that the samples do not
 # depend on perf/). Source it; it defines functions only.
 
-# cpu_ticks PID...: utime + stime of the processes so far, in clock ticks (getconf CLK_TCK per
-# second); a process that is gone counts 0.
-cpu_ticks() {
-  local total=0 p t
+# cpu_sys_ticks PID...: "CPU SYS", the processes' utime + stime so far and the stime (kernel)
+# part of it, in clock ticks (getconf CLK_TCK per second), read once; a process that is gone
+# counts 0.
+cpu_sys_ticks() {
+  local cpu=0 sys=0 p u k
   for p in "$@"; do
-    t=$(awk '{ sub(/.*\) /, ""); print ($12 + $13) }' "/proc/$p/stat" 2>/dev/null) || t=0
-    total=$((total + ${t:-0}))
+    read -r u k < <(awk '{ sub(/.*\) /, ""); print $12, $13 }' "/proc/$p/stat" 2>/dev/null) || { u=0 k=0; }
+    cpu=$((cpu + ${u:-0} + ${k:-0})); sys=$((sys + ${k:-0}))
   done
-  echo "$total"
+  echo "$cpu $sys"
 }
 
-# sys_ticks PID...: stime alone (the kernel's part of cpu_ticks), same units.
-sys_ticks() {
-  local total=0 p t
-  for p in "$@"; do
-    t=$(awk '{ sub(/.*\) /, ""); print $13 }' "/proc/$p/stat" 2>/dev/null) || t=0
-    total=$((total + ${t:-0}))
-  done
-  echo "$total"
+# cpu_ticks PID...: utime + stime alone.
+cpu_ticks() {
+  local cpu sys
+  read -r cpu sys < <(cpu_sys_ticks "$@")
+  echo "$cpu"
 }
 
 # nginx_conf FILE DIR PORT: writes FILE, an nginx configuration with 1 worker on 127.0.0.1:PORT
