@@ -93,7 +93,8 @@ import org.ioatom.internal.sys.SyscallException;
  *
  * <p>All native memory (changelist, eventlist, timespecs) is reserved at open, the eventlist sized
  * by the poller's capacity but never beyond {@link #MAX_BATCH}; the per-slot arrays start with the
- * slot table's size at open and follow it as it grows ({@link #ensureSlots}, outside steady state); the handles are {@code static final} and called with {@code invokeExact}: nothing is
+ * slot table's size at open and follow it as it grows ({@link #ensureSlots}, outside steady
+ * state); the handles are {@code static final} and called with {@code invokeExact}: nothing is
  * allocated per call except on failure paths. Where kqueue comes from (the OS or an emulation) and
  * which layout it has is decided by {@link KqueueAbi}; the layouts and constants are
  * {@link Kqueue}'s.
