@@ -637,12 +637,7 @@ public final class RespServer extends SampleServer {
 
     /** Which command the first argument names. */
     private int command() {
-        for (int i = 0; i < COMMANDS; i++) {
-            if (arg(0, KEYWORDS[i])) {
-                return i;
-            }
-        }
-        return UNKNOWN;
+        return lookup(0);
     }
 
     /** The most bytes the reply to the parsed request can take (at most {@link #CHUNK}). */
@@ -860,9 +855,7 @@ public final class RespServer extends SampleServer {
         endTransaction(c); // the buffer is read below, before anything can take it again
         int count = tx.get(ValueLayout.JAVA_INT, TX_COUNT);
         long end = TX_DATA + tx.get(ValueLayout.JAVA_INT, TX_USED);
-        appendByte('*');
-        appendDecimal(count);
-        append(CRLF);
+        header('*', count);
         MemorySegment outer = in;
         in = tx;
         long p = TX_DATA;
@@ -998,9 +991,7 @@ public final class RespServer extends SampleServer {
                 return;
             }
         }
-        appendByte('*');
-        appendDecimal(keys);
-        append(CRLF);
+        header('*', keys);
         for (int i = 1; i < argc; i++) {
             int slot = store.find(in, argAt[i], argLength[i]);
             if (slot < 0) {
@@ -1263,9 +1254,7 @@ public final class RespServer extends SampleServer {
             for (int i = 2; i < argc; i++) {
                 known += lookup(i) >= 0 ? 1 : 0;
             }
-            appendByte('*');
-            appendDecimal(2L * known);
-            append(CRLF);
+            header('*', 2L * known);
             for (int i = 2; i < argc; i++) {
                 int k = lookup(i);
                 if (k >= 0) {
@@ -1277,9 +1266,7 @@ public final class RespServer extends SampleServer {
                 append(ALL_INFO);
                 return;
             }
-            appendByte('*');
-            appendDecimal(argc - 2);
-            append(CRLF);
+            header('*', argc - 2);
             for (int i = 2; i < argc; i++) {
                 int k = lookup(i);
                 append(k >= 0 ? INFO_ENTRY[k] : NIL_ARRAY);
@@ -1289,14 +1276,14 @@ public final class RespServer extends SampleServer {
         }
     }
 
-    /** @return the command argument {@code i} names, or -1 */
+    /** @return the command argument {@code i} names, or {@link #UNKNOWN} */
     private int lookup(int i) {
         for (int k = 0; k < COMMANDS; k++) {
             if (arg(i, KEYWORDS[k])) {
                 return k;
             }
         }
-        return -1;
+        return UNKNOWN;
     }
 
     /** CONFIG GET parameter [parameter ...]: a few read-only answers; unknown parameters are left out, as redis does. */
@@ -1313,9 +1300,7 @@ public final class RespServer extends SampleServer {
         for (int i = 2; i < argc; i++) {
             found += configIndex(i) >= 0 ? 1 : 0;
         }
-        appendByte('*');
-        appendDecimal(2L * found);
-        append(CRLF);
+        header('*', 2L * found);
         for (int i = 2; i < argc; i++) {
             int k = configIndex(i);
             if (k >= 0) {
@@ -1506,16 +1491,19 @@ public final class RespServer extends SampleServer {
     }
 
     private void bulk(MemorySegment src, long at, long length) {
-        appendByte('$');
-        appendDecimal(length);
-        append(CRLF);
+        header('$', length);
         append(src, at, length);
         append(CRLF);
     }
 
     private void integer(long v) {
-        appendByte(':');
-        appendDecimal(v);
+        header(':', v);
+    }
+
+    /** A RESP line of a type byte and a decimal: {@code *n}, {@code $n}, {@code :n}. */
+    private void header(char type, long n) {
+        appendByte(type);
+        appendDecimal(n);
         append(CRLF);
     }
 
